@@ -1,0 +1,149 @@
+"""The data every stage passes along: a loaded document and the Notice parsed from it.
+
+Every extracted value that comes from the document carries ``start``/``end``: character
+offsets into ``LoadedDocument.text`` (== ``Notice.text``), so that ``text[start:end]`` is
+exactly the passage the value was read from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from assistant.text import collapse_spaces, nfc
+
+
+class DocumentKind(StrEnum):
+    NOTICE = "notice"
+    NEWS_ARTICLE = "news_article"
+    OTHER = "other"
+
+
+class Level(StrEnum):
+    """Administrative level of an issuing body or of an agency."""
+
+    CENTRAL = "trung_uong"
+    PROVINCE = "tinh"
+    DISTRICT = "huyen"  # huyện, thành phố/thị xã thuộc tỉnh (abolished from 1/7/2025)
+    COMMUNE = "xa"
+    UNKNOWN = "khong_ro"
+
+
+class Role(StrEnum):
+    LEAD = "chu_tri"
+    COORDINATE = "phoi_hop"
+    ASSIGNED = "thuc_hien"  # named responsible without saying lead/coordinate
+
+
+class LoadedDocument(BaseModel):
+    source: str = Field(description="Path as given to ingest (or an upload name).")
+    format: str = Field(description="txt, md, docx or pdf.")
+    text: str = Field(description="Decoded, NFC, reflowed text; all spans index into it.")
+
+
+class Spanned(BaseModel):
+    text: str = Field(description="The value exactly as written in the document.")
+    start: int
+    end: int
+
+
+class DateValue(Spanned):
+    value: date | None = None
+
+
+class Person(BaseModel):
+    name: str | None = None
+    position: str | None = None
+    start: int
+    end: int
+
+
+class Section(BaseModel):
+    number: str | None = Field(default=None, description="'II', '2.3', 'a', or None for bullets")
+    marker: str = Field(description="The marker as written: 'II.', '2.3.', '-', '+', '*', 'a)'")
+    heading: str | None = Field(default=None, description="Heading line without the marker")
+    body: str = Field(default="", description="Text of the section before its first child")
+    start: int
+    end: int
+    heading_start: int | None = None
+    heading_end: int | None = None
+    children: list[Section] = Field(default_factory=list)
+
+    def walk(self) -> list[Section]:
+        out = [self]
+        for child in self.children:
+            out.extend(child.walk())
+        return out
+
+
+class Signature(BaseModel):
+    authority: str | None = Field(default=None, description="'TL. CHỦ TỊCH', 'KT. CHỦ TỊCH'…")
+    position: str | None = None
+    signer: str | None = None
+    start: int
+    end: int
+
+
+class AgencyRef(BaseModel):
+    text: str = Field(description="The mention as written")
+    canonical: str | None = Field(default=None, description="Gazetteer name; None if unknown")
+    level: Level = Level.UNKNOWN
+    is_group: bool = Field(default=False, description="'UBND các xã, phường', 'các Sở, ngành'")
+    start: int
+    end: int
+
+
+class Deadline(BaseModel):
+    text: str = Field(description="As written, e.g. 'trước ngày 20/01/2024'")
+    date: date | None = Field(default=None, description="Due date (end of period for periods)")
+    period_start: date | None = None
+    recurring: bool = False
+    start: int
+    end: int
+
+
+class Assignment(BaseModel):
+    agency: AgencyRef
+    role: Role
+    task: str = Field(description="The task as written (one sentence or bullet)")
+    deadline: Deadline | None = None
+    section_path: list[str] = Field(default_factory=list, description="Headings from the root")
+    start: int = Field(description="Quote span: the passage that assigns the task")
+    end: int
+
+
+class Notice(BaseModel):
+    id: str
+    source: str
+    format: str
+    text: str
+    kind: DocumentKind = DocumentKind.NOTICE
+    issuer: Spanned | None = None
+    level: Level = Level.UNKNOWN
+    number: Spanned | None = None
+    place: Spanned | None = None
+    issue_date: DateValue | None = None
+    title: Spanned | None = None
+    meeting_date: DateValue | None = None
+    chair: Person | None = None
+    attendees: Spanned | None = None
+    sections: list[Section] = Field(default_factory=list)
+    closing: Spanned | None = None
+    recipients: list[Spanned] = Field(default_factory=list)
+    signature: Signature | None = None
+    assignments: list[Assignment] = Field(default_factory=list)
+
+    def all_sections(self) -> list[Section]:
+        out: list[Section] = []
+        for section in self.sections:
+            out.extend(section.walk())
+        return out
+
+
+def content_id(text: str) -> str:
+    """Identity of a notice: the hash of its normalized content, independent of the file name."""
+    normalized = collapse_spaces(nfc(text))
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:16]

