@@ -130,6 +130,7 @@ class Notice(BaseModel):
     meeting_date: DateValue | None = None
     chair: Person | None = None
     attendees: Spanned | None = None
+    opening: Spanned | None = Field(default=None, description="Opening paragraph(s)")
     sections: list[Section] = Field(default_factory=list)
     closing: Spanned | None = None
     recipients: list[Spanned] = Field(default_factory=list)
@@ -147,3 +148,30 @@ def content_id(text: str) -> str:
     """Identity of a notice: the hash of its normalized content, independent of the file name."""
     normalized = collapse_spaces(nfc(text))
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()[:16]
+
+
+class OutlineItem(BaseModel):
+    """One numbered part or list item of a document to be written (a draft)."""
+
+    marker: str = Field(description="'I.', '1.', '1.1.', '-', '+', 'a)'")
+    heading: str | None = Field(default=None, description="Heading text (numbered parts)")
+    text: str | None = Field(default=None, description="Paragraph text (list items, bodies)")
+    children: list[OutlineItem] = Field(default_factory=list)
+
+
+class FormalDocument(BaseModel):
+    """A notice to be rendered (Markdown/DOCX), laid out as NĐ 30/2020 Phụ lục I expects."""
+
+    issuer_parent: str | None = Field(default=None, description="'UBND TỈNH LAM SƠN'")
+    issuer: str = Field(description="'ỦY BAN NHÂN DÂN THỊ XÃ …' or 'VĂN PHÒNG'")
+    number: str = Field(default="Số:      /TB-UBND", description="Left blank for the office")
+    place_date: str = Field(description="'Lam Sơn, ngày      tháng      năm 2025'")
+    doc_type: str = Field(default="THÔNG BÁO")
+    title: str = Field(description="Trích yếu")
+    opening: list[str] = Field(default_factory=list, description="Opening paragraphs")
+    body: list[OutlineItem] = Field(default_factory=list)
+    closing: str | None = None
+    recipients: list[str] = Field(default_factory=list, description="Lines under 'Nơi nhận:'")
+    authority: str | None = Field(default=None, description="'TL. CHỦ TỊCH', 'KT. CHỦ TỊCH'")
+    position: str | None = Field(default=None, description="'CHÁNH VĂN PHÒNG'")
+    signer: str | None = None
