@@ -8,7 +8,7 @@ exactly the passage the value was read from.
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+import datetime as dt
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -51,7 +51,7 @@ class Spanned(BaseModel):
 
 
 class DateValue(Spanned):
-    value: date | None = None
+    value: dt.date | None = None
 
 
 class Person(BaseModel):
@@ -98,8 +98,8 @@ class AgencyRef(BaseModel):
 
 class Deadline(BaseModel):
     text: str = Field(description="As written, e.g. 'trước ngày 20/01/2024'")
-    date: date | None = Field(default=None, description="Due date (end of period for periods)")
-    period_start: date | None = None
+    date: dt.date | None = Field(default=None, description="Due date (end of period for periods)")
+    period_start: dt.date | None = None
     recurring: bool = False
     start: int
     end: int
