@@ -1,0 +1,368 @@
+"""Files -> LoadedDocument: decode, NFC, and reflow lines hard-wrapped by PDF extraction.
+
+The text produced here is the reference for every span downstream, so loading is the only
+place where the text is allowed to change (newlines, spaces, reflow); later stages only read it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import statistics
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.errors import LoadError, UnsupportedFileType
+from assistant.model import LoadedDocument
+from assistant.settings import LoadSettings
+from assistant.text import nfc
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+
+# Characters that TCVN3 (ABC) text shows when read as Windows-1252/Latin-1: á=¸, à=µ, ả=¶,
+# ã=·, ạ=¹, ô=«, đ=®, ư=­ … They almost never occur in real Vietnamese Unicode text.
+_TCVN3_MARKS = set("¸µ¶·¹«®¬¦§¨©ª¾½¼»ºÌÎÏÑÒÓÔÕÖ×ØÙÚÛÜÝÞßãåæçèéëìíîïñòóôõöøùúûüýþ")
+# VNI text read as Windows-1252 puts tone/shape marks after the base letter: "Thoâng baùo".
+_VNI_PAIR = re.compile(r"[aeiouyAEIOUY][øùûõïöôâêñ]|[aeiouyâêô][øùûõï]")
+_VIETNAMESE_LETTERS = re.compile(
+    r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE
+)
+
+
+@dataclass
+class WalkResult:
+    files: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+
+
+def walk_paths(paths: Iterable[Path]) -> WalkResult:
+    """Expand folders recursively. Unsupported files inside folders are skipped, not failed;
+    an unsupported file named explicitly stays in ``files`` so that loading reports it."""
+    result = WalkResult()
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                if child.name.startswith("."):
+                    continue
+                if child.suffix.lower() in SUPPORTED_SUFFIXES:
+                    result.files.append(child)
+                else:
+                    result.skipped.append(child)
+        else:
+            result.files.append(path)
+    return result
+
+
+def load_path(path: Path, settings: LoadSettings | None = None, source: str | None = None) -> LoadedDocument:
+    settings = settings or LoadSettings()
+    name = source or str(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnsupportedFileType(
+            f"Định dạng '{suffix or '(không có phần mở rộng)'}' không được hỗ trợ "
+            f"(chỉ nhận {', '.join(SUPPORTED_SUFFIXES)}).",
+            source=name,
+        )
+    if not path.exists():
+        raise LoadError("Không tìm thấy tệp.", source=name)
+    if not path.is_file():
+        raise LoadError("Không phải là tệp thông thường.", source=name)
+    size = path.stat().st_size
+    if size > settings.max_file_bytes:
+        raise LoadError(
+            f"Tệp quá lớn ({size // 1_048_576} MB; giới hạn "
+            f"{settings.max_file_bytes // 1_048_576} MB).",
+            source=name,
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"Không đọc được tệp: {exc.strerror or exc}.", source=name) from exc
+    return load_bytes(data, name, settings)
+
+
+def load_bytes(data: bytes, name: str, settings: LoadSettings | None = None) -> LoadedDocument:
+    """Load an in-memory file (uploads); ``name`` decides the type and is used in messages."""
+    settings = settings or LoadSettings()
+    suffix = Path(name).suffix.lower()
+    if len(data) > settings.max_file_bytes:
+        raise LoadError("Tệp quá lớn.", source=name)
+    if not data.strip():
+        raise LoadError("Tệp rỗng, không có nội dung.", source=name)
+    if suffix in (".txt", ".md"):
+        text = decode_text(data, name)
+        if suffix == ".md":
+            text = _strip_markdown(text)
+        paragraphs = reflow(text.split("\n"))
+    elif suffix == ".docx":
+        paragraphs = _docx_paragraphs(data, name, settings)
+    elif suffix == ".pdf":
+        paragraphs = reflow(_pdf_text(data, name).split("\n"))
+    else:
+        raise UnsupportedFileType(f"Định dạng '{suffix}' không được hỗ trợ.", source=name)
+    text = "\n".join(paragraphs).strip()
+    if not text:
+        raise LoadError("Tệp không có nội dung văn bản.", source=name)
+    return LoadedDocument(source=name, format=suffix.lstrip("."), text=text)
+
+
+# --- decoding -----------------------------------------------------------------------------
+
+
+def decode_text(data: bytes, name: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        raw = _decode(data[3:], "utf-8", name)
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raw = _decode(data, "utf-16", name)
+    else:
+        if b"\x00" in data[:4096]:
+            raise LoadError(
+                "Tệp chứa dữ liệu nhị phân, không phải văn bản (hoặc là UTF-16 không có BOM).",
+                source=name,
+            )
+        try:
+            raw = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            legacy = _guess_legacy_bytes(data)
+            if legacy:
+                raise LoadError(
+                    f"Tệp dùng bảng mã tiếng Việt cũ ({legacy}), không phải Unicode. Hãy chuyển "
+                    "sang Unicode UTF-8 (ví dụ bằng Unikey: Công cụ chuyển mã) rồi nạp lại.",
+                    source=name,
+                ) from exc
+            raise LoadError(
+                f"Không giải mã được tệp theo UTF-8 (byte lỗi ở vị trí {exc.start}); tệp không phải "
+                "văn bản Unicode.",
+                source=name,
+            ) from exc
+    text = nfc(raw.replace("\r\n", "\n").replace("\r", "\n"))
+    _reject_binary(text, name)
+    legacy = _guess_legacy_text(text)
+    if legacy:
+        raise LoadError(
+            f"Văn bản có vẻ được gõ bằng bảng mã cũ ({legacy}) nên hiển thị sai dấu. Hãy chuyển sang "
+            "Unicode (ví dụ bằng Unikey: Công cụ chuyển mã) rồi nạp lại.",
+            source=name,
+        )
+    return text
+
+
+def _decode(data: bytes, encoding: str, name: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            f"Tệp khai báo {encoding.upper()} nhưng có byte không hợp lệ ở vị trí {exc.start}.",
+            source=name,
+        ) from exc
+
+
+def _reject_binary(text: str, name: str) -> None:
+    sample = text[:20000]
+    if not sample:
+        return
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\t\f")
+    if controls / len(sample) > 0.01 or ("\ufffd" in sample[:2000] and sample.count("\ufffd") > 20):
+        raise LoadError("Tệp chứa dữ liệu nhị phân, không phải văn bản.", source=name)
+
+
+def _guess_legacy_text(text: str) -> str | None:
+    letters = sum(1 for ch in text[:50000] if ch.isalpha())
+    if letters < 20:
+        return None
+    sample = text[:50000]
+    vietnamese = len(_VIETNAMESE_LETTERS.findall(sample))
+    tcvn = sum(1 for ch in sample if ch in _TCVN3_MARKS)
+    vni = len(_VNI_PAIR.findall(sample))
+    if tcvn > max(10, letters * 0.03) and tcvn > vietnamese:
+        return "TCVN3/ABC"
+    if vni > max(10, letters * 0.02) and vni > vietnamese * 0.5:
+        return "VNI"
+    return None
+
+
+def _guess_legacy_bytes(data: bytes) -> str | None:
+    text = data.decode("cp1252", errors="replace")
+    guess = _guess_legacy_text(text)
+    if guess:
+        return guess
+    # Windows-1258 keeps tone marks as separate combining bytes (0xCC, 0xEC, 0xD2, 0xDE, 0xF2).
+    try:
+        as_1258 = data.decode("cp1258")
+    except UnicodeDecodeError:
+        return None
+    if len(_VIETNAMESE_LETTERS.findall(nfc(as_1258))) > 10:
+        return "Windows-1258"
+    return None
+
+
+# --- reflow -------------------------------------------------------------------------------
+
+_MARKER = re.compile(
+    r"^(?:[-+*•–—]\s|[a-zđ]\)\s?|\d+(?:\.\d+)*[.)]\s?(?=\D)|[IVXLC]+\.\s?)", re.UNICODE
+)
+_TERMINAL = (".", ":", "!", "?", "…", "./.", '"', "”", ")")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+
+
+@dataclass
+class _Paragraph:
+    text: str
+    last_line: int  # length of its last physical line: was that line filled to the wrap?
+    lines: int
+    marked: bool  # starts with a list/heading marker
+
+
+def reflow(lines: list[str]) -> list[str]:
+    """Join lines hard-wrapped by PDF extraction into paragraphs; list items stay separate.
+
+    A line continues the previous one when it starts in lowercase, or when the previous
+    physical line fills the wrap width without ending a sentence. Files written one paragraph
+    per line (no wrap width) are left as they are.
+    """
+    cleaned = [_SPACES.sub(" ", line).strip() for line in lines]
+    nonblank = [line for line in cleaned if line]
+    if not nonblank:
+        return []
+    lengths = sorted(len(line) for line in nonblank)
+    wrap = lengths[int(0.9 * (len(lengths) - 1))]
+    hard_wrapped = len(nonblank) >= 8 and wrap <= 160 and statistics.median(lengths) >= 25
+    paragraphs: list[_Paragraph] = []
+    for line in nonblank:
+        if hard_wrapped and paragraphs and _continues(paragraphs[-1], line, wrap):
+            last = paragraphs[-1]
+            last.text = last.text + " " + line
+            last.last_line = len(line)
+            last.lines += 1
+        else:
+            paragraphs.append(_Paragraph(line, len(line), 1, bool(_MARKER.match(line))))
+    return [p.text for p in paragraphs]
+
+
+def _continues(previous: _Paragraph, line: str, wrap: int) -> bool:
+    ends_sentence = previous.text.endswith(_TERMINAL)
+    filled = previous.last_line >= 0.7 * wrap
+    if _MARKER.match(line):
+        # "- Thông tin và Thể thao" after a filled line is the rest of a name, not a bullet;
+        # but after a one-line numbered heading it is the first bullet.
+        if previous.marked and previous.lines == 1:
+            return False
+        return not ends_sentence and not previous.text.endswith(";") and filled
+    if line[0].islower():
+        return True
+    return not ends_sentence and filled
+
+
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+
+
+def _strip_markdown(text: str) -> str:
+    out = []
+    for line in text.split("\n"):
+        line = _MD_HEADING.sub("", line)
+        line = _MD_EMPHASIS.sub(r"\2", line)
+        if line.strip() in ("---", "***", "___"):
+            line = ""
+        out.append(line)
+    return "\n".join(out)
+
+
+# --- docx ---------------------------------------------------------------------------------
+
+
+def _docx_paragraphs(data: bytes, name: str, settings: LoadSettings) -> list[str]:
+    _check_zip(data, name, settings)
+    try:
+        import docx
+        from docx.document import Document as DocxDocument
+        from docx.table import Table
+        from docx.text.paragraph import Paragraph
+
+        document: DocxDocument = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx raises many kinds for corrupt packages
+        raise LoadError(
+            "Tệp Word (.docx) bị hỏng hoặc không đúng định dạng, không mở được.", source=name
+        ) from exc
+
+    def cell_lines(table: Table) -> Iterator[str]:
+        for row in table.rows:
+            seen: set[int] = set()
+            for cell in row.cells:
+                if id(cell._tc) in seen:  # merged cells repeat the same element
+                    continue
+                seen.add(id(cell._tc))
+                for block in cell.iter_inner_content():
+                    if isinstance(block, Paragraph):
+                        yield block.text
+                    else:
+                        yield from cell_lines(block)
+
+    lines: list[str] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Paragraph):
+            lines.append(block.text)
+        elif isinstance(block, Table):
+            lines.extend(cell_lines(block))
+    paragraphs = []
+    for line in lines:
+        line = _SPACES.sub(" ", nfc(line).replace("\n", " ").replace("\v", " ")).strip()
+        if line:
+            paragraphs.append(line)
+    return paragraphs
+
+
+def _check_zip(data: bytes, name: str, settings: LoadSettings) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise LoadError(
+            "Tệp Word (.docx) bị hỏng hoặc không phải tệp .docx thật (không mở được gói ZIP).",
+            source=name,
+        ) from exc
+    total = sum(info.file_size for info in infos)
+    if total > settings.max_docx_uncompressed_bytes:
+        raise LoadError(
+            f"Tệp Word giải nén ra quá lớn ({total // 1_048_576} MB) — nghi là tệp độc hại (zip bomb).",
+            source=name,
+        )
+    for info in infos:
+        if info.compress_size and info.file_size / info.compress_size > settings.max_docx_ratio:
+            if info.file_size > 1_048_576:
+                raise LoadError(
+                    "Tệp Word có tỉ lệ nén bất thường — nghi là tệp độc hại (zip bomb).",
+                    source=name,
+                )
+
+
+# --- pdf ----------------------------------------------------------------------------------
+
+
+def _pdf_text(data: bytes, name: str) -> str:
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                ok = reader.decrypt("")
+            except Exception as exc:
+                raise LoadError("Tệp PDF được mã hóa bằng mật khẩu, không đọc được.", source=name) from exc
+            if not ok:
+                raise LoadError("Tệp PDF được mã hóa bằng mật khẩu, không đọc được.", source=name)
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except LoadError:
+        raise
+    except (PdfReadError, Exception) as exc:
+        raise LoadError("Tệp PDF bị hỏng, không đọc được.", source=name) from exc
+    text = nfc("\n".join(pages))
+    if len(text.strip()) < 20:
+        raise LoadError(
+            "Tệp PDF không có lớp văn bản (bản quét/ảnh): cần nhận dạng ký tự (OCR) trước khi nạp.",
+            source=name,
+        )
+    return text
