@@ -7,8 +7,8 @@ exactly the passage the value was read from.
 
 from __future__ import annotations
 
-import hashlib
 import datetime as dt
+import hashlib
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
