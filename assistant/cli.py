@@ -1,0 +1,455 @@
+"""Command line: `assistant ingest|notices|show|assignments|deadlines|…` (Vietnamese output)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.tree import Tree
+
+from assistant.agencies import Agency, Gazetteer, get_gazetteer
+from assistant.deadlines import parse_user_date
+from assistant.errors import AssistantError
+from assistant.ingest import STATUS_LABELS, FileResult, FileStatus, ingest_paths
+from assistant.model import Notice, Section
+from assistant.settings import Settings
+from assistant.store import AssignmentRow, Store
+from assistant.text import match_key
+
+app = typer.Typer(
+    help="Trợ lý Thông báo kết luận: nạp, tra cứu nhiệm vụ được giao, hỏi đáp và soạn thảo.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass
+class State:
+    index: Path | None = None
+
+    def settings(self) -> Settings:
+        settings = Settings()
+        if self.index is not None:
+            settings = settings.model_copy(update={"index": self.index})
+        return settings
+
+
+state = State()
+
+
+@app.callback()
+def main(
+    index: Annotated[
+        Path | None,
+        typer.Option(
+            "--index",
+            help="Thư mục dữ liệu (mặc định: biến ASSISTANT_INDEX, nếu không có thì ./index).",
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="In nhật ký chi tiết.")] = False,
+) -> None:
+    state.index = index
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+
+
+def user_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Map our exceptions to a Vietnamese message and an exit code; never show a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except AssistantError as exc:
+            err.print(f"[red]Lỗi:[/red] {exc}", highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+        except typer.Exit:
+            raise
+        except KeyboardInterrupt:
+            err.print("Đã dừng theo yêu cầu.")
+            raise typer.Exit(130) from None
+        except Exception:
+            logging.getLogger(__name__).debug("unexpected error", exc_info=True)
+            err.print(
+                "[red]Lỗi không mong đợi.[/red] Chạy lại với --verbose để xem chi tiết kỹ thuật.",
+                highlight=False,
+            )
+            if logging.getLogger().isEnabledFor(logging.INFO):
+                logging.getLogger(__name__).exception("unexpected error")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _open_store(settings: Settings) -> Store:
+    return Store(settings.db_path)
+
+
+def _gazetteer(settings: Settings) -> Gazetteer:
+    return get_gazetteer(settings.agencies.extra_file)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+# --- ingest ---------------------------------------------------------------------------------
+
+
+@app.command()
+@user_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Tệp hoặc thư mục (.txt .md .docx .pdf).")],
+    as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
+) -> None:
+    """Nạp thông báo vào kho: mỗi tệp một dòng kết quả; lỗi ở một tệp không chặn các tệp khác."""
+    settings = state.settings()
+    with _open_store(settings) as store:
+        gazetteer = _gazetteer(settings)
+        progress = Progress(
+            TextColumn("[bold]Đang nạp"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=as_json or not err.is_terminal,
+            transient=True,
+        )
+        task = progress.add_task("nạp", total=None)
+
+        def started(total: int) -> None:
+            progress.update(task, total=total)
+
+        def done(result: FileResult) -> None:
+            if result.status is not FileStatus.SKIPPED:
+                progress.advance(task)
+            if not as_json:
+                _print_result(result)
+
+        with progress:
+            results = ingest_paths(
+                paths, store, settings, gazetteer, on_result=done, on_start=started
+            )
+    failed = [r for r in results if r.status is FileStatus.FAILED]
+    if as_json:
+        _print_json([r.to_json() for r in results])
+    else:
+        stored = sum(r.status in (FileStatus.ADDED, FileStatus.REPLACED, FileStatus.UNCHANGED) for r in results)
+        out.print(
+            f"Tổng cộng: {stored} tệp trong kho, {len(failed)} tệp lỗi, "
+            f"{sum(r.status is FileStatus.SKIPPED for r in results)} tệp bỏ qua.",
+            highlight=False,
+        )
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print_result(result: FileResult) -> None:
+    label = STATUS_LABELS[result.status]
+    if result.status is FileStatus.FAILED:
+        out.print(f"[red]✗ {label}[/red]  {result.source}: {result.message}", highlight=False)
+    elif result.status is FileStatus.SKIPPED:
+        out.print(f"[dim]- {label}[/dim]  {result.source} ({result.message})", highlight=False)
+    else:
+        kind = "" if result.kind == "notice" else f", loại: {result.kind}"
+        out.print(
+            f"[green]✓ {label}[/green]  {result.source} — mã {result.notice_id}, "
+            f"{result.assignments} nhiệm vụ{kind}",
+            highlight=False,
+        )
+
+
+# --- notices / show -------------------------------------------------------------------------
+
+
+def section_outline(sections: list[Section]) -> list[dict[str, Any]]:
+    """Numbered parts only: list items (-, +) are content, not structure."""
+    outline = []
+    for section in sections:
+        if section.number is None and section.marker not in ("*",):
+            continue
+        outline.append(
+            {
+                "number": section.number,
+                "heading": section.heading,
+                "children": section_outline(section.children),
+            }
+        )
+    return outline
+
+
+def notice_json(notice: Notice) -> dict[str, Any]:
+    return {
+        "id": notice.id,
+        "source": notice.source,
+        "kind": notice.kind.value,
+        "issuer": notice.issuer.text if notice.issuer else None,
+        "level": notice.level.value,
+        "number": notice.number.text if notice.number else None,
+        "issue_date": _iso(notice.issue_date.value if notice.issue_date else None),
+        "meeting_date": _iso(notice.meeting_date.value if notice.meeting_date else None),
+        "chair": _chair(notice),
+        "signer": notice.signature.signer if notice.signature else None,
+        "title": notice.title.text if notice.title else None,
+        "sections": section_outline(notice.sections),
+    }
+
+
+def _chair(notice: Notice) -> str | None:
+    if notice.chair is None:
+        return None
+    return " - ".join(p for p in (notice.chair.name, notice.chair.position) if p) or None
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@app.command()
+@user_errors
+def notices(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False) -> None:
+    """Liệt kê các thông báo đã nạp (mới nhất trước)."""
+    settings = state.settings()
+    with _open_store(settings) as store:
+        items = store.notices()
+    if as_json:
+        _print_json([notice_json(n) for n in items])
+        return
+    if not items:
+        out.print("Kho chưa có thông báo nào. Dùng: assistant ingest THƯ_MỤC")
+        return
+    table = Table(title=f"{len(items)} thông báo", show_lines=False)
+    for column in ("Mã", "Ngày họp", "Cơ quan ban hành", "Số", "Trích yếu"):
+        table.add_column(column)
+    for notice in items:
+        data = notice_json(notice)
+        table.add_row(
+            notice.id,
+            data["meeting_date"] or "—",
+            data["issuer"] or "—",
+            data["number"] or "—",
+            (data["title"] or notice.source)[:90],
+        )
+    out.print(table)
+
+
+@app.command()
+@user_errors
+def show(
+    notice_id: Annotated[str, typer.Argument(help="Mã thông báo (hoặc vài ký tự đầu).")],
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON (đầy đủ, kèm vị trí).")] = False,
+) -> None:
+    """Hiển thị cấu trúc đã phân tích của một thông báo."""
+    settings = state.settings()
+    with _open_store(settings) as store:
+        notice = store.get(notice_id)
+    if as_json:
+        _print_json(json.loads(notice.model_dump_json()))
+        return
+    data = notice_json(notice)
+    labels = {
+        "id": "Mã",
+        "source": "Tệp",
+        "kind": "Loại",
+        "issuer": "Cơ quan ban hành",
+        "level": "Cấp",
+        "number": "Số ký hiệu",
+        "issue_date": "Ngày ban hành",
+        "meeting_date": "Ngày họp",
+        "chair": "Chủ trì",
+        "signer": "Người ký",
+        "title": "Trích yếu",
+    }
+    for key, label in labels.items():
+        out.print(f"[bold]{label}:[/bold] {data[key] or '—'}", highlight=False)
+    if notice.signature and notice.signature.authority:
+        out.print(f"[bold]Thẩm quyền ký:[/bold] {notice.signature.authority}", highlight=False)
+    tree = Tree("[bold]Cấu trúc[/bold]")
+    _add_sections(tree, notice.sections)
+    out.print(tree)
+    if notice.recipients:
+        out.print("[bold]Nơi nhận:[/bold] " + "; ".join(r.text.strip("-; ") for r in notice.recipients), highlight=False)
+    out.print(f"[bold]Nhiệm vụ được giao:[/bold] {len(notice.assignments)}")
+    for item in notice.assignments:
+        deadline = f" — hạn: {item.deadline.text}" if item.deadline else ""
+        out.print(f"  • {item.agency.canonical or item.agency.text} ({item.role.value}): {item.task[:120]}{deadline}", highlight=False)
+
+
+def _add_sections(tree: Tree, sections: list[Section]) -> None:
+    for section in sections:
+        label = f"{section.marker} {section.heading or section.body[:80]}".strip()
+        branch = tree.add(label, highlight=False)
+        _add_sections(branch, section.children)
+
+
+# --- assignments / deadlines ----------------------------------------------------------------
+
+
+def _resolve_agency(gazetteer: Gazetteer, query: str) -> Agency | None:
+    return gazetteer.resolve(query)
+
+
+def assignment_item(row: AssignmentRow, notice_text: str | None = None) -> dict[str, Any]:
+    item = row.assignment
+    return {
+        "notice_id": row.notice_id,
+        "source": row.source,
+        "notice_title": row.notice_title,
+        "meeting_date": row.meeting_date,
+        "section": " › ".join(item.section_path),
+        "role": item.role.value,
+        "agency": item.agency.canonical,
+        "agency_text": item.agency.text,
+        "task": item.task,
+        "deadline": (
+            {
+                "text": item.deadline.text,
+                "date": _iso(item.deadline.date),
+                "recurring": item.deadline.recurring,
+            }
+            if item.deadline
+            else None
+        ),
+        "quote": notice_text[item.start : item.end] if notice_text is not None else item.task,
+        "start": item.start,
+        "end": item.end,
+    }
+
+
+def _items_with_quotes(store: Store, rows: list[AssignmentRow]) -> list[dict[str, Any]]:
+    texts: dict[str, str] = {}
+    items = []
+    for row in rows:
+        if row.notice_id not in texts:
+            texts[row.notice_id] = store.get(row.notice_id).text
+        items.append(assignment_item(row, texts[row.notice_id]))
+    return items
+
+
+def agency_json(agency: Agency | None) -> dict[str, Any] | None:
+    if agency is None:
+        return None
+    return {"name": agency.name, "level": agency.level.value, "aliases": [*agency.abbreviations, *agency.aliases]}
+
+
+def lookup_assignments(
+    store: Store,
+    gazetteer: Gazetteer,
+    query: str,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> tuple[Agency | None, list[AssignmentRow]]:
+    agency = _resolve_agency(gazetteer, query)
+    if agency is not None:
+        return agency, store.assignments(agency=agency.name, since=since, until=until)
+    return None, store.assignments(agency_key=match_key(query), since=since, until=until)
+
+
+def _date_option(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    return parse_user_date(value)
+
+
+@app.command()
+@user_errors
+def assignments(
+    agency: Annotated[str, typer.Argument(help="Tên cơ quan, viết tắt hoặc không dấu: 'phòng TNMT', 'TC-KH'…")],
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+    since: Annotated[str | None, typer.Option("--since", help="Từ ngày họp (YYYY-MM-DD hoặc dd/mm/yyyy).")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Đến ngày họp.")] = None,
+) -> None:
+    """Mọi nhiệm vụ giao cho một cơ quan, qua tất cả thông báo (mới nhất trước)."""
+    settings = state.settings()
+    with _open_store(settings) as store:
+        gazetteer = _gazetteer(settings)
+        found, rows = lookup_assignments(store, gazetteer, agency, _date_option(since), _date_option(until))
+        items = _items_with_quotes(store, rows)
+    if as_json:
+        _print_json({"agency": agency_json(found), "items": items})
+        return
+    name = found.name if found else agency
+    if not found:
+        out.print(f"[yellow]Không có '{agency}' trong danh mục cơ quan; tìm theo đúng tên đã ghi.[/yellow]", highlight=False)
+    if not items:
+        out.print(f"Không tìm thấy nhiệm vụ nào giao cho {name}.", highlight=False)
+        return
+    out.print(f"[bold]{len(items)} nhiệm vụ giao cho {name}[/bold]", highlight=False)
+    _print_items(items)
+
+
+def _print_items(items: list[dict[str, Any]]) -> None:
+    current = None
+    for item in items:
+        if item["notice_id"] != current:
+            current = item["notice_id"]
+            out.print(
+                f"\n[bold cyan]{item['notice_title'] or item['source']}[/bold cyan] "
+                f"(họp {item['meeting_date'] or '—'}, mã {item['notice_id']})",
+                highlight=False,
+            )
+        role = {"chu_tri": "chủ trì", "phoi_hop": "phối hợp"}.get(item["role"], "thực hiện")
+        deadline = f" [magenta]— hạn: {item['deadline']['text']}[/magenta]" if item["deadline"] else ""
+        out.print(f"  • [{role}] {item['task']}{deadline}", highlight=False)
+
+
+@app.command()
+@user_errors
+def deadlines(
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False,
+    agency: Annotated[str | None, typer.Option("--agency", help="Chỉ của một cơ quan.")] = None,
+    after: Annotated[str | None, typer.Option("--after", help="Hạn từ ngày.")] = None,
+    before: Annotated[str | None, typer.Option("--before", help="Hạn đến ngày.")] = None,
+) -> None:
+    """Các nhiệm vụ có thời hạn, sắp theo hạn (định kỳ ở cuối)."""
+    settings = state.settings()
+    with _open_store(settings) as store:
+        gazetteer = _gazetteer(settings)
+        rows = store.assignments(
+            with_deadline=True, due_after=_date_option(after), due_before=_date_option(before)
+        )
+        found: Agency | None = None
+        if agency:
+            found, agency_rows = lookup_assignments(store, gazetteer, agency)
+            keep = {(r.notice_id, r.assignment.start, r.assignment.agency.text) for r in agency_rows}
+            rows = [r for r in rows if (r.notice_id, r.assignment.start, r.assignment.agency.text) in keep]
+        rows.sort(key=lambda r: (r.assignment.deadline is None or r.assignment.deadline.date is None,
+                                 r.assignment.deadline.date if r.assignment.deadline and r.assignment.deadline.date else dt.date.max))
+        items = _items_with_quotes(store, rows)
+    if as_json:
+        _print_json({"agency": agency_json(found), "items": items})
+        return
+    if not items:
+        out.print("Không có nhiệm vụ nào có thời hạn phù hợp.")
+        return
+    table = Table(title=f"{len(items)} nhiệm vụ có thời hạn")
+    for column in ("Hạn", "Cơ quan", "Nhiệm vụ", "Thông báo"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(
+            item["deadline"]["text"],
+            item["agency"] or item["agency_text"],
+            item["task"][:100],
+            f"{item['meeting_date'] or ''} {item['notice_id']}",
+        )
+    out.print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,139 @@
+"""Ingest a batch of files: load -> parse -> canonical store (-> search indexes).
+
+One bad file never stops the batch: it is reported by name and the rest still lands.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from assistant.agencies import Gazetteer
+from assistant.errors import AssistantError
+from assistant.load import load_bytes, load_path, walk_paths
+from assistant.model import LoadedDocument, Notice
+from assistant.parse import parse_document
+from assistant.settings import Settings
+from assistant.store import Store, StoreOutcome
+
+log = logging.getLogger(__name__)
+
+
+class FileStatus(StrEnum):
+    ADDED = "added"
+    REPLACED = "replaced"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+STATUS_LABELS = {
+    FileStatus.ADDED: "đã nạp",
+    FileStatus.REPLACED: "đã cập nhật",
+    FileStatus.UNCHANGED: "không đổi",
+    FileStatus.FAILED: "lỗi",
+    FileStatus.SKIPPED: "bỏ qua",
+}
+
+
+@dataclass
+class FileResult:
+    source: str
+    status: FileStatus
+    notice_id: str | None = None
+    kind: str | None = None
+    assignments: int = 0
+    message: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "status": self.status.value,
+            "notice_id": self.notice_id,
+            "kind": self.kind,
+            "assignments": self.assignments,
+            "error": self.message if self.status is FileStatus.FAILED else None,
+            "message": self.message,
+        }
+
+
+class NoticeIndexer(Protocol):
+    """Keeps the search indexes in step with the canonical store."""
+
+    def notice_stored(self, notice: Notice, replaced: Sequence[str]) -> None: ...
+
+
+def ingest_paths(
+    paths: Iterable[Path],
+    store: Store,
+    settings: Settings,
+    gazetteer: Gazetteer,
+    indexer: NoticeIndexer | None = None,
+    on_result: Callable[[FileResult], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> list[FileResult]:
+    walked = walk_paths(paths)
+    results: list[FileResult] = []
+    for skipped in walked.skipped:
+        result = FileResult(
+            str(skipped), FileStatus.SKIPPED, message="định dạng không hỗ trợ, bỏ qua"
+        )
+        results.append(result)
+        if on_result:
+            on_result(result)
+    if on_start:
+        on_start(len(walked.files))
+    for path in walked.files:
+        result = _ingest_one(
+            lambda p=path: load_path(p, settings.load), str(path), store, gazetteer, indexer
+        )
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results
+
+
+def ingest_upload(
+    data: bytes,
+    name: str,
+    store: Store,
+    settings: Settings,
+    gazetteer: Gazetteer,
+    indexer: NoticeIndexer | None = None,
+) -> FileResult:
+    return _ingest_one(lambda: load_bytes(data, name, settings.load), name, store, gazetteer, indexer)
+
+
+def _ingest_one(
+    load: Callable[[], LoadedDocument],
+    source: str,
+    store: Store,
+    gazetteer: Gazetteer,
+    indexer: NoticeIndexer | None,
+) -> FileResult:
+    try:
+        document = load()
+        notice = parse_document(document, gazetteer)
+        outcome, replaced = store.put(notice)
+        if indexer is not None and outcome is not StoreOutcome.UNCHANGED:
+            indexer.notice_stored(notice, replaced)
+    except AssistantError as exc:
+        return FileResult(source, FileStatus.FAILED, message=exc.message)
+    except Exception:  # a bug must not lose the rest of the batch, nor show a traceback
+        log.exception("unexpected error while ingesting %s", source)
+        return FileResult(
+            source,
+            FileStatus.FAILED,
+            message="lỗi không mong đợi khi xử lý tệp (chi tiết trong nhật ký chương trình)",
+        )
+    return FileResult(
+        source,
+        FileStatus(outcome.value),
+        notice_id=notice.id,
+        kind=notice.kind.value,
+        assignments=len(notice.assignments),
+    )

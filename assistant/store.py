@@ -1,0 +1,354 @@
+"""Canonical records in SQLite: notices, sections, assignments.
+
+This is the source of truth; Chroma and BM25 are caches rebuilt from it. Every write happens in
+one transaction, so a notice is either fully stored in its old or its new version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from assistant.errors import IndexStateError, NotFound
+from assistant.model import Assignment, Notice, Section
+from assistant.text import match_key
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS notices (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    format TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    issuer TEXT,
+    level TEXT NOT NULL,
+    number TEXT,
+    issue_date TEXT,
+    meeting_date TEXT,
+    chair TEXT,
+    signer TEXT,
+    title TEXT,
+    text TEXT NOT NULL,
+    data TEXT NOT NULL,
+    ingested_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notices_source ON notices(source);
+CREATE TABLE IF NOT EXISTS sections (
+    notice_id TEXT NOT NULL REFERENCES notices(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    depth INTEGER NOT NULL,
+    number TEXT,
+    marker TEXT NOT NULL,
+    heading TEXT,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    PRIMARY KEY (notice_id, ord)
+);
+CREATE TABLE IF NOT EXISTS assignments (
+    notice_id TEXT NOT NULL REFERENCES notices(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    agency TEXT,
+    agency_text TEXT NOT NULL,
+    agency_key TEXT NOT NULL,
+    agency_level TEXT NOT NULL,
+    role TEXT NOT NULL,
+    task TEXT NOT NULL,
+    deadline_text TEXT,
+    deadline_date TEXT,
+    deadline_recurring INTEGER NOT NULL DEFAULT 0,
+    section TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (notice_id, ord)
+);
+CREATE INDEX IF NOT EXISTS assignments_agency ON assignments(agency);
+CREATE INDEX IF NOT EXISTS assignments_key ON assignments(agency_key);
+CREATE INDEX IF NOT EXISTS assignments_deadline ON assignments(deadline_date);
+"""
+
+
+class StoreOutcome(StrEnum):
+    ADDED = "added"
+    REPLACED = "replaced"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class NoticeSummary:
+    id: str
+    source: str
+    kind: str
+    issuer: str | None
+    level: str
+    number: str | None
+    issue_date: str | None
+    meeting_date: str | None
+    chair: str | None
+    signer: str | None
+    title: str | None
+
+
+@dataclass(frozen=True)
+class AssignmentRow:
+    notice_id: str
+    source: str
+    notice_title: str | None
+    meeting_date: str | None
+    issuer: str | None
+    assignment: Assignment
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # check_same_thread=False: the API serves from a thread pool; SQLite serializes writers.
+        self._conn = sqlite3.connect(path, timeout=30.0, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA foreign_keys=ON")
+        self._conn.execute("PRAGMA busy_timeout=30000")
+        self._conn.executescript(_SCHEMA)
+        self._check_schema()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_schema(self) -> None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is None:
+            with self._conn:
+                self._conn.execute("INSERT INTO meta(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        elif row[0] != SCHEMA_VERSION:
+            raise IndexStateError(
+                f"Cơ sở dữ liệu {self.path} có phiên bản lược đồ {row[0]}, chương trình cần "
+                f"{SCHEMA_VERSION}. Hãy nạp lại các thông báo vào một thư mục chỉ mục mới."
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        else:
+            self._conn.execute("COMMIT")
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def put(self, notice: Notice) -> tuple[StoreOutcome, list[str]]:
+        """Store a notice; returns the outcome and the ids of the notices it replaced.
+
+        Same content (same id) is a no-op. A different content under the same source replaces
+        the old records, all in one transaction.
+        """
+        with self.transaction() as conn:
+            if conn.execute("SELECT 1 FROM notices WHERE id=?", (notice.id,)).fetchone():
+                return StoreOutcome.UNCHANGED, []
+            old = [r[0] for r in conn.execute("SELECT id FROM notices WHERE source=?", (notice.source,))]
+            for old_id in old:
+                conn.execute("DELETE FROM notices WHERE id=?", (old_id,))
+            self._insert(conn, notice)
+        return (StoreOutcome.REPLACED if old else StoreOutcome.ADDED), old
+
+    def delete(self, notice_id: str) -> None:
+        with self.transaction() as conn:
+            cur = conn.execute("DELETE FROM notices WHERE id=?", (notice_id,))
+            if cur.rowcount == 0:
+                raise NotFound(f"Không có thông báo mã '{notice_id}'.")
+
+    def _insert(self, conn: sqlite3.Connection, notice: Notice) -> None:
+        conn.execute(
+            "INSERT INTO notices(id, source, format, kind, issuer, level, number, issue_date,"
+            " meeting_date, chair, signer, title, text, data, ingested_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                notice.id,
+                notice.source,
+                notice.format,
+                notice.kind.value,
+                notice.issuer.text if notice.issuer else None,
+                notice.level.value,
+                notice.number.text if notice.number else None,
+                _iso(notice.issue_date.value if notice.issue_date else None),
+                _iso(notice.meeting_date.value if notice.meeting_date else None),
+                _chair_text(notice),
+                notice.signature.signer if notice.signature else None,
+                notice.title.text if notice.title else None,
+                notice.text,
+                notice.model_dump_json(exclude={"text"}),
+                dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            ),
+        )
+        for ord_, (depth, section) in enumerate(_flatten(notice.sections)):
+            conn.execute(
+                'INSERT INTO sections(notice_id, ord, depth, number, marker, heading, start, "end")'
+                " VALUES (?,?,?,?,?,?,?,?)",
+                (notice.id, ord_, depth, section.number, section.marker, section.heading,
+                 section.start, section.end),
+            )
+        for ord_, item in enumerate(notice.assignments):
+            conn.execute(
+                "INSERT INTO assignments(notice_id, ord, agency, agency_text, agency_key, agency_level,"
+                " role, task, deadline_text, deadline_date, deadline_recurring, section, start,"
+                ' "end", data) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
+                (
+                    notice.id,
+                    ord_,
+                    item.agency.canonical,
+                    item.agency.text,
+                    match_key(item.agency.canonical or item.agency.text),
+                    item.agency.level.value,
+                    item.role.value,
+                    item.task,
+                    item.deadline.text if item.deadline else None,
+                    _iso(item.deadline.date if item.deadline else None),
+                    int(bool(item.deadline and item.deadline.recurring)),
+                    " › ".join(item.section_path),
+                    item.start,
+                    item.end,
+                    item.model_dump_json(),
+                ),
+            )
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def get(self, notice_id: str) -> Notice:
+        row = self._conn.execute("SELECT data, text FROM notices WHERE id=?", (notice_id,)).fetchone()
+        if row is None:
+            matches = self._conn.execute(
+                "SELECT data, text FROM notices WHERE id LIKE ? LIMIT 2", (notice_id + "%",)
+            ).fetchall()
+            if len(matches) != 1 or len(notice_id) < 4:
+                raise NotFound(f"Không có thông báo mã '{notice_id}'.")
+            row = matches[0]
+        data = json.loads(row[0])
+        data["text"] = row[1]
+        return Notice.model_validate(data)
+
+    def ids(self) -> list[str]:
+        return [r[0] for r in self._conn.execute("SELECT id FROM notices ORDER BY id")]
+
+    def notices(self) -> list[Notice]:
+        return [self.get(notice_id) for notice_id in self._ordered_ids()]
+
+    def _ordered_ids(self) -> list[str]:
+        return [
+            r[0]
+            for r in self._conn.execute(
+                "SELECT id FROM notices ORDER BY COALESCE(meeting_date, issue_date, '') DESC, source"
+            )
+        ]
+
+    def summaries(self) -> list[NoticeSummary]:
+        rows = self._conn.execute(
+            "SELECT id, source, kind, issuer, level, number, issue_date, meeting_date, chair, signer,"
+            " title FROM notices ORDER BY COALESCE(meeting_date, issue_date, '') DESC, source"
+        ).fetchall()
+        return [NoticeSummary(*row) for row in rows]
+
+    def count(self) -> dict[str, int]:
+        def one(sql: str) -> int:
+            return int(self._conn.execute(sql).fetchone()[0])
+
+        return {
+            "notices": one("SELECT COUNT(*) FROM notices"),
+            "sections": one("SELECT COUNT(*) FROM sections"),
+            "assignments": one("SELECT COUNT(*) FROM assignments"),
+        }
+
+    def fingerprint(self) -> str:
+        """Changes whenever the set of stored notices changes (staleness checks of the caches)."""
+        ids = ",".join(self.ids())
+        import hashlib
+
+        return hashlib.sha256(ids.encode()).hexdigest()[:16]
+
+    def assignments(
+        self,
+        *,
+        agency: str | None = None,
+        agency_key: str | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        due_after: dt.date | None = None,
+        due_before: dt.date | None = None,
+        with_deadline: bool = False,
+    ) -> list[AssignmentRow]:
+        """Assignments, newest notice first. ``agency`` is a canonical gazetteer name;
+        ``agency_key`` a match_key for agencies the gazetteer does not know."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if agency is not None:
+            clauses.append("a.agency = ?")
+            params.append(agency)
+        if agency_key is not None:
+            clauses.append("a.agency IS NULL AND a.agency_key = ?")
+            params.append(agency_key)
+        meeting = "COALESCE(n.meeting_date, n.issue_date)"
+        if since is not None:
+            clauses.append(f"{meeting} >= ?")
+            params.append(since.isoformat())
+        if until is not None:
+            clauses.append(f"{meeting} <= ?")
+            params.append(until.isoformat())
+        if with_deadline:
+            clauses.append("(a.deadline_text IS NOT NULL)")
+        if due_after is not None:
+            clauses.append("a.deadline_date >= ?")
+            params.append(due_after.isoformat())
+        if due_before is not None:
+            clauses.append("a.deadline_date <= ?")
+            params.append(due_before.isoformat())
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._conn.execute(
+            f"SELECT a.notice_id, n.source, n.title, {meeting}, n.issuer, a.data"
+            f" FROM assignments a JOIN notices n ON n.id = a.notice_id {where}"
+            f" ORDER BY {meeting} DESC, n.source, a.ord",
+            params,
+        ).fetchall()
+        return [
+            AssignmentRow(r[0], r[1], r[2], r[3], r[4], Assignment.model_validate_json(r[5]))
+            for r in rows
+        ]
+
+    def agency_names(self) -> list[str]:
+        return [
+            r[0]
+            for r in self._conn.execute(
+                "SELECT DISTINCT COALESCE(agency, agency_text) FROM assignments ORDER BY 1"
+            )
+        ]
+
+
+def _flatten(sections: list[Section], depth: int = 0) -> Iterator[tuple[int, Section]]:
+    for section in sections:
+        yield depth, section
+        yield from _flatten(section.children, depth + 1)
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _chair_text(notice: Notice) -> str | None:
+    if notice.chair is None:
+        return None
+    parts = [p for p in (notice.chair.name, notice.chair.position) if p]
+    return " - ".join(parts) or None
