@@ -203,6 +203,8 @@ def _guess_legacy_bytes(data: bytes) -> str | None:
 _MARKER = re.compile(
     r"^(?:[-+*•–—]\s|[a-zđ]\)\s?|\d+(?:\.\d+)*[.)]\s?(?=\D)|[IVXLC]+\.\s?)", re.UNICODE
 )
+_NUMBERED_HEADING = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.|[IVX]{1,4}\.)\s*(?=[^\W\d_])")
+_OPENING_DATE = re.compile(r"^(?:(?:Sáng|Chiều|Tối|Trưa|Từ|Vào)\s+ngày|Ngày)\s+\d")
 _TERMINAL = (".", ":", "!", "?", "…", "./.", '"', "”", ")")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
@@ -244,12 +246,18 @@ def reflow(lines: list[str]) -> list[str]:
 def _continues(previous: _Paragraph, line: str, wrap: int) -> bool:
     ends_sentence = previous.text.endswith(_TERMINAL)
     filled = previous.last_line >= 0.7 * wrap
+    heading = _NUMBERED_HEADING.match(line)
+    if (heading and line[heading.end()].isupper()) or _OPENING_DATE.match(line):
+        # "2. Lĩnh vực …" or "Chiều ngày 10 …" after an unterminated line (a heading or a
+        # title has no final period) starts a new part; "2026. Đồng chí" (a wrapped year) does not.
+        return False
     if _MARKER.match(line):
-        # "- Thông tin và Thể thao" after a filled line is the rest of a name, not a bullet;
-        # but after a one-line numbered heading it is the first bullet.
+        # "- Thông tin và Thể thao" after a line filled to the wrap is the rest of a name, not a
+        # bullet; after a one-line numbered heading, or a line short of the wrap, it is a bullet.
         if previous.marked and previous.lines == 1:
             return False
-        return not ends_sentence and not previous.text.endswith(";") and filled
+        nearly_full = previous.last_line >= 0.85 * wrap
+        return not ends_sentence and not previous.text.endswith(";") and nearly_full
     if line[0].islower():
         return True
     return not ends_sentence and filled
