@@ -23,7 +23,7 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 
 # Characters that TCVN3 (ABC) text shows when read as Windows-1252/Latin-1: á=¸, à=µ, ả=¶,
 # ã=·, ạ=¹, ô=«, đ=®, ư=­ … They almost never occur in real Vietnamese Unicode text.
-_TCVN3_MARKS = set("¸µ¶·¹«®¬¦§¨©ª¾½¼»ºÌÎÏÑÒÓÔÕÖ×ØÙÚÛÜÝÞßãåæçèéëìíîïñòóôõöøùúûüýþ")
+_TCVN3_MARKS = set("¸µ¶·¹«®¬¦§¨©ª¾½¼»ºÌÎÏÑÒÓÔÕÖ×ØÙÚÛÜÝÞß")
 # VNI text read as Windows-1252 puts tone/shape marks after the base letter: "Thoâng baùo".
 _VNI_PAIR = re.compile(r"[aeiouyAEIOUY][øùûõïöôâêñ]|[aeiouyâêô][øùûõï]")
 _VIETNAMESE_LETTERS = re.compile(
@@ -176,10 +176,10 @@ def _guess_legacy_text(text: str) -> str | None:
     vietnamese = len(_VIETNAMESE_LETTERS.findall(sample))
     tcvn = sum(1 for ch in sample if ch in _TCVN3_MARKS)
     vni = len(_VNI_PAIR.findall(sample))
+    if vni > max(10, letters * 0.02) and vni > vietnamese * 0.5 and vni >= tcvn:
+        return "VNI"
     if tcvn > max(10, letters * 0.03) and tcvn > vietnamese:
         return "TCVN3/ABC"
-    if vni > max(10, letters * 0.02) and vni > vietnamese * 0.5:
-        return "VNI"
     return None
 
 
@@ -205,6 +205,7 @@ _MARKER = re.compile(
 )
 _NUMBERED_HEADING = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.|[IVX]{1,4}\.)\s*(?=[^\W\d_])")
 _OPENING_DATE = re.compile(r"^(?:(?:Sáng|Chiều|Tối|Trưa|Từ|Vào)\s+ngày|Ngày)\s+\d")
+_NUMBERED = re.compile(r"^(?:\d+(?:\.\d+)*[.)]|[IVXLC]+\.|[a-zđ]\)|\*)")
 _TERMINAL = (".", ":", "!", "?", "…", "./.", '"', "”", ")")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
@@ -214,7 +215,7 @@ class _Paragraph:
     text: str
     last_line: int  # length of its last physical line: was that line filled to the wrap?
     lines: int
-    marked: bool  # starts with a list/heading marker
+    marked: bool  # starts with a numbered heading marker (1., 1.2., II., a), *)
 
 
 def reflow(lines: list[str]) -> list[str]:
@@ -239,7 +240,7 @@ def reflow(lines: list[str]) -> list[str]:
             last.last_line = len(line)
             last.lines += 1
         else:
-            paragraphs.append(_Paragraph(line, len(line), 1, bool(_MARKER.match(line))))
+            paragraphs.append(_Paragraph(line, len(line), 1, bool(_NUMBERED.match(line))))
     return [p.text for p in paragraphs]
 
 
