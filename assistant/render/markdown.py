@@ -69,9 +69,11 @@ def render_markdown(doc: FormalDocument) -> str:
     if doc.issuer_parent:
         lines.append(one_line(doc.issuer_parent))
     lines.append(one_line(doc.issuer))
-    lines.append(one_line(doc.number))
+    # Row by row, as the Word header table reads (issuer | Quốc hiệu, then number | date):
+    # the same order text extraction of real notices gives, and that of render_docx.
     lines.append(QUOC_HIEU)
     lines.append(TIEU_NGU)
+    lines.append(one_line(doc.number))
     lines.append(one_line(doc.place_date))
     lines.append(one_line(doc.doc_type))
     lines.append(one_line(doc.title))
