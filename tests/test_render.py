@@ -178,6 +178,7 @@ def _assert_run(paragraph: Paragraph, size: float, *, bold: bool = False,
         assert run.font.size == Pt(size), (paragraph.text, run.font.size)
         assert bool(run.font.bold) is bold, paragraph.text
         assert bool(run.font.italic) is italic, paragraph.text
+        assert run._r.rPr is not None
         fonts = run._r.rPr.find(qn("w:rFonts"))
         for slot in ("ascii", "hAnsi", "eastAsia", "cs"):
             assert fonts.get(qn(f"w:{slot}")) == FONT
@@ -186,6 +187,7 @@ def _assert_run(paragraph: Paragraph, size: float, *, bold: bool = False,
 
 def test_page_is_a4_with_nd30_margins(document: DocxDocument) -> None:
     section = document.sections[0]
+    assert section.page_width is not None and section.page_height is not None
     assert abs(section.page_width - Mm(210)) < Mm(0.1)
     assert abs(section.page_height - Mm(297)) < Mm(0.1)
     # margins are stored in whole twips: 15 mm is 850 twips, 14.99 mm
@@ -199,7 +201,7 @@ def test_defaults_are_times_new_roman_without_theme_fonts(document: DocxDocument
         f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:rFonts')}")
     assert fonts is not None
     assert {fonts.get(qn(f"w:{slot}")) for slot in ("ascii", "hAnsi", "eastAsia", "cs")} == {FONT}
-    assert not any(key.endswith("Theme") or key.endswith("theme") for key in fonts.keys())
+    assert not any(key.endswith("Theme") or key.endswith("theme") for key in fonts.attrib)
 
 
 def test_parts_in_order(document: DocxDocument) -> None:
