@@ -139,7 +139,9 @@ class VectorStore:
 
     def is_current(self, identity: str) -> bool:
         """True when the collection was built for ``identity`` with cosine distance."""
-        hnsw = (self._collection.configuration or {}).get("hnsw") or {}
+        # ``configuration_json``: the parsed ``configuration`` warns about Chroma's legacy
+        # embedding-function entry, which is what "no embedding function" is stored as.
+        hnsw = (self._collection.configuration_json or {}).get("hnsw") or {}
         return self.stored_identity == identity and hnsw.get("space") == _SPACE
 
     def reset(self, identity: str) -> None:
