@@ -49,6 +49,9 @@ NOI_NHAN_PT = 12.0
 RECIPIENT_PT = 11.0
 INDENT_CM = (1.0, 1.27)
 INDENT_TOLERANCE_CM = 0.02
+PARAGRAPH_GAP_PT = 6.0  # at least this between paragraphs
+LINE_MULTIPLE = (1.0, 1.5)  # single to 1.5 lines
+LINE_EXACT_MIN_PT = 15.0  # or an exact spacing of at least 15 pt
 MAX_LOCATIONS = 3  # offending places listed in one finding; the count says the rest
 
 _QUOC_HIEU_KEY = "cong hoa xa hoi chu nghia viet nam"
@@ -221,6 +224,15 @@ class _Resolver:
             if jc is not None:
                 return jc.get(qn("w:val"), "left")
         return "left"
+
+    @staticmethod
+    def spacing(pprs: list[etree._Element], attr: str) -> str | None:
+        """One attribute of w:spacing; each is inherited on its own."""
+        for ppr in pprs:
+            el = ppr.find(qn("w:spacing"))
+            if el is not None and el.get(qn(f"w:{attr}")) is not None:
+                return el.get(qn(f"w:{attr}"))
+        return None
 
     @staticmethod
     def first_line_cm(pprs: list[etree._Element]) -> float:
@@ -531,8 +543,13 @@ class _Checker:
     # -- title and body
 
     def check_title_and_body(self) -> list[_Para]:
-        doc_type = next((p for p in self.paras if not p.in_table and _key(p.text) == "thong bao"),
-                        None) or self._find("thong bao", exact=True)
+        doc_type = (
+            next((p for p in self.paras if not p.in_table and _key(p.text) == "thong bao"), None)
+            or self._find("thong bao", exact=True)
+            # "THÔNG BÁO KẾT LUẬN …" written as one line
+            or next((p for p in self.paras if not p.in_table and p.text.strip().isupper()
+                     and _key(p.text).startswith("thong bao ")), None)
+        )
         if doc_type is None:
             self.add("doc_type", "error", "sau phần đầu văn bản",
                      "Không tìm thấy tên loại văn bản «THÔNG BÁO»")
@@ -543,7 +560,7 @@ class _Checker:
             self.add("doc_type", "error", doc_type.where,
                      "Tên loại văn bản chưa viết in hoa")
         start = self.paras.index(doc_type) + 1
-        rest = [p for p in self.paras[start:]]
+        rest = self.paras[start:]
         index = 0
         title: list[_Para] = []
         # Trích yếu: the centred lines right after the document type.
@@ -583,6 +600,8 @@ class _Checker:
         wrong_size: dict[float, list[_Para]] = {}
         not_justified: list[_Para] = []
         wrong_indent: list[_Para] = []
+        tight: list[_Para] = []
+        wrong_lines: list[_Para] = []
         for para in body:
             sizes, *_ = self._run_stats(para)
             for size in sorted(sizes):
@@ -595,6 +614,12 @@ class _Checker:
             low, high = INDENT_CM
             if not low - INDENT_TOLERANCE_CM <= indent <= high + INDENT_TOLERANCE_CM:
                 wrong_indent.append(para)
+            gap = sum(_twips(self.resolver.spacing(pprs, side)) for side in ("before", "after"))
+            if gap / 20 < PARAGRAPH_GAP_PT - 0.05:
+                tight.append(para)
+            if not _line_spacing_ok(self.resolver.spacing(pprs, "line"),
+                                    self.resolver.spacing(pprs, "lineRule")):
+                wrong_lines.append(para)
         total = len(body)
         for size, paras in sorted(wrong_size.items()):
             self.add("body_size", "error", _places(paras),
@@ -610,6 +635,15 @@ class _Checker:
             self.add("body_indent", "warning", _places(wrong_indent),
                      f"{len(wrong_indent)}/{total} đoạn nội dung có thụt đầu dòng {shown}, "
                      f"quy định {_range(INDENT_CM, 'cm')}")
+
+        if tight:
+            self.add("body_spacing", "warning", _places(tight),
+                     f"{len(tight)}/{total} đoạn nội dung cách đoạn kế dưới "
+                     f"{_fmt(PARAGRAPH_GAP_PT)} pt")
+        if wrong_lines:
+            self.add("line_spacing", "warning", _places(wrong_lines),
+                     f"{len(wrong_lines)}/{total} đoạn nội dung có khoảng cách dòng ngoài "
+                     f"khoảng dòng đơn đến 1,5 dòng (hoặc cố định từ 15 pt)")
 
     # -- recipients
 
@@ -640,6 +674,17 @@ class _Checker:
             self.add("recipients_size", "warning", _places(wrong),
                      f"{len(wrong)}/{len(items)} dòng nơi nhận không phải cỡ chữ "
                      f"{_fmt(RECIPIENT_PT)} pt")
+
+
+def _line_spacing_ok(line: str | None, rule: str | None) -> bool:
+    if line is None:
+        return True  # single, the default
+    value = _twips(line)
+    if rule in (None, "auto"):
+        multiple = value / 240
+        return LINE_MULTIPLE[0] - 0.01 <= multiple <= LINE_MULTIPLE[1] + 0.01
+    # exact / atLeast, in twips; more than 1.5 lines of 14 pt text is too loose
+    return LINE_EXACT_MIN_PT <= value / 20 <= 1.5 * 1.15 * BODY_PT[1] + 0.5
 
 
 def _has_page_field(p: etree._Element) -> bool:

@@ -165,6 +165,24 @@ def test_header_title_and_recipients_departures(draft: Path, tmp_path: Path) -> 
     assert "tieu_ngu" not in messages and "font" not in messages
 
 
+def test_paragraph_and_line_spacing(draft: Path, tmp_path: Path) -> None:
+    def break_it(document: DocxDocument) -> None:
+        body = _body_paragraphs(document)
+        for paragraph in body[:3]:
+            paragraph.paragraph_format.space_before = Pt(0)
+            paragraph.paragraph_format.space_after = Pt(2)
+        for paragraph in body[-2:]:
+            paragraph.paragraph_format.line_spacing = 2.0
+        body[5].paragraph_format.line_spacing = Pt(12)  # exactly 12 pt: cramped
+
+    report = check_docx(_mutated(draft, tmp_path, break_it))
+    assert [f.message for f in _only(report, "body_spacing")] == [
+        "3/19 đoạn nội dung cách đoạn kế dưới 6 pt"]
+    (lines,) = _only(report, "line_spacing")
+    assert lines.message.startswith("3/19 đoạn nội dung có khoảng cách dòng")
+    assert report.ok  # warnings only
+
+
 def test_missing_parts(tmp_path: Path) -> None:
     document = docx.Document()
     section = document.sections[0]
@@ -230,6 +248,6 @@ def test_real_lao_cai_notice(corpus_dir: Path) -> None:
         "Quốc hiệu cỡ chữ 14 pt, quy định 12–13 pt"]
     # what conforms is not reported
     for rule in ("tieu_ngu", "doc_type", "noi_nhan", "recipients_size", "body_size",
-                 "body_alignment", "body_indent", "page_number"):
+                 "body_alignment", "body_indent", "body_spacing", "line_spacing", "page_number"):
         assert rule not in report.rules(), rule
     assert not report.ok

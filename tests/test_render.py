@@ -136,6 +136,18 @@ def test_markdown_flattens_line_breaks_inside_values() -> None:
     assert "- Chủ trì rà soát và báo cáo trước ngày 10/3/2025." in lines
 
 
+def test_line_break_in_issuer_kept_in_word_only(tmp_path: Path) -> None:
+    doc = binh_khe_notice()
+    doc.issuer = "ỦY BAN NHÂN DÂN\nTHỊ XÃ BÌNH KHÊ"
+    assert "ỦY BAN NHÂN DÂN THỊ XÃ BÌNH KHÊ\n" in render_markdown(doc)
+    path = tmp_path / "br.docx"
+    render_docx(doc, path)
+    issuer = docx.Document(str(path)).tables[0].cell(0, 0).paragraphs[1]
+    assert issuer.text == "ỦY BAN NHÂN DÂN\nTHỊ XÃ BÌNH KHÊ"
+    assert len(issuer._p.xpath(".//w:br")) == 1
+    assert "ỦY BAN NHÂN DÂN THỊ XÃ BÌNH KHÊ" in load_path(path).text.split("\n")
+
+
 def test_markdown_omits_missing_optional_parts() -> None:
     doc = binh_khe_notice()
     doc.issuer_parent = None

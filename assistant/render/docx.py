@@ -167,6 +167,17 @@ def _line(paragraph: Paragraph, text: str, size: int, *, bold: bool = False,
     return paragraph
 
 
+def _broken_line(paragraph: Paragraph, text: str, size: int, *, bold: bool = False) -> None:
+    """A centred header line where a line break in the value is kept ("ỦY BAN NHÂN DÂN\nTHỊ
+    XÃ …"): a break inside one paragraph, which text extraction reads as a space."""
+    _format(paragraph, align=WD_ALIGN_PARAGRAPH.CENTER)
+    pieces = [one_line(piece) for piece in text.splitlines() if piece.strip()]
+    for index, piece in enumerate(pieces):
+        run = _run(paragraph, piece, size, bold=bold)
+        if index < len(pieces) - 1:
+            run.add_break()
+
+
 def _rule_under(paragraph: Paragraph, width_mm: float, column_mm: float) -> None:
     """A short centred horizontal line: the bottom border of an empty, indented paragraph."""
     side = Mm(max(column_mm - width_mm, 0) / 2)
@@ -174,7 +185,8 @@ def _rule_under(paragraph: Paragraph, width_mm: float, column_mm: float) -> None
     fmt.alignment = WD_ALIGN_PARAGRAPH.CENTER
     fmt.left_indent = side
     fmt.right_indent = side
-    fmt.space_before = 0
+    # Room above the line, or it touches the descenders of the text it sits under.
+    fmt.space_before = Pt(3)
     fmt.space_after = Pt(2)
     fmt.line_spacing = Pt(2)
     ppr = paragraph._p.get_or_add_pPr()
@@ -247,10 +259,10 @@ def _header_table(document: DocxDocument, doc: FormalDocument) -> None:
     left, right = table.rows[0].cells
     left_first, right_first = [True], [True]
     if doc.issuer_parent:
-        _line(_cell_paragraph(left, left_first), one_line(doc.issuer_parent).upper(),
-              HEADER_LEFT_PT)
-    _line(_cell_paragraph(left, left_first), one_line(doc.issuer).upper(), HEADER_LEFT_PT,
-          bold=True)
+        _broken_line(_cell_paragraph(left, left_first), doc.issuer_parent.upper(),
+                     HEADER_LEFT_PT)
+    _broken_line(_cell_paragraph(left, left_first), doc.issuer.upper(), HEADER_LEFT_PT,
+                 bold=True)
     _rule_under(_cell_paragraph(left, left_first), 20, HEADER_COLUMNS_MM[0])
     _line(_cell_paragraph(right, right_first), QUOC_HIEU, QUOC_HIEU_PT, bold=True)
     _line(_cell_paragraph(right, right_first), TIEU_NGU, TIEU_NGU_PT, bold=True)
