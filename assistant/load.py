@@ -266,6 +266,8 @@ def _continues(previous: _Paragraph, line: str, wrap: int) -> bool:
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+# A whole line in italics ("*Lam Giang, ngày …*"); "* Đối với …" (a bullet) has a space.
+_MD_ITALIC_LINE = re.compile(r"^(\s*)[*_](?=\S)(.+?)(?<=\S)[*_]\s*$")
 
 
 def _strip_markdown(text: str) -> str:
@@ -273,6 +275,7 @@ def _strip_markdown(text: str) -> str:
     for line in text.split("\n"):
         line = _MD_HEADING.sub("", line)
         line = _MD_EMPHASIS.sub(r"\2", line)
+        line = _MD_ITALIC_LINE.sub(r"\1\2", line)
         if line.strip() in ("---", "***", "___"):
             line = ""
         out.append(line)
