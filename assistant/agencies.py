@@ -558,11 +558,10 @@ class Gazetteer:
         if j >= len(toks) or toks[j].hard_before:
             return None
         nxt = text[toks[j].start : toks[j].end]
-        if not lenient:
-            if not _is_capitalized(first):
-                return None
-            if not specific and not _is_capitalized(nxt):
-                return None
+        if not lenient and not _is_capitalized(first):
+            return None
+        if not specific and not _is_capitalized(nxt):
+            return None
         while j < len(toks) and j - i < _MAX_UNKNOWN_TOKENS:
             tok = toks[j]
             if tok.hard_before or "," in text[toks[j - 1].end : tok.start]:
