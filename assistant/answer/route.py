@@ -1,0 +1,346 @@
+"""Which route answers a question, and what the question constrains.
+
+* ``assignments`` — what an agency was assigned: every assignment record (not top-k);
+* ``metadata`` — who chaired / signed, when the meeting was, which notices exist: notice fields;
+* ``deadlines`` — which tasks are due by/within a date: deadline records;
+* ``retrieval`` — anything else: hybrid retrieval over passages.
+
+Matching runs on ``search_view`` (accent-free, lowercase), so ``ai chu tri cuoc hop`` routes like
+``Ai chủ trì cuộc họp``. A short follow-up (``còn phòng Nội vụ thì sao?``) keeps the previous
+turn's route and constraints and replaces only what it names.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+from assistant.model import AgencyRef, Level
+from assistant.text import collapse_spaces, nfc, search_view
+
+
+class Route(StrEnum):
+    ASSIGNMENTS = "assignments"
+    METADATA = "metadata"
+    DEADLINES = "deadlines"
+    RETRIEVAL = "retrieval"
+
+
+class MetaField(StrEnum):
+    CHAIR = "chair"
+    SIGNER = "signer"
+    MEETING_DATE = "meeting_date"
+    NUMBER = "number"
+    NOTICES = "notices"
+
+
+class AgencyLike(Protocol):
+    name: str
+
+
+class GazetteerLike(Protocol):
+    def resolve(self, query: str, level: Level | None = None, on: date | None = None) -> AgencyLike | None: ...
+
+    def find_mentions(
+        self, text: str, start: int = 0, end: int | None = None, level: Level | None = None
+    ) -> list[AgencyRef]: ...
+
+
+class RoutedQuestion(BaseModel):
+    """A question with its route and constraints; stored per turn to resolve follow-ups."""
+
+    question: str = Field(description="As asked.")
+    effective: str = Field(description="What is searched: the question after follow-up resolution.")
+    route: Route
+    follow_up: bool = False
+    agency: str | None = Field(default=None, description="Canonical agency name.")
+    agency_text: str | None = Field(default=None, description="The agency as typed.")
+    meta_field: MetaField | None = None
+    meeting_on: date | None = Field(default=None, description="A meeting day named (metadata).")
+    since: date | None = Field(default=None, description="Period named: first day.")
+    until: date | None = Field(default=None, description="Period named: last day.")
+    due_after: date | None = None
+    due_before: date | None = None
+    due_day_month: tuple[int, int] | None = Field(
+        default=None, description="'trước 31/1' without a year: (day, month), year per notice."
+    )
+    locality: str | None = Field(default=None, description="A place named: 'Bến Vân'.")
+
+    def constraint_words(self) -> str:
+        """How the constraints read in a refusal or heading (Vietnamese)."""
+        parts = []
+        if self.locality:
+            parts.append(self.locality)
+        if self.meeting_on:
+            parts.append(f"ngày {self.meeting_on:%d/%m/%Y}")
+        elif self.since and self.until:
+            parts.append(f"{self.since:%d/%m/%Y}–{self.until:%d/%m/%Y}")
+        return ", ".join(parts)
+
+
+# --- patterns on search_view(question) ----------------------------------------------------------
+
+_FOLLOW_UP = re.compile(
+    r"^\s*(?:(?:the|vay|con)\s+)?con\b|^\s*(?:the|vay)\s+(?:thi\s+)?\w+.*\bthi sao\b"
+    r"|\bthi sao\s*\??\s*$|\bthi the nao\s*\??\s*$|^\s*(?:va|con)\s+\w+.*\??\s*$"
+)
+_META = [
+    (MetaField.CHAIR, re.compile(r"\bai\s+(?:la\s+)?(?:nguoi\s+)?chu (?:tri|toa)|chu tri boi ai|do ai chu tri|nguoi chu tri|chu tri la ai")),
+    (MetaField.SIGNER, re.compile(r"\bai\s+(?:da\s+)?ky\b|\bnguoi ky\b|\bky boi ai|do ai ky|\bky ten\b")),
+    (MetaField.NUMBER, re.compile(r"\bso (?:ky hieu|hieu)\b|\bso may\b|\bso bao nhieu\b")),
+    (
+        MetaField.MEETING_DATE,
+        re.compile(
+            r"\bhop (?:vao )?(?:ngay nao|hom nao|khi nao|luc nao)|\b(?:khi nao|ngay nao|bao gio)\s+(?:\w+\s+){0,3}hop\b"
+            r"|(?:dien ra|to chuc|ban hanh) (?:vao )?(?:ngay nao|khi nao|luc nao|bao gio)"
+            r"|\bngay (?:hop|ban hanh)\b.*\b(?:nao|gi|bao gio)\b"
+        ),
+    ),
+    (
+        MetaField.NOTICES,
+        re.compile(
+            r"\b(?:nhung|cac) thong bao (?:nao|gi)|\bco (?:nhung|bao nhieu|cac) thong bao\b"
+            r"|\bdanh sach (?:cac )?thong bao|\bbao nhieu thong bao|\bliet ke\b.*\bthong bao"
+            r"|\bthong bao nao\b"
+        ),
+    ),
+]
+_ASSIGNMENT = re.compile(
+    r"\bduoc giao\b|\bgiao cho\b|\bgiao (?:nhung|cac)?\s*(?:viec|nhiem vu)|\bnhiem vu (?:cua|gi|nao)\b"
+    r"|\b(?:phai|can) lam (?:gi|nhung gi|nhung viec)|\blam (?:nhung )?(?:viec )?gi\b|\bviec (?:gi|nao)\b"
+    r"|\b(?:nhung|cac) (?:viec|nhiem vu|cong viec)\b|\bchu tri (?:nhung|cac) |\bphu trach (?:gi|nhung)"
+    r"|\bco nhiem vu\b|\btrach nhiem (?:gi|nao)"
+)
+_TASK_LIST = re.compile(
+    r"\b(?:viec|nhiem vu|cong viec)\s+(?:gi|nao)\b|\b(?:nhung|cac)\s+(?:viec|nhiem vu|cong viec)\b"
+    r"|\bnhung gi\b|\bgi (?:phai|can|den han|sap)\b"
+)
+_DEADLINE_WORDS = re.compile(
+    r"\b(?:thoi han|han chot|den han|sap den han|qua han|tre han|phai xong|phai hoan thanh|can hoan thanh"
+    r"|xong truoc|hoan thanh truoc|cham nhat|han)\b|\btruoc (?:ngay )?\d"
+)
+_DEADLINE_PHRASE_BEFORE_DATE = re.compile(
+    r"(?:truoc|cham nhat|han|den|xong|hoan thanh|tu)\s+(?:ngay\s+)?$"
+)
+
+_FULL_DATE = re.compile(
+    r"(?<![\d/])(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})(?![\d/])"
+    r"|\bngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})\b"
+)
+_DAY_MONTH = re.compile(r"(?<![\d/])(\d{1,2})\s*/\s*(\d{1,2})(?![\d/])|\bngay (\d{1,2}) thang (\d{1,2})\b(?! nam)")
+_MONTH = re.compile(r"\bthang (\d{1,2})(?:\s*(?:/|nam)\s*(\d{4}))?\b(?!\s*/)")
+_QUARTER = re.compile(r"\bquy (iv|i{1,3}|[1-4])(?:\s*(?:/|nam)\s*(\d{4}))?\b")
+_YEAR = re.compile(r"(?<![\d/])(?:nam\s+)?((?:19|20)\d{2})(?![\d/])")
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+_PLACE_WORDS = r"tỉnh|thành phố|tp\.?|thị xã|huyện|xã|phường|thị trấn|quận"
+_LOCALITY = re.compile(
+    rf"(?<!\w)(?:{_PLACE_WORDS})\s+((?:[A-ZĐÀÁẢÃẠÂẦẤẨẪẬĂẰẮẲẴẶÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ]\w*\s*){{1,3}})",
+    re.IGNORECASE,
+)
+
+
+def _date(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _month_end(y: int, m: int) -> date:
+    return (date(y + (m == 12), m % 12 + 1, 1)) - timedelta(days=1)
+
+
+def find_locality(question: str) -> str | None:
+    """A capitalized place name after tỉnh/thị xã/xã/…: 'Bến Vân' in 'thị xã Bến Vân'."""
+    for match in _LOCALITY.finditer(nfc(question)):
+        name = match.group(1).strip()
+        # IGNORECASE lets the class match lowercase too; a name must be written capitalized.
+        words = [w for w in name.split() if w[:1].isupper()]
+        kept: list[str] = []
+        for w in name.split():
+            if not w[:1].isupper():
+                break
+            kept.append(w)
+        if kept and words:
+            return " ".join(kept).rstrip(".,;:?!")
+    return None
+
+
+class _Dates(BaseModel):
+    meeting_on: date | None = None
+    since: date | None = None
+    until: date | None = None
+    due_after: date | None = None
+    due_before: date | None = None
+    due_day_month: tuple[int, int] | None = None
+
+
+def _extract_dates(view: str, deadline_intent: bool) -> _Dates:
+    out = _Dates()
+    used: list[tuple[int, int]] = []
+
+    def free(m: re.Match[str]) -> bool:
+        return not any(m.start() < e and s < m.end() for s, e in used)
+
+    for m in _FULL_DATE.finditer(view):
+        d, mo, y = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(4), m.group(5), m.group(6))
+        day = _date(int(y), int(mo), int(d))
+        if day is None:
+            continue
+        used.append(m.span())
+        if deadline_intent:
+            before = _DEADLINE_PHRASE_BEFORE_DATE.search(view[: m.start()])
+            if before and before.group().startswith("tu"):
+                out.due_after = day
+            else:
+                out.due_before = day
+        elif out.meeting_on is None:
+            out.meeting_on = day
+    for m in _DAY_MONTH.finditer(view):
+        if not free(m):
+            continue
+        d, mo = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        if not (1 <= int(d) <= 31 and 1 <= int(mo) <= 12):
+            continue
+        used.append(m.span())
+        if deadline_intent and out.due_before is None:
+            out.due_day_month = (int(d), int(mo))
+    for m in _MONTH.finditer(view):
+        if not free(m) or m.group(2) is None:
+            continue
+        mo, y = int(m.group(1)), int(m.group(2))
+        if not 1 <= mo <= 12:
+            continue
+        used.append(m.span())
+        first, last = date(y, mo, 1), _month_end(y, mo)
+        if deadline_intent:
+            out.due_after, out.due_before = first, last
+        else:
+            out.since, out.until = first, last
+    for m in _QUARTER.finditer(view):
+        if not free(m) or m.group(2) is None:
+            continue
+        q, y = _ROMAN[m.group(1)], int(m.group(2))
+        used.append(m.span())
+        first, last = date(y, 3 * q - 2, 1), _month_end(y, 3 * q)
+        if deadline_intent:
+            out.due_after, out.due_before = first, last
+        else:
+            out.since, out.until = first, last
+    for m in _YEAR.finditer(view):
+        if not free(m):
+            continue
+        y = int(m.group(1))
+        used.append(m.span())
+        if deadline_intent and out.due_before is None:
+            out.due_after, out.due_before = date(y, 1, 1), date(y, 12, 31)
+        elif out.since is None and out.meeting_on is None:
+            out.since, out.until = date(y, 1, 1), date(y, 12, 31)
+    return out
+
+
+def _agency(question: str, gazetteer: GazetteerLike) -> tuple[str | None, str | None]:
+    """(canonical name, text as typed) of the agency the question names, if any."""
+    mentions = [m for m in gazetteer.find_mentions(question) if not m.is_group]
+    for mention in mentions:
+        if mention.canonical:
+            return mention.canonical, mention.text
+    found = gazetteer.resolve(question)
+    if found is not None:
+        return found.name, None
+    if mentions:
+        return None, mentions[0].text
+    return None, None
+
+
+def is_follow_up(question: str) -> bool:
+    view = search_view(nfc(question)).strip()
+    return len(view.split()) <= 14 and bool(_FOLLOW_UP.search(view))
+
+
+def route_question(
+    question: str, gazetteer: GazetteerLike, previous: RoutedQuestion | None = None
+) -> RoutedQuestion:
+    """Route ``question``; a follow-up of ``previous`` inherits its route and constraints."""
+    question = collapse_spaces(nfc(question))
+    view = search_view(question)
+    agency, agency_text = _agency(question, gazetteer)
+    deadline_intent = bool(_DEADLINE_WORDS.search(view)) and bool(
+        _TASK_LIST.search(view) or re.search(r"\b(?:den han|sap den han|qua han)\b", view)
+    )
+    dates = _extract_dates(view, deadline_intent)
+    locality = find_locality(question)
+
+    if previous is not None and is_follow_up(question):
+        return _resolve_follow_up(question, previous, agency, agency_text, dates, locality)
+
+    meta_field = next((f for f, pattern in _META if pattern.search(view)), None)
+    if deadline_intent:
+        route = Route.DEADLINES
+    elif meta_field is not None and not (meta_field is MetaField.NOTICES and agency):
+        route = Route.METADATA
+    elif (agency or agency_text) and _ASSIGNMENT.search(view):
+        route = Route.ASSIGNMENTS
+    else:
+        route = Route.RETRIEVAL
+    return RoutedQuestion(
+        question=question,
+        effective=question,
+        route=route,
+        agency=agency,
+        agency_text=agency_text,
+        meta_field=meta_field if route is Route.METADATA else None,
+        locality=locality,
+        **dates.model_dump(),
+    )
+
+
+def _resolve_follow_up(
+    question: str,
+    previous: RoutedQuestion,
+    agency: str | None,
+    agency_text: str | None,
+    dates: _Dates,
+    locality: str | None,
+) -> RoutedQuestion:
+    update: dict[str, object] = {"question": question, "follow_up": True}
+    effective = previous.effective
+    if agency or agency_text:
+        update["agency"], update["agency_text"] = agency, agency_text
+        new_name = agency_text or agency or ""
+        old_name = previous.agency_text or previous.agency
+        if old_name and old_name in effective:
+            effective = effective.replace(old_name, new_name)
+        else:
+            effective = f"{effective} {new_name}"
+    named_dates = {k: v for k, v in dates.model_dump().items() if v is not None}
+    if named_dates:
+        for key in _Dates.model_fields:
+            update[key] = named_dates.get(key)
+        effective = f"{effective} {_follow_up_rest(question)}"
+    if locality:
+        update["locality"] = locality
+        if previous.locality and previous.locality in effective:
+            effective = effective.replace(previous.locality, locality)
+        else:
+            effective = f"{effective} {locality}"
+    if len(update) == 2:
+        # Names nothing we recognise ('còn hạn thì sao?'): search with both turns' words.
+        effective = f"{effective} {_follow_up_rest(question)}"
+    update["effective"] = collapse_spaces(effective)
+    return previous.model_copy(update=update)
+
+
+_FOLLOW_UP_WORDS = re.compile(
+    r"^\s*(?:(?:thế|vậy|còn|và)\s+)+|\s*(?:thì\s+sao|thì\s+thế\s+nào|thế\s+nào|nữa)?\s*\??\s*$",
+    re.IGNORECASE,
+)
+
+
+def _follow_up_rest(question: str) -> str:
+    return _FOLLOW_UP_WORDS.sub(" ", question).strip()

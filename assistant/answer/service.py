@@ -1,0 +1,402 @@
+"""``AnswerService``: route a question, gather what answers it, compose a cited answer.
+
+Records answer what records hold (every assignment of an agency, every deadline in a range,
+who chaired / signed / when); retrieval answers the rest, extractively by default or through an
+LLM when one is configured. Whatever the path, each citation is checked against the notice text
+before it is returned, and a question the notices do not answer gets ``REFUSAL``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Protocol
+
+from assistant.answer import llm
+from assistant.answer.citations import (
+    AnswerResult,
+    CitationBook,
+    Passage,
+    StreamEvent,
+    notice_date,
+    notice_title,
+    sentence_spans,
+    verify_citation,
+)
+from assistant.answer.conversation import ConversationStore
+from assistant.answer.extractive import (
+    Line,
+    compose,
+    content_words,
+    held_on,
+    in_period,
+    mentions_locality,
+    pick_sentences,
+    topic_score,
+)
+from assistant.answer.route import GazetteerLike, MetaField, Route, RoutedQuestion, route_question
+from assistant.chunk import chunk_notice, notice_metadata
+from assistant.model import Assignment, DocumentKind, Notice, Role
+from assistant.prompts import REFUSAL
+from assistant.retrieve.filters import Filters
+from assistant.retrieve.hybrid import ScoredChunk
+from assistant.settings import Settings
+from assistant.store import AssignmentRow, Store
+from assistant.text import match_key
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
+
+log = logging.getLogger(__name__)
+
+CONVERSATIONS_FILE = "conversations.sqlite3"
+_ROLE_LABEL = {Role.LEAD: "chủ trì", Role.COORDINATE: "phối hợp", Role.ASSIGNED: "thực hiện"}
+# Words of metadata questions that do not say which meeting is meant.
+_META_WORDS = frozenset(
+    ["chu", "tri", "toa", "ky", "ten", "nguoi", "ngay", "thang", "nam", "so", "hieu", "ky", "hieu", "may", "nhung", "danh", "sach", "liet", "ke", "dien", "ra", "to", "chuc", "ban", "hanh", "bao", "gio", "hom"]
+)
+
+
+class Retriever(Protocol):
+    def search(self, query: str, k: int = 8, filters: Filters | None = None) -> list[ScoredChunk]: ...
+
+
+@dataclass
+class _Plan:
+    """What answering needs: a finished result, or passages for the LLM."""
+
+    routed: RoutedQuestion
+    result: AnswerResult | None = None
+    passages: list[Passage] = field(default_factory=list)
+    messages: list[BaseMessage] = field(default_factory=list)
+    closest: list[dict[str, object]] = field(default_factory=list)
+
+
+class AnswerService:
+    def __init__(
+        self,
+        store: Store,
+        gazetteer: GazetteerLike,
+        retriever: Retriever | None,
+        settings: Settings,
+        chat_model: BaseChatModel | None = None,
+        conversations: ConversationStore | None = None,
+    ) -> None:
+        self.store = store
+        self.gazetteer = gazetteer
+        self.retriever = retriever
+        self.settings = settings
+        self.chat_model = chat_model
+        self.conversations = conversations or ConversationStore(settings.index / CONVERSATIONS_FILE)
+        self._notice_cache: dict[str, Notice] = {}
+
+    # --- public ---------------------------------------------------------------------------
+
+    def ask(
+        self, question: str, conversation_id: str | None = None, filters: Filters | None = None
+    ) -> AnswerResult:
+        plan = self._plan(question, conversation_id, filters)
+        if plan.result is None:
+            assert self.chat_model is not None
+            raw = llm.generate(self.chat_model, plan.messages)
+            plan.result = self._verified(plan, raw)
+        return self._finish(plan, conversation_id)
+
+    def ask_stream(
+        self, question: str, conversation_id: str | None = None, filters: Filters | None = None
+    ) -> Iterator[StreamEvent]:
+        """Text deltas as produced, then one ``final`` event with the verified answer (which
+        may differ from the deltas: unverifiable claims are removed)."""
+        plan = self._plan(question, conversation_id, filters)
+        if plan.result is None:
+            assert self.chat_model is not None
+            parts: list[str] = []
+            for delta in llm.stream(self.chat_model, plan.messages):
+                parts.append(delta)
+                yield StreamEvent(type="delta", text=delta)
+            plan.result = self._verified(plan, "".join(parts))
+        else:
+            yield StreamEvent(type="delta", text=plan.result.answer)
+        result = self._finish(plan, conversation_id)
+        yield StreamEvent(type="final", text=result.answer, result=result)
+
+    # --- planning -------------------------------------------------------------------------
+
+    def _plan(self, question: str, conversation_id: str | None, filters: Filters | None) -> _Plan:
+        previous = None
+        if conversation_id:
+            turn = self.conversations.last_turn(conversation_id)
+            previous = turn.routed if turn else None
+        routed = route_question(question, self.gazetteer, previous)
+        plan = _Plan(routed=routed)
+        if routed.route is Route.ASSIGNMENTS:
+            plan.result = self._assignments(routed, filters)
+        elif routed.route is Route.DEADLINES:
+            plan.result = self._deadlines(routed, filters)
+        elif routed.route is Route.METADATA:
+            plan.result = self._metadata(routed, filters)
+        else:
+            self._retrieval(plan, filters)
+        return plan
+
+    def _finish(self, plan: _Plan, conversation_id: str | None) -> AnswerResult:
+        result = plan.result
+        assert result is not None
+        for citation in result.citations:
+            # A citation that fails here is a bug upstream; never show it as cited.
+            if not verify_citation(citation, self._notice(citation.notice_id)):
+                raise AssertionError(f"unverifiable citation {citation.n} in {citation.notice_id}")
+        result = result.model_copy(update={"question": plan.routed.question, "conversation_id": conversation_id})
+        if conversation_id:
+            self.conversations.append(conversation_id, plan.routed, result.to_json())
+        return result
+
+    def _notice(self, notice_id: str) -> Notice:
+        if notice_id not in self._notice_cache:
+            self._notice_cache[notice_id] = self.store.get(notice_id)
+        return self._notice_cache[notice_id]
+
+    def _refuse(self, routed: RoutedQuestion, closest: Sequence[Notice] = ()) -> AnswerResult:
+        return AnswerResult(
+            question=routed.question,
+            answer=REFUSAL,
+            refused=True,
+            route=routed.route.value,
+            closest=[_notice_ref(n) for n in closest[:3]],
+        )
+
+    def _allowed(self, notice: Notice, routed: RoutedQuestion, filters: Filters | None) -> bool:
+        if filters is not None and not filters.is_empty() and not filters.matches(notice_metadata(notice)):
+            return False
+        if routed.locality and not mentions_locality(notice, routed.locality):
+            return False
+        if routed.meeting_on and not held_on(notice, routed.meeting_on):
+            return False
+        return not ((routed.since or routed.until) and not in_period(notice, routed.since, routed.until))
+
+    # --- records ------------------------------------------------------------------------------
+
+    def _rows(self, routed: RoutedQuestion, **kwargs: object) -> list[AssignmentRow]:
+        if routed.agency:
+            return self.store.assignments(agency=routed.agency, **kwargs)  # type: ignore[arg-type]
+        if routed.agency_text:
+            return self.store.assignments(agency_key=match_key(routed.agency_text), **kwargs)  # type: ignore[arg-type]
+        return self.store.assignments(**kwargs)  # type: ignore[arg-type]
+
+    def _assignments(self, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
+        rows = [r for r in self._rows(routed) if self._allowed(self._notice(r.notice_id), routed, filters)]
+        if not rows:
+            return self._refuse(routed)
+        name = routed.agency or routed.agency_text or ""
+        count = len({r.notice_id for r in rows})
+        intro = f"{name} được giao {len(rows)} nhiệm vụ trong {count} thông báo:"
+        lines = [self._assignment_line(r, with_agency=False) for r in rows]
+        return self._composed(routed, lines, intro)
+
+    def _assignment_line(self, row: AssignmentRow, with_agency: bool) -> Line:
+        item: Assignment = row.assignment
+        who = f"{item.agency.canonical or item.agency.text}, " if with_agency else ""
+        prefix = f"[{who}{_ROLE_LABEL.get(item.role, 'thực hiện')}] "
+        suffix = f" — hạn: {item.deadline.text}" if item.deadline else ""
+        return Line(
+            self._notice(row.notice_id), item.start, item.end, " › ".join(item.section_path), prefix, suffix
+        )
+
+    def _deadlines(self, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
+        rows = self._rows(
+            routed, with_deadline=True, due_after=routed.due_after, due_before=routed.due_before
+        )
+        dated = routed.due_after or routed.due_before or routed.due_day_month
+        kept: list[AssignmentRow] = []
+        for row in rows:
+            notice = self._notice(row.notice_id)
+            if not self._allowed(notice, routed.model_copy(update={"since": None, "until": None}), filters):
+                continue
+            deadline = row.assignment.deadline
+            if dated and (deadline is None or deadline.date is None):
+                continue
+            if (
+                routed.due_day_month
+                and deadline is not None
+                and deadline.date is not None
+                and deadline.date > _bound_after_meeting(notice, routed.due_day_month)
+            ):
+                continue
+            kept.append(row)
+        if not kept:
+            return self._refuse(routed)
+        kept.sort(key=lambda r: (_due(r) is None, _due(r) or date.max))
+        intro = f"Có {len(kept)} nhiệm vụ có thời hạn phù hợp:"
+        return self._composed(routed, [self._assignment_line(r, with_agency=True) for r in kept], intro)
+
+    def _metadata(self, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
+        notices = [n for n in self.store.notices() if self._allowed(n, routed, filters)]
+        if routed.meta_field is not MetaField.NOTICES:
+            notices = [n for n in notices if n.kind is DocumentKind.NOTICE] or notices
+            topic = [w for w in content_words(routed.effective) if w not in _META_WORDS and not w.isdigit()]
+            if routed.locality:
+                topic = [w for w in topic if w not in content_words(routed.locality)]
+            scores = {n.id: topic_score(n, topic) for n in notices}
+            best = max(scores.values(), default=0.0)
+            if topic and best >= 0.5:
+                notices = [n for n in notices if scores[n.id] == best]
+        lines: list[Line] = []
+        for notice in notices:
+            line = _meta_line(notice, routed.meta_field or MetaField.NOTICES)
+            if line is not None:
+                lines.append(line)
+        if not lines:
+            return self._refuse(routed)
+        intro = f"Có {len(lines)} thông báo đã lưu:" if routed.meta_field is MetaField.NOTICES else ""
+        return self._composed(routed, lines, intro)
+
+    def _composed(self, routed: RoutedQuestion, lines: list[Line], intro: str = "") -> AnswerResult:
+        book = CitationBook()
+        text = compose(lines, book, intro)
+        return AnswerResult(
+            question=routed.question, answer=text, refused=False, route=routed.route.value,
+            citations=book.citations,
+        )
+
+    # --- retrieval --------------------------------------------------------------------------------
+
+    def _candidates(self, routed: RoutedQuestion, filters: Filters | None) -> list[Passage]:
+        k = max(self.settings.retrieval.top_k * 2, 12)
+        if self.retriever is not None:
+            scored = self.retriever.search(routed.effective, k=k, filters=filters)
+            return [
+                Passage(self._notice(s.chunk.notice_id), s.chunk.start, s.chunk.end, " › ".join(s.chunk.heading_path), s.score)
+                for s in scored
+            ]
+        # No index (not built yet): scan the stored notices' passages; fine for a small store.
+        passages: list[Passage] = []
+        for notice in self.store.notices():
+            if filters is not None and not filters.is_empty() and not filters.matches(notice_metadata(notice)):
+                continue
+            self._notice_cache.setdefault(notice.id, notice)
+            for chunk in chunk_notice(notice):
+                passages.append(Passage(notice, chunk.start, chunk.end, " › ".join(chunk.heading_path)))
+        return passages
+
+    def _retrieval(self, plan: _Plan, filters: Filters | None) -> None:
+        routed = plan.routed
+        candidates = self._candidates(routed, filters)
+        closest = list({p.notice.id: p.notice for p in candidates}.values())
+        passages = [p for p in candidates if self._passage_allowed(p, routed)]
+        if not passages:
+            plan.result = self._refuse(routed, closest)
+            return
+        if self.chat_model is not None:
+            # The model gets the best passages in retrieval order (or, without a retriever,
+            # the passages holding the best sentences).
+            if self.retriever is None:
+                picked = pick_sentences(routed.effective, passages, limit=self.settings.retrieval.top_k)
+                passages = list({id(p.passage): p.passage for p in picked}.values())
+                if not passages:
+                    plan.result = self._refuse(routed, closest)
+                    return
+            plan.passages = passages[: self.settings.retrieval.top_k]
+            plan.messages = llm.build_messages(routed.effective, plan.passages)
+            plan.closest = [_notice_ref(n) for n in closest[:3]]
+            return
+        picked = pick_sentences(routed.effective, passages)
+        if not picked:
+            plan.result = self._refuse(routed, closest)
+            return
+        lines = [Line(p.passage.notice, p.start, p.end, p.passage.section) for p in picked]
+        plan.result = self._composed(routed, lines)
+
+    def _passage_allowed(self, passage: Passage, routed: RoutedQuestion) -> bool:
+        notice = passage.notice
+        if routed.locality and not mentions_locality(notice, routed.locality):
+            return False
+        if routed.meeting_on and not held_on(notice, routed.meeting_on):
+            return False
+        if routed.since or routed.until:
+            if in_period(notice, routed.since, routed.until):
+                return True
+            # 'nhiệm vụ năm 2024' may be set in a notice of December 2023: the passage itself
+            # must then name the year.
+            years = {d.year for d in (routed.since, routed.until) if d}
+            return len(years) == 1 and str(years.pop()) in passage.text
+        return True
+
+    def _verified(self, plan: _Plan, raw: str) -> AnswerResult:
+        checked = llm.verify_answer(raw, plan.passages)
+        if checked.rejected:
+            log.info("removed from LLM answer: %s", "; ".join(checked.rejected))
+        return AnswerResult(
+            question=plan.routed.question,
+            answer=checked.answer,
+            refused=checked.refused,
+            route=plan.routed.route.value,
+            citations=checked.citations,
+            closest=plan.closest if checked.refused else [],
+            dropped_claims=checked.dropped,
+        )
+
+
+def _due(row: AssignmentRow) -> date | None:
+    deadline = row.assignment.deadline
+    return deadline.date if deadline is not None else None
+
+
+def _bound_after_meeting(notice: Notice, day_month: tuple[int, int]) -> date:
+    """'trước 31/1' read from a notice's meeting date: the first 31/1 on or after it."""
+    when = notice_date(notice)
+    reference = date.fromisoformat(when) if when else date.today()
+    day, month = day_month
+    for year in (reference.year, reference.year + 1):
+        try:
+            bound = date(year, month, day)
+        except ValueError:
+            bound = date(year, month, 28)
+        if bound >= reference:
+            return bound
+    return bound
+
+
+def _notice_ref(notice: Notice) -> dict[str, object]:
+    return {
+        "notice_id": notice.id,
+        "source": notice.source,
+        "notice_title": notice_title(notice),
+        "meeting_date": notice_date(notice),
+    }
+
+
+def _sentence_at(notice: Notice, position: int, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
+    for s, e in sentence_spans(notice.text, start, len(notice.text) if end is None else end):
+        if s <= position < e:
+            return s, e
+    return None
+
+
+def _meta_line(notice: Notice, meta: MetaField) -> Line | None:
+    text = notice.text
+    if meta is MetaField.CHAIR and notice.chair is not None and notice.chair.end > notice.chair.start:
+        span = _sentence_at(notice, notice.chair.start) or (notice.chair.start, notice.chair.end)
+        who = ", ".join(p for p in (notice.chair.name, notice.chair.position) if p)
+        return Line(notice, *span, prefix=f"Chủ trì: {who} — " if who else "")
+    if meta is MetaField.SIGNER and notice.signature is not None:
+        sig = notice.signature
+        who = ", ".join(p for p in (sig.signer, sig.authority, sig.position) if p)
+        return Line(notice, sig.start, sig.end, prefix=f"Người ký: {who} — " if who else "")
+    if meta is MetaField.NUMBER and notice.number is not None:
+        return Line(notice, notice.number.start, notice.number.end)
+    if meta is MetaField.MEETING_DATE:
+        for value in (notice.meeting_date, notice.issue_date):
+            if value is not None and value.end > value.start:
+                span = _sentence_at(notice, value.start) or (value.start, value.end)
+                label = f"Ngày {value.value:%d/%m/%Y} — " if value.value else ""
+                return Line(notice, *span, prefix=label)
+        return None
+    if meta is MetaField.NOTICES:
+        if notice.title is not None and text[notice.title.start : notice.title.end].strip():
+            return Line(notice, notice.title.start, notice.title.end)
+        first = sentence_spans(text)
+        return Line(notice, *first[0]) if first else None
+    return None
