@@ -92,7 +92,7 @@ def pick_sentences(
     best = scored[0].score
     chosen: list[Picked] = []
     for item in scored:
-        if item.score < best - 0.25 or len(chosen) == limit:
+        if item.score < best - 0.15 or len(chosen) == limit:
             break
         if any(c.passage.notice.id == item.passage.notice.id and c.start == item.start for c in chosen):
             continue

@@ -20,6 +20,7 @@ from assistant.answer.citations import (
     CitationBook,
     Passage,
     StreamEvent,
+    locate_quote,
     notice_date,
     notice_title,
     sentence_spans,
@@ -193,17 +194,29 @@ class AnswerService:
         name = routed.agency or routed.agency_text or ""
         count = len({r.notice_id for r in rows})
         intro = f"{name} được giao {len(rows)} nhiệm vụ trong {count} thông báo:"
-        lines = [self._assignment_line(r, with_agency=False) for r in rows]
+        lines = self._assignment_lines(rows, with_agency=False)
         return self._composed(routed, lines, intro)
 
-    def _assignment_line(self, row: AssignmentRow, with_agency: bool) -> Line:
-        item: Assignment = row.assignment
-        who = f"{item.agency.canonical or item.agency.text}, " if with_agency else ""
-        prefix = f"[{who}{_ROLE_LABEL.get(item.role, 'thực hiện')}] "
-        suffix = f" — hạn: {item.deadline.text}" if item.deadline else ""
-        return Line(
-            self._notice(row.notice_id), item.start, item.end, " › ".join(item.section_path), prefix, suffix
-        )
+    def _assignment_lines(self, rows: Sequence[AssignmentRow], with_agency: bool) -> list[Line]:
+        """One line per quoted passage; agencies sharing it (chủ trì + phối hợp) on one line."""
+        lines: dict[tuple[str, int, int], Line] = {}
+        who: dict[tuple[str, int, int], list[str]] = {}
+        for row in rows:
+            item: Assignment = row.assignment
+            notice = self._notice(row.notice_id)
+            start, end = _task_span(notice, item)
+            key = (notice.id, start, end)
+            role = _ROLE_LABEL.get(item.role, "thực hiện")
+            label = f"{item.agency.canonical or item.agency.text} {role}" if with_agency else role
+            if key not in lines:
+                suffix = f" — hạn: {item.deadline.text}" if item.deadline else ""
+                lines[key] = Line(notice, start, end, " › ".join(item.section_path), "", suffix)
+                who[key] = []
+            if label not in who[key]:
+                who[key].append(label)
+        for key, line in lines.items():
+            line.prefix = f"[{'; '.join(who[key])}] "
+        return list(lines.values())
 
     def _deadlines(self, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
         rows = self._rows(
@@ -229,8 +242,9 @@ class AnswerService:
         if not kept:
             return self._refuse(routed)
         kept.sort(key=lambda r: (_due(r) is None, _due(r) or date.max))
-        intro = f"Có {len(kept)} nhiệm vụ có thời hạn phù hợp:"
-        return self._composed(routed, [self._assignment_line(r, with_agency=True) for r in kept], intro)
+        lines = self._assignment_lines(kept, with_agency=True)
+        intro = f"Có {len(lines)} nhiệm vụ có thời hạn phù hợp:"
+        return self._composed(routed, lines, intro)
 
     def _metadata(self, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
         notices = [n for n in self.store.notices() if self._allowed(n, routed, filters)]
@@ -337,6 +351,19 @@ class AnswerService:
             closest=plan.closest if checked.refused else [],
             dropped_claims=checked.dropped,
         )
+
+
+def _task_span(notice: Notice, item: Assignment) -> tuple[int, int]:
+    """The sentences of the assignment's passage that state its task: a heading with several
+    bullets under it is cited by the bullet that concerns this task (the heading is in the
+    citation's section)."""
+    found = locate_quote(notice.text, item.task, item.start, item.end)
+    if found is None:
+        return item.start, item.end
+    spans = [(s, e) for s, e in sentence_spans(notice.text, item.start, item.end) if s < found[1] and found[0] < e]
+    if not spans:
+        return item.start, item.end
+    return spans[0][0], spans[-1][1]
 
 
 def _due(row: AssignmentRow) -> date | None:
