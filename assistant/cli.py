@@ -14,6 +14,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.tree import Tree
@@ -67,6 +68,8 @@ def main(
 ) -> None:
     state.index = index
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
+    # bm25s sets its own logger to DEBUG; its progress chatter is not for users.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 def user_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -412,7 +415,7 @@ def _print_items(items: list[dict[str, Any]]) -> None:
             )
         role = {"chu_tri": "chủ trì", "phoi_hop": "phối hợp"}.get(item["role"], "thực hiện")
         deadline = f" [magenta]— hạn: {item['deadline']['text']}[/magenta]" if item["deadline"] else ""
-        out.print(f"  • [{role}] {item['task']}{deadline}", highlight=False)
+        out.print(f"  • \\[{role}] {escape(item['task'])}{deadline}", highlight=False)
 
 
 @app.command()
@@ -558,6 +561,14 @@ def _dir_bytes(root: Path, exclude: Path | None = None) -> int:
             total += path.stat().st_size
     return total
 
+
+def _register_optional_commands() -> None:
+    from assistant.cli_ask import ask
+
+    app.command(name="ask")(user_errors(ask))
+
+
+_register_optional_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     app()
