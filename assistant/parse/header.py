@@ -211,12 +211,14 @@ _CLOSING_CUES = re.compile(
 _CONCLUDES = re.compile(r"(?:kết luận|như sau|sau|chỉ đạo)\s*:$")
 
 
-def _is_closing(t: str) -> bool:
+def _is_closing(t: str, has_footer: bool) -> bool:
     if classify(t) is not None:
         return False
     # "./." ends the last paragraph of many texts (news sites too); alone it marks a closing
-    # formula only when the paragraph is short.
-    return bool(_CLOSING_CUES.search(fold(t))) or (t.endswith("./.") and len(t) <= 400)
+    # formula only in a short paragraph right above a Nơi nhận list or a signature.
+    return bool(_CLOSING_CUES.search(fold(t))) or (
+        has_footer and t.endswith("./.") and len(t) <= 400
+    )
 
 
 def _is_caps_line(text: str) -> bool:
@@ -230,6 +232,7 @@ def parse_header(text: str) -> HeaderFields:
     if not lines:
         return out
 
+    doc_type = next((i for i, ln in enumerate(lines[:20]) if _DOC_TYPE.match(ln.text)), None)
     # Footer first: it bounds everything else.
     footer_index = next((i for i, ln in enumerate(lines) if _RECIPIENTS.match(ln.text)), None)
     recipients: list[Spanned] = []
@@ -237,13 +240,13 @@ def parse_header(text: str) -> HeaderFields:
     if footer_index is not None:
         recipients, signature_lines = _split_footer(text, lines, footer_index)
     else:
-        signature_lines = _trailing_signature(lines)
+        floor = doc_type + 2 if doc_type is not None else 1
+        signature_lines = _trailing_signature(lines[floor:])
         footer_index = len(lines) - len(signature_lines)
     out.recipients = recipients
     out.signature = _signature(text, signature_lines)
 
     # Header block and title.
-    doc_type = next((i for i, ln in enumerate(lines[:20]) if _DOC_TYPE.match(ln.text)), None)
     header_lines = lines[:doc_type] if doc_type is not None else _leading_header(lines)
     cursor = doc_type + 1 if doc_type is not None else len(header_lines)
     _read_header_block(text, header_lines, out)
@@ -282,9 +285,10 @@ def parse_header(text: str) -> HeaderFields:
 
     # Closing: the run of closing formulas right before the footer.
     body_end_index = footer_index
+    has_footer = footer_index < len(lines)
     closing_lines: list[Line] = []
     index = footer_index - 1
-    while index >= cursor and _is_closing(lines[index].text):
+    while index >= cursor and _is_closing(lines[index].text, has_footer):
         closing_lines.insert(0, lines[index])
         index -= 1
     if closing_lines:
@@ -486,33 +490,38 @@ def _trailing_signature(lines: list[Line]) -> list[Line]:
 
 
 def _signature(text: str, block: list[Line]) -> Signature | None:
-    block = [ln for ln in block if not _SIGN_NOISE.match(ln.text)]
-    if not block:
-        return None
+    """Authority lines ('TL. CHỦ TỊCH', 'KT. BỘ TRƯỞNG,' + 'CHỦ NHIỆM'), then position lines,
+    then the signer's name, in that order; anything out of order ends the block."""
     authority: list[str] = []
     position: list[str] = []
     signer: str | None = None
-    for i, line in enumerate(block):
+    used: list[Line] = []
+    for line in block:
         t = line.text
-        if _AUTHORITY.match(t) or (
-            authority and authority[-1].endswith(",") and _is_caps_line(t) and not position
+        if _SIGN_NOISE.match(t):
+            continue
+        caps = _is_caps_line(t)
+        if not position and (
+            _AUTHORITY.match(t) or (authority and authority[-1].endswith(",") and caps)
         ):
             authority.append(t)
-        elif _is_caps_line(t):
+        elif caps and not _AUTHORITY.match(t):
             position.append(t)
-        elif i == len(block) - 1 and (name := _person_name_at(t, 0)) and name[1] == len(t):
+        elif (name := _person_name_at(t, 0)) is not None and name[1] == len(t):
             signer = t
-    if not (authority or position or signer):
+            used.append(line)
+            break
+        else:
+            break
+        used.append(line)
+    if not used:
         return None
-    if not position and len(authority) > 1:
-        # "KT. BỘ TRƯỞNG," + "CHỦ NHIỆM" with nothing else: the last line is the position.
-        position.append(authority.pop())
     return Signature(
-        authority=" ".join(authority) or None,
-        position=" ".join(position) or None,
-        signer=signer,
-        start=block[0].start,
-        end=block[-1].end,
+        authority=collapse_spaces(" ".join(authority)) or None,
+        position=collapse_spaces(" ".join(position)) or None,
+        signer=collapse_spaces(signer) if signer else None,
+        start=used[0].start,
+        end=used[-1].end,
     )
 
 
