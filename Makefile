@@ -18,9 +18,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# The main job: prepare the offline embedder, index the bundled sample notices, serve the page.
 run: setup
-	$(BIN)/assistant ingest samples/notices
-	$(BIN)/assistant demo
+	$(BIN)/assistant setup
+	$(BIN)/assistant ingest samples/notices samples/other
+	$(BIN)/assistant serve --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/python -m pytest -q
