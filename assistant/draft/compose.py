@@ -152,8 +152,11 @@ def detect_grouping(notices: list[Notice], gazetteer: Gazetteer, level: Level) -
 
 def _item_text(task: NoteTask, group_by: GroupBy) -> str:
     body = task.body.strip()
-    if group_by is GroupBy.AGENCY or not task.assigned:
+    if not task.assigned or (group_by is GroupBy.AGENCY and len(task.assigned) == 1):
         return _sentence(body)
+    if group_by is GroupBy.AGENCY:
+        # several agencies share the heading: name them in the item too, as notices do
+        return _sentence(", ".join(a.formal for a in task.assigned) + " " + _lower_first(body))
     names = ", ".join(a.formal for a in task.assigned)
     verb = task.verb or "Giao"
     return _sentence(f"{verb} {names} {_lower_first(body)}")
@@ -198,7 +201,7 @@ def _body(
     parts: list[OutlineItem] = []
     placed: list[tuple[NoteTask, str, OutlineItem]] = []
     if notes.results or notes.shortcomings:
-        children = []
+        children: list[OutlineItem] = []
         if notes.results:
             children.append(OutlineItem(marker=f"{len(children) + 1}.", heading="Những kết quả đạt được",
                                         children=[OutlineItem(marker="-", text=i.text) for i in notes.results]))
@@ -322,7 +325,7 @@ def make_llm(settings: Settings) -> Any:
 
     return ChatOpenAI(
         base_url=settings.llm.base_url,
-        api_key=settings.llm.api_key,  # type: ignore[arg-type]
+        api_key=settings.llm.api_key,
         model=settings.llm.model,
         temperature=settings.llm.temperature,
         timeout=settings.llm.timeout_s,
@@ -359,8 +362,8 @@ def rewrite_with_llm(
             by_text.setdefault(item.text, item)
     shown = (REWRITE_EXAMPLES + "\n".join(f"- {e}" for e in examples) + "\n\n") if examples else ""
     for entry in trace:
-        item = by_text.get(entry.text)
-        if item is None:
+        target = by_text.get(entry.text)
+        if target is None:
             continue
         try:
             reply = llm.invoke([SystemMessage(REWRITE_SYSTEM), HumanMessage(shown + REWRITE_ASK + entry.text)])
@@ -382,7 +385,7 @@ def rewrite_with_llm(
                 lines=entry.lines,
             ))
             continue
-        item.text = candidate
+        target.text = candidate
         entry.text = candidate
     return warnings
 

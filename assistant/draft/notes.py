@@ -737,9 +737,9 @@ def _split_task(content: str, ctx: Context) -> tuple[str | None, list[TaskAgency
     rest = content[verb_m.end() :] if verb_m else content
     who, sep, what = rest.partition(":")
     if sep and len(who) <= 90:
-        agencies = _who_list(who, ctx)
-        if agencies is not None:
-            return verb, agencies, what.strip()
+        named = _who_list(who, ctx)
+        if named is not None:
+            return verb, named, what.strip()
     # sentence form: "Sở XD hướng dẫn …", "Giao phòng Nội vụ tham mưu …"
     prepared = ctx.prepare(rest)
     agencies: list[TaskAgency] = []

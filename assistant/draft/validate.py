@@ -150,8 +150,8 @@ def validate_draft(
             else:
                 allowed_dates.add((d.date.year, d.date.month, 0))
             allowed_numbers.add(str(d.date.year))
-    for y, m, d in allowed_dates:
-        allowed_numbers.update({str(y), str(m), str(d)})
+    for year, month, day in allowed_dates:
+        allowed_numbers.update({str(year), str(month), str(day)})
     invented = sorted(set(numbers(draft)) - allowed_numbers)
     if invented:
         warnings.append(DraftWarning(
@@ -197,8 +197,8 @@ def validate_draft(
             traced[number] = entry
     for task in notes.tasks:
         numbers_of_task = [line.number for line in task.lines]
-        entry = traced.get(numbers_of_task[-1])
-        if entry is None or one_line(entry.text) not in flat:
+        found = traced.get(numbers_of_task[-1])
+        if found is None or one_line(found.text) not in flat:
             warnings.append(DraftWarning(
                 code="missing_task",
                 message=f"Nhiệm vụ ở dòng {numbers_of_task[-1]} của ghi chép không có trong dự thảo: "
