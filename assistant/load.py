@@ -204,7 +204,9 @@ _MARKER = re.compile(
     r"^(?:[-+*•–—]\s|[a-zđ]\)\s?|\d+(?:\.\d+)*[.)]\s?(?=\D)|[IVXLC]+\.\s?)", re.UNICODE
 )
 _NUMBERED_HEADING = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.|[IVX]{1,4}\.)\s*(?=[^\W\d_])")
-_OPENING_DATE = re.compile(r"^(?:(?:Sáng|Chiều|Tối|Trưa|Từ|Vào)\s+ngày|Ngày)\s+\d")
+_OPENING_DATE = re.compile(
+    r"^(?:(?:(?:Sáng|Chiều|Tối|Trưa|Từ|Vào)\s+ngày|Ngày)\s+\d|Vào\s+(?:hồi|lúc)\s+\d)"
+)
 _NUMBERED = re.compile(r"^(?:\d+(?:\.\d+)*[.)]|[IVXLC]+\.|[a-zđ]\)|\*)")
 _TERMINAL = (".", ":", "!", "?", "…", "./.", '"', "”", ")")
 _SPACES = re.compile(r"[ \t\u00a0]+")

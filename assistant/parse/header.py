@@ -196,7 +196,8 @@ _NATIONAL = re.compile(r"^(?:CỘNG\s+HÒA|CỘNG\s+HOÀ|Độc\s+lập)", re.IG
 _NUMBER_LINE = re.compile(r"^Số\s*:\s*")
 _SEPARATOR = re.compile(r"^[-_=*.~\s]{3,}$")
 _OPENING_START = re.compile(
-    r"^(?:(?:Sáng|Chiều|Tối|Trưa|Vào|Trong|Từ)\s+ngày|Ngày\s+\d|Căn\s+cứ|Thực\s+hiện|Tại\s|Hôm\s+nay)",
+    r"^(?:(?:Sáng|Chiều|Tối|Trưa|Vào|Trong|Từ)\s+ngày|Ngày\s+\d|Vào\s+(?:hồi|lúc)\s|Căn\s+cứ"
+    r"|Thực\s+hiện|Tại\s|Hôm\s+nay)",
 )
 _ISSUING_PARAGRAPH = re.compile(
     r"đã\s+(?:có|ban\s+hành)\s+Thông\s+báo\s+(?:số\s+)?(?P<number>\d+/TB-[\wĐđ-]+)", re.IGNORECASE
