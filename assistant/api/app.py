@@ -1,0 +1,88 @@
+"""The FastAPI application: JSON API under ``/api``, the web page at ``/``, ``/health``.
+
+Everything the page needs ships in ``static/`` (no CDN), so it works on an office network with
+no internet. ``/docs`` is a small page of our own over ``/openapi.json``: FastAPI's Swagger UI
+would load its scripts from a CDN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from assistant.api.deps import ApiContext, Context
+from assistant.api.errors import install_error_handlers
+from assistant.api.middleware import SecurityHeadersMiddleware
+from assistant.api.routes import ask, draft, notices, records
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+
+STATIC = Path(__file__).parent / "static"
+# Several files of the per-file limit in one request, plus multipart overhead.
+FILES_PER_REQUEST_BUDGET = 4
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.context.close()
+
+    app = FastAPI(
+        title="Trợ lý Thông báo kết luận",
+        description="Hỏi đáp có trích dẫn, tra cứu nhiệm vụ theo cơ quan, quản lý thông báo và "
+        "soạn dự thảo. Lỗi trả về dạng {\"error\": {\"code\", \"message\"}}.",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+        max_body_size=settings.server.max_upload_bytes * FILES_PER_REQUEST_BUDGET + 1024 * 1024,
+    )
+    app.state.context = ApiContext(settings)
+    install_error_handlers(app)
+    # CORS stays off: the page is served by this same app, other origins have no business here.
+    app.add_middleware(SecurityHeadersMiddleware)
+    for module in (ask, records, notices, draft):
+        app.include_router(module.router)
+
+    @app.get("/health", tags=["Hệ thống"], summary="Tình trạng kho, chỉ mục, bộ nhúng, LLM")
+    def health(context: Context) -> dict[str, Any]:
+        counts = context.store.count()
+        data: dict[str, Any] = {
+            "counts": counts,
+            "llm_configured": bool(context.settings.llm.base_url),
+            "auth_required": context.guard.required,
+        }
+        try:
+            status = context.index_status()
+            data["embedder"] = context.embedder().identity
+            data["index"] = {
+                "healthy": status.healthy,
+                "problems": status.problems(),
+                "chunks": status.chunks,
+                "vectors": status.vectors,
+            }
+        except AssistantError as exc:
+            data["embedder"] = None
+            data["index"] = {"healthy": False, "problems": [exc.message], "chunks": 0, "vectors": 0}
+        data["status"] = "ok" if data["index"]["healthy"] or counts["notices"] == 0 else "degraded"
+        return data
+
+    @app.get("/", include_in_schema=False)
+    def index_page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs_page() -> FileResponse:
+        return FileResponse(STATIC / "docs.html", media_type="text/html; charset=utf-8")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

@@ -1,0 +1,133 @@
+"""``/api/notices``: list, read (text, structure, spans), upload, delete."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, UploadFile
+from starlette.concurrency import run_in_threadpool
+
+from assistant.api.deps import ApiContext, Context, StoreDep, WriteAccess
+from assistant.api.security import safe_upload_name
+from assistant.cli import assignment_item, notice_json
+from assistant.errors import AssistantError, UnsupportedFileType
+from assistant.ingest import FileStatus, ingest_upload
+from assistant.store import AssignmentRow
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/notices", tags=["Thông báo"])
+
+ALLOWED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+MAX_FILES = 20
+UPLOAD_DIR = "uploads"
+
+
+class PayloadTooLarge(AssistantError):
+    http_status = 413
+
+
+class TooManyFiles(AssistantError):
+    http_status = 400
+
+
+@router.get("", summary="Các thông báo đã nạp (mới nhất trước)")
+def list_notices(store: StoreDep) -> dict[str, Any]:
+    summaries = store.summaries()
+    counts: dict[str, int] = {}
+    for row in store.assignments():
+        counts[row.notice_id] = counts.get(row.notice_id, 0) + 1
+    items = [{**asdict(s), "assignments": counts.get(s.id, 0)} for s in summaries]
+    return {"items": items, "count": len(items)}
+
+
+@router.get("/{notice_id}", summary="Một thông báo: văn bản, cấu trúc, nhiệm vụ (kèm vị trí ký tự)")
+def get_notice(notice_id: str, store: StoreDep) -> dict[str, Any]:
+    notice = store.get(notice_id)
+    rows = [
+        AssignmentRow(notice.id, notice.source, notice.title.text if notice.title else None,
+                      None, None, item)
+        for item in notice.assignments
+    ]
+    structure = json.loads(notice.model_dump_json(include={"sections"}))["sections"]
+    return {
+        **notice_json(notice),
+        "outline": notice_json(notice)["sections"],
+        "sections": structure,
+        "text": notice.text,
+        "assignments": [assignment_item(r, notice.text) for r in rows],
+    }
+
+
+@router.delete("/{notice_id}", summary="Xóa một thông báo (kho và chỉ mục tìm kiếm)")
+def delete_notice(notice_id: str, context: Context, _: WriteAccess) -> dict[str, Any]:
+    with context.writing() as session:
+        notice = session.store.get(notice_id)  # resolves a unique prefix, 404 otherwise
+        session.store.delete(notice.id)
+        session.search.notice_deleted(notice.id)
+    return {"deleted": notice.id, "source": notice.source}
+
+
+async def _read_limited(upload: UploadFile, limit: int, name: str) -> bytes:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise PayloadTooLarge(
+            f"Tệp '{name}' vượt quá giới hạn {limit / (1024 * 1024):.0f} MB mỗi tệp."
+        )
+    return data
+
+
+def _save_original(index: Path, name: str, data: bytes) -> None:
+    """Keep the uploaded original in ``<index>/uploads`` (by its sanitized name only)."""
+    folder = (index / UPLOAD_DIR).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = (folder / name).resolve()
+    if target.parent != folder:  # safe_upload_name already forbids this; belt and braces
+        raise AssistantError(f"Tên tệp không hợp lệ: '{name}'.")
+    tmp = target.with_name(f".{target.name}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+
+
+@router.post("", summary="Tải lên và nạp một hoặc nhiều tệp (.txt .md .docx .pdf)")
+async def upload_notices(
+    context: Context,
+    _: WriteAccess,
+    files: Annotated[list[UploadFile], File(description="Một hoặc nhiều tệp thông báo.")],
+) -> dict[str, Any]:
+    """A result per file; a file that cannot be read is reported and the others still land.
+
+    Type and size are checked for every file before anything is stored: one wrong file refuses
+    the whole request (415 / 413) with its name in the message."""
+    if len(files) > MAX_FILES:
+        raise TooManyFiles(f"Mỗi lần chỉ tải lên tối đa {MAX_FILES} tệp (đã gửi {len(files)}).")
+    limit = context.settings.server.max_upload_bytes
+    accepted: list[tuple[str, bytes]] = []
+    for upload in files:
+        name = safe_upload_name(upload.filename)
+        if Path(name).suffix.lower() not in ALLOWED_SUFFIXES:
+            raise UnsupportedFileType(
+                f"Tệp '{name}' không phải .txt, .md, .docx hoặc .pdf; không tệp nào được nạp."
+            )
+        accepted.append((name, await _read_limited(upload, limit, name)))
+    # Parsing and embedding are blocking work: off the event loop.
+    return await run_in_threadpool(_ingest, context, accepted)
+
+
+def _ingest(context: ApiContext, accepted: list[tuple[str, bytes]]) -> dict[str, Any]:
+    results = []
+    with context.writing() as session:
+        for name, data in accepted:
+            _save_original(context.settings.index, name, data)
+            results.append(
+                ingest_upload(data, f"{UPLOAD_DIR}/{name}", session.store, context.settings,
+                              context.gazetteer, indexer=session.search)
+            )
+        session.search.finish()
+    stored = sum(r.status is not FileStatus.FAILED for r in results)
+    return {"results": [r.to_json() for r in results], "stored": stored,
+            "failed": len(results) - stored}

@@ -1,0 +1,86 @@
+"""Exhaustive record views: ``/api/assignments``, ``/api/deadlines``, ``/api/agencies``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from assistant.agencies import Agency
+from assistant.api.deps import GazetteerDep, StoreDep
+from assistant.cli import agency_json, assignment_item, lookup_assignments
+from assistant.deadlines import parse_user_date
+from assistant.store import AssignmentRow, Store
+
+router = APIRouter(prefix="/api", tags=["Nhiệm vụ"])
+
+DateText = Annotated[
+    str | None,
+    Query(max_length=20, description="Ngày: 2024-01-31, 31/01/2024 hoặc 31/01 (năm nay)."),
+]
+
+
+def _date(value: str | None) -> dt.date | None:
+    return parse_user_date(value) if value else None
+
+
+def _items(store: Store, rows: list[AssignmentRow], today: dt.date) -> list[dict[str, Any]]:
+    """``assistant assignments --json`` items, plus ``overdue``: a dated deadline already past."""
+    texts: dict[str, str] = {}
+    items = []
+    for row in rows:
+        if row.notice_id not in texts:
+            texts[row.notice_id] = store.get(row.notice_id).text
+        item = assignment_item(row, texts[row.notice_id])
+        deadline = row.assignment.deadline
+        item["overdue"] = bool(
+            deadline is not None and deadline.date is not None and not deadline.recurring
+            and deadline.date < today
+        )
+        items.append(item)
+    return items
+
+
+@router.get("/assignments", summary="Mọi nhiệm vụ giao cho một cơ quan")
+def assignments(
+    store: StoreDep,
+    gazetteer: GazetteerDep,
+    agency: Annotated[str, Query(min_length=1, max_length=200,
+                                 description="Tên cơ quan, viết tắt hoặc không dấu: 'phòng TNMT', 'TC-KH'.")],
+    since: DateText = None,
+    until: DateText = None,
+) -> dict[str, Any]:
+    found, rows = lookup_assignments(store, gazetteer, agency, _date(since), _date(until))
+    return {"query": agency, "agency": agency_json(found), "today": dt.date.today().isoformat(),
+            "items": _items(store, rows, dt.date.today())}
+
+
+@router.get("/deadlines", summary="Nhiệm vụ có thời hạn, sắp theo hạn")
+def deadlines(
+    store: StoreDep,
+    gazetteer: GazetteerDep,
+    agency: Annotated[str | None, Query(max_length=200, description="Chỉ của một cơ quan.")] = None,
+    after: DateText = None,
+    before: DateText = None,
+) -> dict[str, Any]:
+    rows = store.assignments(with_deadline=True, due_after=_date(after), due_before=_date(before))
+    found: Agency | None = None
+    if agency:
+        found, agency_rows = lookup_assignments(store, gazetteer, agency)
+        keep = {(r.notice_id, r.assignment.start, r.assignment.agency.text) for r in agency_rows}
+        rows = [r for r in rows if (r.notice_id, r.assignment.start, r.assignment.agency.text) in keep]
+
+    def due(row: AssignmentRow) -> tuple[bool, dt.date]:
+        deadline = row.assignment.deadline
+        date = deadline.date if deadline is not None else None
+        return (date is None, date or dt.date.max)
+
+    rows.sort(key=due)
+    return {"agency": agency_json(found), "today": dt.date.today().isoformat(),
+            "items": _items(store, rows, dt.date.today())}
+
+
+@router.get("/agencies", summary="Tên các cơ quan có nhiệm vụ trong kho (gợi ý khi gõ)")
+def agencies(store: StoreDep) -> dict[str, list[str]]:
+    return {"names": store.agency_names()}
