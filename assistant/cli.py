@@ -564,8 +564,35 @@ def _dir_bytes(root: Path, exclude: Path | None = None) -> int:
 
 def _register_optional_commands() -> None:
     from assistant.cli_ask import ask
+    from assistant.cli_draft import draft
 
     app.command(name="ask")(user_errors(ask))
+    app.command(name="draft")(user_errors(draft))
+    try:
+        from assistant.cli_serve import serve
+    except ImportError:  # the service module is optional while it is being built
+        return
+    app.command(name="serve")(user_errors(serve))
+
+    @app.command(name="check")
+    @user_errors
+    def check(path: Annotated[Path, typer.Argument(help="Tệp Word (.docx) cần kiểm tra thể thức.")],
+              as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False) -> None:
+        """Kiểm tra thể thức một tệp Word theo Nghị định 30/2020/NĐ-CP, Phụ lục I."""
+        from assistant.check import check_docx
+
+        report = check_docx(path)
+        if as_json:
+            _print_json(json.loads(report.model_dump_json()))
+        else:
+            if not report.findings:
+                out.print(f"[green]Đạt:[/green] {path} đúng thể thức đã kiểm tra.", highlight=False)
+            for finding in report.findings:
+                color = "red" if finding.severity == "error" else "yellow"
+                label = "Lỗi" if finding.severity == "error" else "Lưu ý"
+                out.print(f"[{color}]{label}[/{color}] {escape(finding.where)}: {escape(finding.message)}", highlight=False)
+        if not report.ok:
+            raise typer.Exit(1)
 
 
 _register_optional_commands()
