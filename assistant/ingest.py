@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -88,9 +89,7 @@ def ingest_paths(
     if on_start:
         on_start(len(walked.files))
     for path in walked.files:
-        result = _ingest_one(
-            lambda p=path: load_path(p, settings.load), str(path), store, gazetteer, indexer
-        )
+        result = _ingest_one(partial(load_path, path, settings.load), str(path), store, gazetteer, indexer)
         results.append(result)
         if on_result:
             on_result(result)
