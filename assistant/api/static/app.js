@@ -1,0 +1,718 @@
+// Web page of the assistant. Plain JS, no dependencies, works offline.
+// Document text is only ever put in the page with textContent / text nodes, never innerHTML.
+"use strict";
+
+(function () {
+  const TOKEN_KEY = "assistant.token";
+  const ROLE_LABELS = { chu_tri: "chủ trì", phoi_hop: "phối hợp", thuc_hien: "thực hiện" };
+  const LEVEL_LABELS = { tinh: "cấp tỉnh", huyen: "cấp huyện", xa: "cấp xã", trung_uong: "trung ương" };
+
+  const $ = (id) => document.getElementById(id);
+
+  // --- DOM helper: el("div", {class: "x"}, "text", child) -------------------------------
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else if (key === "dataset") Object.assign(node.dataset, value);
+      else node.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+    return node;
+  }
+
+  function oneLine(text) {
+    return (text || "").replace(/\s+/g, " ").trim();
+  }
+
+  function formatDate(iso) {
+    if (!iso) return "—";
+    const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso);
+    return m ? `${m[3]}/${m[2]}/${m[1]}` : iso;
+  }
+
+  let toastTimer = null;
+  function toast(message, kind) {
+    const box = $("toast");
+    box.textContent = message;
+    box.className = "toast " + (kind || "error");
+    box.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { box.hidden = true; }, 6000);
+  }
+
+  // --- API ---------------------------------------------------------------------------------
+  class ApiError extends Error {
+    constructor(status, code, message) {
+      super(message);
+      this.status = status;
+      this.code = code;
+    }
+  }
+
+  function authHeaders() {
+    const token = localStorage.getItem(TOKEN_KEY);
+    return token ? { Authorization: "Bearer " + token } : {};
+  }
+
+  async function errorFrom(response) {
+    let code = "http_" + response.status;
+    let message = `Máy chủ trả lỗi ${response.status}.`;
+    try {
+      const data = await response.json();
+      if (data && data.error) {
+        code = data.error.code || code;
+        message = data.error.message || message;
+      }
+    } catch (_) {
+      if (response.status === 413) message = "Dữ liệu gửi lên quá lớn.";
+    }
+    return new ApiError(response.status, code, message);
+  }
+
+  // fetch with the token; on 401 asks for the token once and retries.
+  async function request(path, options, retried) {
+    const opts = Object.assign({}, options || {});
+    opts.headers = Object.assign({}, opts.headers || {}, authHeaders());
+    let response;
+    try {
+      response = await fetch(path, opts);
+    } catch (_) {
+      throw new ApiError(0, "network", "Không kết nối được máy chủ. Kiểm tra dịch vụ còn chạy không.");
+    }
+    if (response.status === 401 && !retried) {
+      const saved = await askToken();
+      if (saved) return request(path, options, true);
+    }
+    if (!response.ok) throw await errorFrom(response);
+    return response;
+  }
+
+  async function getJSON(path) {
+    return (await request(path)).json();
+  }
+
+  async function postJSON(path, body) {
+    const response = await request(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return response.json();
+  }
+
+  // --- token dialog -------------------------------------------------------------------------
+  function askToken() {
+    return new Promise((resolve) => {
+      const dialog = $("token-dialog");
+      $("token-input").value = localStorage.getItem(TOKEN_KEY) || "";
+      dialog.returnValue = "";
+      dialog.addEventListener("close", function onClose() {
+        dialog.removeEventListener("close", onClose);
+        if (dialog.returnValue === "save" && $("token-input").value.trim()) {
+          localStorage.setItem(TOKEN_KEY, $("token-input").value.trim());
+          resolve(true);
+        } else {
+          if (dialog.returnValue === "clear") localStorage.removeItem(TOKEN_KEY);
+          resolve(false);
+        }
+      });
+      dialog.showModal();
+      $("token-input").focus();
+    });
+  }
+
+  // --- views --------------------------------------------------------------------------------
+  const VIEWS = ["chat", "agency", "notices", "draft"];
+  const loaded = {};
+
+  function showView(name) {
+    if (!VIEWS.includes(name)) name = "chat";
+    for (const view of VIEWS) {
+      $("view-" + view).hidden = view !== name;
+      const tab = $("tab-" + view);
+      tab.classList.toggle("active", view === name);
+      tab.setAttribute("aria-current", view === name ? "page" : "false");
+    }
+    if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
+    if (name === "notices" && !loaded.notices) loadNotices();
+    if (name === "agency" && !loaded.agencies) loadAgencyNames();
+  }
+
+  async function loadHealth() {
+    try {
+      const h = await getJSON("/health");
+      const parts = [`${h.counts.notices} thông báo`, `${h.counts.assignments} nhiệm vụ`];
+      if (h.llm_configured) parts.push("có mô hình ngôn ngữ");
+      if (h.status !== "ok") parts.push("chỉ mục cần dựng lại");
+      $("health").textContent = parts.join(" · ");
+      $("token-button").hidden = !h.auth_required;
+    } catch (err) {
+      $("health").textContent = err.message;
+    }
+  }
+
+  // --- notice viewer ------------------------------------------------------------------------
+  const noticeCache = new Map();
+
+  async function fetchNotice(id) {
+    if (!noticeCache.has(id)) noticeCache.set(id, getJSON("/api/notices/" + encodeURIComponent(id)));
+    try {
+      return await noticeCache.get(id);
+    } catch (err) {
+      noticeCache.delete(id);
+      throw err;
+    }
+  }
+
+  async function openNotice(id, start, end) {
+    let notice;
+    try {
+      notice = await fetchNotice(id);
+    } catch (err) {
+      toast(err.message);
+      return;
+    }
+    const viewer = $("viewer");
+    $("viewer-title").textContent = oneLine(notice.title) || notice.source;
+    const meta = [oneLine(notice.issuer), notice.number, "họp " + formatDate(notice.meeting_date), notice.source]
+      .filter((x) => x && x !== "—");
+    $("viewer-meta").textContent = meta.join(" · ");
+    const box = clear($("viewer-text"));
+    const text = notice.text || "";
+    let mark = null;
+    if (Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end > start && end <= text.length) {
+      mark = el("mark", { class: "quote", id: "viewer-mark" }, text.slice(start, end));
+      box.append(document.createTextNode(text.slice(0, start)), mark, document.createTextNode(text.slice(end)));
+    } else {
+      box.append(document.createTextNode(text));
+    }
+    viewer.hidden = false;
+    document.body.classList.add("viewer-open");
+    if (mark) {
+      // after layout, so the passage lands in the middle of the panel
+      requestAnimationFrame(() => mark.scrollIntoView({ block: "center" }));
+    } else {
+      box.scrollTop = 0;
+    }
+  }
+
+  function closeViewer() {
+    $("viewer").hidden = true;
+    document.body.classList.remove("viewer-open");
+  }
+
+  function sourceButton(label, noticeId, start, end, extraClass) {
+    return el("button", {
+      type: "button",
+      class: "link " + (extraClass || ""),
+      onclick: () => openNotice(noticeId, start, end),
+    }, label);
+  }
+
+  // --- chat ---------------------------------------------------------------------------------
+  let conversationId = null;
+  let asking = false;
+
+  function addMessage(kind, ...children) {
+    $("chat-empty").hidden = true;
+    const msg = el("div", { class: "msg " + kind }, ...children);
+    $("chat-log").append(msg);
+    msg.scrollIntoView({ block: "end" });
+    return msg;
+  }
+
+  // The verified answer: text with each [n] as a button opening its passage.
+  function renderAnswer(container, result) {
+    clear(container);
+    const byNumber = new Map((result.citations || []).map((c) => [c.n, c]));
+    const body = el("div", { class: "answer-text" });
+    const pattern = /\[(\d+)\]/g;
+    const text = result.answer || "";
+    let at = 0;
+    let match;
+    while ((match = pattern.exec(text)) !== null) {
+      const citation = byNumber.get(Number(match[1]));
+      if (!citation) continue;
+      body.append(document.createTextNode(text.slice(at, match.index)));
+      body.append(el("button", {
+        type: "button",
+        class: "cite",
+        title: `${oneLine(citation.notice_title) || citation.source} — ${citation.section || ""}`,
+        "aria-label": `Nguồn ${citation.n}: mở đoạn trích trong thông báo`,
+        onclick: () => openNotice(citation.notice_id, citation.start, citation.end),
+      }, `[${citation.n}]`));
+      at = match.index + match[0].length;
+    }
+    body.append(document.createTextNode(text.slice(at)));
+    container.append(body);
+
+    if (result.citations && result.citations.length) {
+      const list = el("ol", { class: "sources" });
+      for (const c of result.citations) {
+        list.append(el("li", { value: c.n },
+          sourceButton(`[${c.n}] ${oneLine(c.notice_title) || c.source}`, c.notice_id, c.start, c.end),
+          el("span", { class: "muted small" }, ` — họp ${formatDate(c.meeting_date)}${c.section ? " · " + oneLine(c.section) : ""}`),
+        ));
+      }
+      container.append(el("details", { class: "sources-box" }, el("summary", {}, `Nguồn (${result.citations.length})`), list));
+    }
+    if (result.refused && result.closest && result.closest.length) {
+      const list = el("ul", { class: "sources" });
+      for (const n of result.closest) {
+        list.append(el("li", {}, sourceButton(oneLine(n.notice_title) || n.source, n.notice_id), el("span", { class: "muted small" }, ` — họp ${formatDate(n.meeting_date)}`)));
+      }
+      container.append(el("div", { class: "closest" }, el("p", { class: "muted small" }, "Các thông báo gần nhất với câu hỏi:"), list));
+    }
+    if (result.dropped_claims) {
+      container.append(el("p", { class: "muted small" }, `Đã bỏ ${result.dropped_claims} ý không kiểm chứng được trong nguồn.`));
+    }
+  }
+
+  function parseSSE(buffer, onEvent) {
+    // Returns what is left of the buffer after the complete events.
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) !== -1) {
+      const block = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      let event = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) event = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+      }
+      if (data.length) onEvent(event, JSON.parse(data.join("\n")));
+    }
+    return buffer;
+  }
+
+  async function ask(question) {
+    if (asking || !question.trim()) return;
+    asking = true;
+    $("chat-send").disabled = true;
+    addMessage("user", el("div", { class: "answer-text" }, question));
+    const answer = addMessage("assistant", el("div", { class: "answer-text streaming" }, ""));
+    answer.setAttribute("aria-busy", "true");
+    const live = answer.firstChild;
+    let final = null;
+    try {
+      const response = await request("/api/ask/stream", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        body: JSON.stringify({ question, conversation_id: conversationId }),
+      });
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      const onEvent = (event, data) => {
+        if (event === "start") conversationId = data.conversation_id;
+        else if (event === "delta") {
+          live.textContent += data.text;
+          answer.scrollIntoView({ block: "end" });
+        } else if (event === "final") final = data;
+        else if (event === "error") throw new ApiError(500, data.error.code, data.error.message);
+      };
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer = parseSSE(buffer + decoder.decode(value, { stream: true }), onEvent);
+      }
+      parseSSE(buffer + decoder.decode() + "\n\n", onEvent);
+      if (!final) throw new ApiError(0, "incomplete", "Câu trả lời bị ngắt giữa chừng. Hãy hỏi lại.");
+      conversationId = final.conversation_id || conversationId;
+      renderAnswer(answer, final);
+      answer.classList.toggle("refused", !!final.refused);
+    } catch (err) {
+      clear(answer).append(el("div", { class: "answer-text error-text" }, err.message));
+    } finally {
+      answer.removeAttribute("aria-busy");
+      answer.scrollIntoView({ block: "end" });
+      asking = false;
+      $("chat-send").disabled = false;
+    }
+  }
+
+  function setupChat() {
+    const input = $("chat-input");
+    $("chat-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const q = input.value;
+      input.value = "";
+      ask(q);
+    });
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        $("chat-form").requestSubmit();
+      }
+    });
+    for (const chip of document.querySelectorAll("#suggestions .chip")) {
+      chip.addEventListener("click", () => ask(chip.textContent));
+    }
+    $("chat-new").addEventListener("click", () => {
+      conversationId = null;
+      for (const msg of document.querySelectorAll("#chat-log .msg")) msg.remove();
+      $("chat-empty").hidden = false;
+      input.focus();
+    });
+  }
+
+  // --- agency view --------------------------------------------------------------------------
+  async function loadAgencyNames() {
+    loaded.agencies = true;
+    try {
+      const data = await getJSON("/api/agencies");
+      const list = clear($("agency-names"));
+      for (const name of data.names) list.append(el("option", { value: name }));
+    } catch (_) {
+      loaded.agencies = false;
+    }
+  }
+
+  function deadlineChip(item) {
+    if (!item.deadline) return null;
+    const chip = el("span", { class: "deadline" + (item.overdue ? " overdue" : "") }, "Hạn: " + item.deadline.text);
+    if (item.overdue) chip.append(el("strong", { class: "badge danger" }, "Quá hạn"));
+    else if (item.deadline.recurring) chip.append(el("span", { class: "badge" }, "định kỳ"));
+    return chip;
+  }
+
+  function taskRow(item, withAgency) {
+    return el("li", { class: "task" + (item.overdue ? " is-overdue" : "") },
+      el("div", { class: "task-head" },
+        withAgency ? el("strong", {}, item.agency || item.agency_text) : null,
+        el("span", { class: "badge role-" + item.role }, ROLE_LABELS[item.role] || item.role),
+        deadlineChip(item)),
+      el("p", { class: "task-text" }, item.task),
+      el("div", { class: "task-foot muted small" },
+        item.section ? el("span", {}, oneLine(item.section)) : null,
+        sourceButton("Xem nguồn", item.notice_id, item.start, item.end, "source-link")),
+    );
+  }
+
+  function filterItems(items) {
+    const mode = $("agency-filter").value;
+    if (mode === "deadline") return items.filter((i) => i.deadline);
+    if (mode === "overdue") return items.filter((i) => i.overdue);
+    return items;
+  }
+
+  function renderGrouped(result, items, heading) {
+    const box = clear($("agency-result"));
+    const overdue = items.filter((i) => i.overdue).length;
+    box.append(el("div", { class: "result-head" },
+      el("h2", {}, heading),
+      el("p", { class: "muted" }, `${items.length} nhiệm vụ` + (overdue ? `, ${overdue} quá hạn (tính đến ${formatDate(result.today)})` : ""))));
+    if (!items.length) {
+      box.append(el("p", { class: "empty" }, "Không có nhiệm vụ nào phù hợp."));
+      return;
+    }
+    let group = null;
+    let list = null;
+    for (const item of items) {
+      if (!group || group.dataset.notice !== item.notice_id) {
+        list = el("ul", { class: "tasks" });
+        group = el("section", { class: "panel notice-group", dataset: { notice: item.notice_id } },
+          el("h3", {}, sourceButton(oneLine(item.notice_title) || item.source, item.notice_id)),
+          el("p", { class: "muted small" }, `Họp ngày ${formatDate(item.meeting_date)} · ${item.source}`),
+          list);
+        box.append(group);
+      }
+      list.append(taskRow(item, false));
+    }
+  }
+
+  async function searchAgency(e) {
+    if (e) e.preventDefault();
+    const params = new URLSearchParams({ agency: $("agency-input").value.trim() });
+    if ($("agency-since").value) params.set("since", $("agency-since").value);
+    if ($("agency-until").value) params.set("until", $("agency-until").value);
+    const box = clear($("agency-result"));
+    box.append(el("p", { class: "muted" }, "Đang tra cứu…"));
+    try {
+      const result = await getJSON("/api/assignments?" + params);
+      const name = result.agency ? result.agency.name : result.query;
+      let heading = name;
+      if (result.agency && LEVEL_LABELS[result.agency.level]) heading += ` (${LEVEL_LABELS[result.agency.level]})`;
+      renderGrouped(result, filterItems(result.items), heading);
+      if (!result.agency) {
+        $("agency-result").prepend(el("p", { class: "notice-warning" },
+          `Không có “${result.query}” trong danh mục cơ quan; đã tìm theo đúng tên đã ghi.`));
+      }
+    } catch (err) {
+      clear(box).append(el("p", { class: "error-text" }, err.message));
+    }
+  }
+
+  async function showDeadlines() {
+    const params = new URLSearchParams();
+    const agency = $("agency-input").value.trim();
+    if (agency) params.set("agency", agency);
+    const box = clear($("agency-result"));
+    box.append(el("p", { class: "muted" }, "Đang tải…"));
+    try {
+      const result = await getJSON("/api/deadlines?" + params);
+      let items = result.items;
+      if ($("agency-filter").value === "overdue") items = items.filter((i) => i.overdue);
+      clear(box);
+      const overdue = items.filter((i) => i.overdue).length;
+      box.append(el("div", { class: "result-head" },
+        el("h2", {}, "Nhiệm vụ có thời hạn" + (result.agency ? " — " + result.agency.name : "")),
+        el("p", { class: "muted" }, `${items.length} nhiệm vụ, sắp theo hạn` + (overdue ? `; ${overdue} quá hạn` : ""))));
+      const list = el("ul", { class: "tasks panel" });
+      for (const item of items) list.append(taskRow(item, true));
+      box.append(items.length ? list : el("p", { class: "empty" }, "Không có nhiệm vụ nào có thời hạn."));
+    } catch (err) {
+      clear(box).append(el("p", { class: "error-text" }, err.message));
+    }
+  }
+
+  // --- notices ------------------------------------------------------------------------------
+  let noticeItems = [];
+
+  async function loadNotices() {
+    loaded.notices = true;
+    const box = clear($("notices-list"));
+    box.append(el("p", { class: "muted" }, "Đang tải…"));
+    try {
+      const data = await getJSON("/api/notices");
+      noticeItems = data.items;
+      renderNotices();
+    } catch (err) {
+      loaded.notices = false;
+      clear(box).append(el("p", { class: "error-text" }, err.message));
+    }
+  }
+
+  function renderNotices() {
+    const box = clear($("notices-list"));
+    const query = $("notices-filter").value.trim().toLowerCase();
+    const items = noticeItems.filter((n) => !query ||
+      [n.title, n.issuer, n.number, n.source, n.chair].join(" ").toLowerCase().includes(query));
+    $("notices-title").textContent = `Thông báo đã lưu (${noticeItems.length})`;
+    if (!items.length) {
+      box.append(el("p", { class: "empty" }, noticeItems.length ? "Không có thông báo nào khớp." : "Kho chưa có thông báo nào. Hãy tải lên ở trên."));
+      return;
+    }
+    for (const n of items) {
+      const kind = n.kind === "notice" ? null : el("span", { class: "badge" }, n.kind === "news_article" ? "bài báo" : n.kind);
+      box.append(el("article", { class: "notice-row", dataset: { id: n.id } },
+        el("div", { class: "notice-main" },
+          el("h3", {}, sourceButton(oneLine(n.title) || n.source, n.id), kind),
+          el("p", { class: "muted small" },
+            [oneLine(n.issuer), n.number, "họp " + formatDate(n.meeting_date), `${n.assignments} nhiệm vụ`].filter(Boolean).join(" · ")),
+          el("p", { class: "muted small mono" }, `${n.source} · mã ${n.id}`)),
+        el("div", { class: "notice-actions" },
+          el("button", { type: "button", class: "ghost", onclick: () => openNotice(n.id) }, "Mở"),
+          el("button", { type: "button", class: "danger-ghost", onclick: () => deleteNotice(n) }, "Xóa")),
+      ));
+    }
+  }
+
+  async function deleteNotice(n) {
+    if (!confirm(`Xóa thông báo “${oneLine(n.title) || n.source}” khỏi kho?`)) return;
+    try {
+      await request("/api/notices/" + encodeURIComponent(n.id), { method: "DELETE" });
+      noticeCache.delete(n.id);
+      toast("Đã xóa thông báo.", "ok");
+      await Promise.all([loadNotices(), loadHealth()]);
+      loaded.agencies = false;
+    } catch (err) {
+      toast(err.message);
+    }
+  }
+
+  const STATUS_LABELS = { added: "đã nạp", replaced: "đã cập nhật", unchanged: "không đổi (đã có)", failed: "lỗi", skipped: "bỏ qua" };
+
+  async function upload(files) {
+    if (!files.length) {
+      toast("Hãy chọn ít nhất một tệp.");
+      return;
+    }
+    const form = new FormData();
+    for (const f of files) form.append("files", f, f.name);
+    const results = clear($("upload-results"));
+    results.append(el("li", { class: "muted" }, `Đang nạp ${files.length} tệp…`));
+    $("upload-button").disabled = true;
+    try {
+      const data = await (await request("/api/notices", { method: "POST", body: form })).json();
+      clear(results);
+      for (const r of data.results) {
+        const ok = r.status !== "failed";
+        results.append(el("li", { class: ok ? "ok" : "failed" },
+          el("strong", {}, (ok ? "✓ " : "✗ ") + (STATUS_LABELS[r.status] || r.status)),
+          " ", r.source.replace(/^uploads\//, ""),
+          ok ? ` — ${r.assignments} nhiệm vụ` + (r.kind && r.kind !== "notice" ? " (không phải thông báo kết luận)" : "") : `: ${r.message}`,
+          ok && r.notice_id ? el("span", {}, " ", sourceButton("Mở", r.notice_id)) : null));
+      }
+      $("upload-input").value = "";
+      await Promise.all([loadNotices(), loadHealth()]);
+      loaded.agencies = false;
+    } catch (err) {
+      clear(results).append(el("li", { class: "failed" }, err.message));
+    } finally {
+      $("upload-button").disabled = false;
+    }
+  }
+
+  function setupNotices() {
+    $("upload-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      upload(Array.from($("upload-input").files));
+    });
+    const zone = $("drop-zone");
+    zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+    zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+    zone.addEventListener("drop", (e) => {
+      e.preventDefault();
+      zone.classList.remove("over");
+      upload(Array.from(e.dataTransfer.files));
+    });
+    $("notices-filter").addEventListener("input", renderNotices);
+  }
+
+  // --- drafting -----------------------------------------------------------------------------
+  let currentDraft = null;
+
+  function outline(items, depth) {
+    const list = el("div", { class: "outline depth-" + depth });
+    for (const item of items) {
+      const line = el("p", { class: item.heading ? "ol-heading" : "ol-item" });
+      line.append(el("span", { class: "marker" }, item.marker + " "));
+      if (item.heading) line.append(el("strong", {}, item.heading));
+      if (item.heading && item.text) line.append(" ");
+      if (item.text) line.append(item.text);
+      list.append(line);
+      if (item.children && item.children.length) list.append(outline(item.children, depth + 1));
+    }
+    return list;
+  }
+
+  function renderPreview(doc) {
+    const paper = clear($("draft-preview"));
+    paper.append(el("div", { class: "paper-header" },
+      el("div", { class: "paper-left" },
+        doc.issuer_parent ? el("p", {}, doc.issuer_parent) : null,
+        el("p", { class: "bold" }, doc.issuer),
+        el("p", {}, doc.number)),
+      el("div", { class: "paper-right" },
+        el("p", { class: "bold" }, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+        el("p", { class: "bold" }, "Độc lập - Tự do - Hạnh phúc"),
+        el("p", { class: "italic" }, doc.place_date))));
+    paper.append(el("p", { class: "doc-type" }, doc.doc_type));
+    paper.append(el("p", { class: "doc-title" }, doc.title));
+    for (const p of doc.opening || []) paper.append(el("p", { class: "para" }, p));
+    paper.append(outline(doc.body || [], 0));
+    if (doc.closing) paper.append(el("p", { class: "para" }, doc.closing));
+    const recipients = el("div", { class: "paper-left small-print" }, el("p", { class: "bold italic" }, "Nơi nhận:"));
+    for (const r of doc.recipients || []) recipients.append(el("p", {}, r));
+    paper.append(el("div", { class: "paper-footer" }, recipients,
+      el("div", { class: "paper-right" },
+        doc.authority ? el("p", { class: "bold" }, doc.authority) : null,
+        doc.position ? el("p", { class: "bold" }, doc.position) : null,
+        el("p", { class: "signature-space" }, ""),
+        el("p", { class: "bold" }, doc.signer || "(chưa có người ký)"))));
+  }
+
+  function renderDraft(data) {
+    currentDraft = data;
+    renderPreview(data.document);
+    const warnings = clear($("draft-warnings"));
+    if (!data.warnings.length) warnings.append(el("li", { class: "ok" }, "Không có cảnh báo: mọi nhiệm vụ trong ghi chép đều có trong dự thảo."));
+    for (const w of data.warnings) {
+      warnings.append(el("li", {}, w.message, w.lines && w.lines.length ? el("span", { class: "muted small" }, ` (dòng ${w.lines.join(", ")})`) : null));
+    }
+    const table = el("table", { class: "trace" },
+      el("thead", {}, el("tr", {}, el("th", {}, "Mục"), el("th", {}, "Nhiệm vụ trong dự thảo"), el("th", {}, "Cơ quan"), el("th", {}, "Hạn"), el("th", {}, "Ghi chép gốc"))));
+    const tbody = el("tbody");
+    for (const t of data.trace) {
+      tbody.append(el("tr", {},
+        el("td", { "data-label": "Mục" }, t.item),
+        el("td", { "data-label": "Nhiệm vụ" }, t.text),
+        el("td", { "data-label": "Cơ quan" }, t.agencies.map((a, i) => `${a}${t.roles[i] && t.roles[i] !== "thuc_hien" ? " (" + (ROLE_LABELS[t.roles[i]] || t.roles[i]) + ")" : ""}`).join("; ")),
+        el("td", { "data-label": "Hạn" }, t.deadline || "—"),
+        el("td", { "data-label": "Ghi chép" }, ...t.source.map((s, i) => el("div", { class: "note-line" }, el("span", { class: "muted small" }, `dòng ${t.lines[i] ?? "?"}: `), s)))));
+    }
+    table.append(tbody);
+    clear($("draft-trace")).append(table);
+    $("draft-summary").textContent = `${data.trace.length} nhiệm vụ · ${data.warnings.length} cảnh báo` + (data.llm_used ? " · có dùng mô hình ngôn ngữ" : "");
+    $("draft-result").hidden = false;
+    $("draft-result").scrollIntoView({ block: "start" });
+  }
+
+  async function makeDraft(e) {
+    e.preventDefault();
+    const form = new FormData();
+    const file = $("draft-file").files[0];
+    const notes = $("draft-notes").value;
+    if (file) form.append("file", file, file.name);
+    else if (notes.trim()) form.append("notes", notes);
+    else {
+      toast("Hãy dán ghi chép hoặc chọn một tệp ghi chép.");
+      return;
+    }
+    for (const [field, id] of [["issuer", "draft-issuer"], ["chair", "draft-chair"], ["group_by", "draft-group"]]) {
+      if ($(id).value.trim()) form.append(field, $(id).value.trim());
+    }
+    $("draft-button").disabled = true;
+    $("draft-button").textContent = "Đang soạn…";
+    try {
+      renderDraft(await (await request("/api/draft", { method: "POST", body: form })).json());
+    } catch (err) {
+      toast(err.message);
+    } finally {
+      $("draft-button").disabled = false;
+      $("draft-button").textContent = "Soạn dự thảo";
+    }
+  }
+
+  async function downloadDraft() {
+    if (!currentDraft) return;
+    try {
+      const response = await request(currentDraft.docx_url);
+      const blob = await response.blob();
+      const disposition = response.headers.get("Content-Disposition") || "";
+      const m = /filename="([^"]+)"/.exec(disposition);
+      const url = URL.createObjectURL(blob);
+      const a = el("a", { href: url, download: m ? m[1] : "du-thao-thong-bao.docx" });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } catch (err) {
+      toast(err.message);
+    }
+  }
+
+  // --- start --------------------------------------------------------------------------------
+  function start() {
+    for (const tab of document.querySelectorAll(".tab")) {
+      tab.addEventListener("click", () => showView(tab.dataset.view));
+    }
+    window.addEventListener("hashchange", () => showView(location.hash.slice(1)));
+    $("viewer-close").addEventListener("click", closeViewer);
+    document.addEventListener("keydown", (e) => { if (e.key === "Escape" && !$("viewer").hidden) closeViewer(); });
+    $("token-button").addEventListener("click", () => askToken());
+    $("agency-form").addEventListener("submit", searchAgency);
+    $("deadlines-button").addEventListener("click", showDeadlines);
+    $("draft-form").addEventListener("submit", makeDraft);
+    $("draft-download").addEventListener("click", downloadDraft);
+    setupChat();
+    setupNotices();
+    showView(location.hash.slice(1) || "chat");
+    loadHealth();
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+})();
