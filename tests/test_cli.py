@@ -1,0 +1,119 @@
+"""The CLI as a user runs it: a real subprocess of `.venv/bin/assistant`-equivalent, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLES
+
+NOTICE_KEYS = {
+    "id", "source", "kind", "issuer", "level", "number", "issue_date", "meeting_date",
+    "chair", "signer", "title", "sections",
+}
+ITEM_KEYS = {
+    "notice_id", "source", "notice_title", "meeting_date", "section", "role", "agency",
+    "agency_text", "task", "deadline", "quote", "start", "end",
+}
+
+
+def run_cli(index: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ASSISTANT_EMBEDDING_BACKEND": "fake", "ASSISTANT_INDEX": str(index)}
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Path:
+    index = tmp_path_factory.mktemp("corpus-index")
+    result = run_cli(index, "ingest", str(corpus_dir), str(SAMPLES / "notices"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return index
+
+
+def test_ingest_reports_each_file_and_bad_files_do_not_stop_the_batch(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_bytes((SAMPLES / "notices" / "2024-03-15_tx-ben-van_thang-03.txt").read_bytes())
+    (folder / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
+    (folder / "photo.png").write_bytes(b"\x89PNG")
+    index = tmp_path / "idx"
+    result = run_cli(index, "ingest", str(folder), "--json")
+    assert result.returncode == 1
+    rows = {Path(r["source"]).name: r for r in json.loads(result.stdout)}
+    assert rows["good.txt"]["status"] == "added"
+    assert rows["broken.docx"]["status"] == "failed" and "docx" in rows["broken.docx"]["error"]
+    assert rows["photo.png"]["status"] == "skipped"
+    listed = json.loads(run_cli(index, "notices", "--json").stdout)
+    assert [Path(n["source"]).name for n in listed] == ["good.txt"]
+    # Again: same content is a no-op.
+    again = json.loads(run_cli(index, "ingest", str(folder / "good.txt"), "--json").stdout)
+    assert again[0]["status"] == "unchanged"
+    # No traceback reaches the user on a bad command either.
+    missing = run_cli(index, "show", "khongco")
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert "Không có thông báo" in missing.stderr
+
+
+@pytest.mark.corpus
+def test_corpus_ingests_and_lists_every_notice(corpus_index: Path) -> None:
+    listed = json.loads(run_cli(corpus_index, "notices", "--json").stdout)
+    assert len(listed) == 11 + 4
+    assert all(set(n) == NOTICE_KEYS for n in listed)
+    assert {n["kind"] for n in listed} == {"notice", "news_article"}
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ("phong tai nguyen moi truong", "phòng TN&MT", "Phòng TNMT"),
+        ("Phòng Tài chính – Kế hoạch", "TC-KH", "phong tai chinh ke hoach"),
+    ],
+)
+def test_agency_spellings_give_the_same_tasks(corpus_index: Path, spellings: tuple[str, ...]) -> None:
+    results = [json.loads(run_cli(corpus_index, "assignments", s, "--json").stdout) for s in spellings]
+    first = results[0]
+    assert first["agency"] is not None and first["agency"]["level"] == "huyen"
+    assert len(first["items"]) >= 3
+    for other in results[1:]:
+        assert other == first
+    for item in first["items"]:
+        assert set(item) == ITEM_KEYS
+        # A district Phòng never receives a province Sở's task.
+        assert not item["agency_text"].lower().startswith("sở")
+
+
+@pytest.mark.corpus
+def test_assignment_quotes_are_exact_spans(corpus_index: Path) -> None:
+    data = json.loads(run_cli(corpus_index, "assignments", "Sở Tài nguyên và Môi trường", "--json").stdout)
+    assert data["agency"]["level"] == "tinh"
+    assert data["items"], "the province notices assign tasks to Sở TNMT"
+    texts: dict[str, str] = {}
+    for item in data["items"]:
+        if item["notice_id"] not in texts:
+            shown = json.loads(run_cli(corpus_index, "show", item["notice_id"], "--json").stdout)
+            texts[item["notice_id"]] = shown["text"]
+        assert texts[item["notice_id"]][item["start"] : item["end"]] == item["quote"]
+
+
+@pytest.mark.corpus
+def test_deadlines_filter_by_date_and_agency(corpus_index: Path) -> None:
+    data = json.loads(run_cli(corpus_index, "deadlines", "--before", "2024-12-31", "--after", "2024-01-01", "--json").stdout)
+    dates = [i["deadline"]["date"] for i in data["items"]]
+    assert dates and all("2024-01-01" <= d <= "2024-12-31" for d in dates)
+    assert dates == sorted(dates)
+    tckh = json.loads(run_cli(corpus_index, "deadlines", "--agency", "TC-KH", "--json").stdout)
+    assert tckh["items"] and all(i["agency"] == tckh["agency"]["name"] for i in tckh["items"])
+    assert any(i["deadline"]["date"] == "2024-07-31" for i in tckh["items"])  # 'trong tháng 7/2024'
