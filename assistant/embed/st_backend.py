@@ -80,6 +80,13 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
 
         torch.set_num_threads(num_threads or cpu_count())
+        try:
+            from transformers.utils import logging as hf_logging
+
+            # A progress bar per model load is noise in a CLI and in server logs.
+            hf_logging.disable_progress_bar()
+        except ImportError:
+            pass
         self._name = str(model)
         self._query_prefix, self._passage_prefix = auto_prefixes(
             model, query_prefix, passage_prefix
