@@ -20,7 +20,13 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from assistant.api.deps import Context, WriteAccess
 from assistant.api.routes.notices import PayloadTooLarge
 from assistant.api.security import safe_upload_name
-from assistant.draft import DraftOptions, DraftResult, GroupBy, draft_from_notes, notes_text_from_bytes
+from assistant.draft import (
+    DraftOptions,
+    DraftResult,
+    GroupBy,
+    draft_from_notes,
+    notes_text_from_bytes,
+)
 from assistant.errors import AssistantError, NotFound
 from assistant.render.docx import render_docx
 

@@ -1,5 +1,5 @@
 // Web page of the assistant. Plain JS, no dependencies, works offline.
-// Document text is only ever put in the page with textContent / text nodes, never innerHTML.
+// Document text is only ever put in the page with textContent / text nodes, never parsed as HTML.
 "use strict";
 
 (function () {
