@@ -1,0 +1,214 @@
+"""The web page in a real browser: Debian's chromium, headless, driven by Selenium, against the
+real app served by uvicorn on a loopback port. Skips when chromium/chromedriver are missing
+(``scripts/install_browser.sh`` installs them)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.api import create_app
+from assistant.api.testing import chrome_driver, find_chromium, running_server
+from assistant.settings import Settings
+
+pytest.importorskip("selenium", reason="selenium is not installed (pip install selenium)")
+if find_chromium() is None:
+    pytest.skip(
+        "chromium/chromedriver not found: run scripts/install_browser.sh to run the browser test",
+        allow_module_level=True,
+    )
+
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+T = TypeVar("T")
+
+# Our own fictional notice whose text carries markup: it must show as text, never run.
+SCRIPT_NOTICE = """UBND XÃ THỬ NGHIỆM
+
+THÔNG BÁO
+Kết luận của đồng chí Chủ tịch UBND xã tại cuộc họp kiểm thử <script>window.__pwned = 1</script>
+
+Ngày 02/02/2024, UBND xã họp kiểm thử hiển thị văn bản.
+
+II. NHIỆM VỤ
+- Phòng Kinh tế xã chủ trì rà soát <img src=x onerror="window.__pwned = 2"> trước ngày 10/02/2024.
+"""
+
+
+def wait_for(check: Callable[[], T | None], timeout_s: float = 20.0, what: str = "condition") -> T:
+    """Poll until ``check`` returns something truthy (the page works asynchronously)."""
+    deadline = time.monotonic() + timeout_s
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+            if value:
+                return value
+        except Exception as exc:  # element not there yet, stale, …
+            last_error = exc
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}" + (f": {last_error}" if last_error else ""))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    index = tmp_path_factory.mktemp("browser-index")
+    settings = Settings(index=index, embedding={"backend": "fake"})
+    notices = sorted((SAMPLES / "notices").iterdir())
+    with TestClient(create_app(settings)) as client:
+        files = [("files", (p.name, p.read_bytes(), "application/octet-stream")) for p in notices[:3]]
+        assert client.post("/api/notices", files=files).status_code == 200
+    downloads = tmp_path_factory.mktemp("downloads")
+    with running_server(settings) as url:
+        driver = chrome_driver(1280, 900, download_dir=str(downloads))
+        driver.execute_cdp_cmd(
+            "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+        )
+        try:
+            yield {"url": url, "driver": driver, "downloads": downloads, "remaining": notices[3:],
+                   "tmp": tmp_path_factory.mktemp("files")}
+        finally:
+            driver.quit()
+
+
+def _click(driver: Any, element: WebElement) -> None:
+    # The chat form is sticky at the bottom: bring the element to the middle first.
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    element.click()
+
+
+def _open(site: dict[str, Any], view: str) -> Any:
+    driver = site["driver"]
+    driver.get(f"{site['url']}/#{view}")
+    wait_for(lambda: driver.find_element(By.ID, f"view-{view}").is_displayed(), what=f"view {view}")
+    return driver
+
+
+def _ask(driver: Any, question: str, answers_before: int) -> WebElement:
+    box = driver.find_element(By.ID, "chat-input")
+    box.send_keys(question)
+    box.send_keys(Keys.ENTER)
+
+    def done() -> WebElement | None:
+        answers = driver.find_elements(By.CSS_SELECTOR, ".msg.assistant")
+        if len(answers) > answers_before and answers[-1].get_attribute("aria-busy") is None:
+            answer: WebElement = answers[-1]
+            return answer
+        return None
+
+    return wait_for(done, what="the answer")
+
+
+def test_chat_answer_citation_opens_highlighted_passage(site: dict[str, Any]) -> None:
+    driver = _open(site, "chat")
+    answer = _ask(driver, "phòng TNMT được giao những việc gì?", 0)
+    assert "Phòng Tài nguyên và Môi trường" in answer.text
+    cites = answer.find_elements(By.CSS_SELECTOR, "button.cite")
+    assert len(cites) >= 2
+    _click(driver, cites[-1])
+    mark = wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#viewer mark.quote"), what="highlight")
+    assert driver.find_element(By.ID, "viewer").is_displayed()
+    quote = mark.text.strip()
+    assert len(quote) > 20
+    # The highlighted passage is the one the answer quotes, and it is scrolled into view.
+    assert quote[:30] in answer.text.replace("\n", " ")
+    visible = driver.execute_script(
+        "const m = document.querySelector('#viewer mark.quote').getBoundingClientRect();"
+        "const b = document.getElementById('viewer-text').getBoundingClientRect();"
+        "return m.top >= b.top - 1 && m.top < b.bottom;"
+    )
+    assert visible
+
+    # a follow-up in the same conversation
+    follow = _ask(driver, "còn phòng TC-KH thì sao?", 1)
+    assert "Tài chính - Kế hoạch" in follow.text
+    assert follow.find_elements(By.CSS_SELECTOR, "button.cite")
+
+
+def test_agency_view_lists_tasks_with_overdue_marks(site: dict[str, Any]) -> None:
+    driver = _open(site, "agency")
+    field = driver.find_element(By.ID, "agency-input")
+    field.send_keys("phong tai nguyen va moi truong")
+    field.send_keys(Keys.ENTER)
+    tasks = wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "#agency-result li.task"), what="tasks")
+    assert "Phòng Tài nguyên và Môi trường" in driver.find_element(By.ID, "agency-result").text
+    assert driver.find_elements(By.CSS_SELECTOR, "#agency-result .badge.danger")  # sample deadlines are past
+    _click(driver, tasks[0].find_element(By.CSS_SELECTOR, "button.source-link"))
+    wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#viewer mark.quote").text, what="source passage")
+
+
+def test_upload_then_script_text_is_shown_as_text(site: dict[str, Any]) -> None:
+    driver = _open(site, "notices")
+    wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".notice-row")) == 3, what="3 notices")
+    script_file = site["tmp"] / "kiem-thu-script.txt"
+    script_file.write_text(SCRIPT_NOTICE, encoding="utf-8")
+    upload = driver.find_element(By.ID, "upload-input")
+    upload.send_keys(str(site["remaining"][0]) + "\n" + str(script_file))
+    _click(driver, driver.find_element(By.ID, "upload-button"))
+    results = wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "#upload-results li.ok"), what="upload")
+    assert len(results) == 2
+    wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".notice-row")) == 5, what="5 notices")
+
+    row = next(r for r in driver.find_elements(By.CSS_SELECTOR, ".notice-row") if "kiem-thu-script" in r.text)
+    _click(driver, row.find_element(By.XPATH, ".//button[text()='Mở']"))
+    text = wait_for(lambda: driver.find_element(By.ID, "viewer-text").text, what="notice text")
+    assert "<script>window.__pwned = 1</script>" in text
+    assert '<img src=x onerror="window.__pwned = 2">' in text
+    assert driver.execute_script("return window.__pwned === undefined")
+    assert not driver.find_elements(By.CSS_SELECTOR, "#viewer-text script, #viewer-text img, .notice-row img")
+
+
+def test_delete_a_notice(site: dict[str, Any]) -> None:
+    driver = _open(site, "notices")
+    rows = wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, ".notice-row"), what="rows")
+    before = len(rows)
+    row = next(r for r in rows if "kiem-thu-script" in r.text)
+    _click(driver, row.find_element(By.XPATH, ".//button[text()='Xóa']"))
+    driver.switch_to.alert.accept()
+    wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".notice-row")) == before - 1, what="row removed")
+    assert "kiem-thu-script" not in driver.find_element(By.ID, "notices-list").text
+
+
+def test_draft_preview_trace_and_docx_download(site: dict[str, Any]) -> None:
+    import docx
+
+    driver = _open(site, "draft")
+    notes = next((SAMPLES / "notes").glob("*.txt")).read_text(encoding="utf-8")
+    # Typing a whole page of notes key by key is slow; set the value as a paste would.
+    driver.execute_script("document.getElementById('draft-notes').value = arguments[0];", notes)
+    _click(driver, driver.find_element(By.ID, "draft-button"))
+    wait_for(lambda: driver.find_element(By.ID, "draft-result").is_displayed(), what="draft")
+    preview = driver.find_element(By.ID, "draft-preview").text
+    assert "THÔNG BÁO" in preview and "Nơi nhận:" in preview
+    rows = driver.find_elements(By.CSS_SELECTOR, "#draft-trace tbody tr")
+    assert rows and "dòng" in rows[0].text
+    driver.find_element(By.ID, "draft-warnings")  # shown, empty or not
+
+    _click(driver, driver.find_element(By.ID, "draft-download"))
+    downloads: Path = site["downloads"]
+    path = wait_for(lambda: next(iter(downloads.glob("*.docx")), None), what="the .docx download")
+    first_task = rows[0].find_elements(By.TAG_NAME, "td")[1].text
+    text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    assert first_task[:30] in text
+
+
+def test_phone_width_layout(site: dict[str, Any]) -> None:
+    driver = site["driver"]
+    driver.set_window_size(390, 844)
+    try:
+        driver = _open(site, "chat")
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        inner = driver.execute_script("return window.innerWidth")
+        assert width <= inner + 1  # nothing forces sideways scrolling
+        tab = driver.find_element(By.ID, "tab-agency")
+        assert tab.is_displayed()
+    finally:
+        driver.set_window_size(1280, 900)
