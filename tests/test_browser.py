@@ -23,9 +23,9 @@ if find_chromium() is None:
         allow_module_level=True,
     )
 
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 T = TypeVar("T")
