@@ -35,17 +35,25 @@ TOP_K = 5
 
 
 class QuestionLike(Protocol):
-    question: str
-    expected_files: list[str]
-    expected_anchors: list[str]
-    expected_answer: str | None
-    must_refuse: bool
+    @property
+    def question(self) -> str: ...
+    @property
+    def expected_files(self) -> list[str]: ...
+    @property
+    def expected_anchors(self) -> list[str]: ...
+    @property
+    def expected_answer(self) -> str | None: ...
+    @property
+    def must_refuse(self) -> bool: ...
 
 
 class GoldLike(Protocol):
-    file: str
-    agency: str
-    anchor: str
+    @property
+    def file(self) -> str: ...
+    @property
+    def agency(self) -> str: ...
+    @property
+    def anchor(self) -> str: ...
 
 
 @dataclass
@@ -143,11 +151,10 @@ def run_baseline(
 
 def main(argv: Sequence[str] | None = None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from eval import DEFAULT_CORPUS, EVAL_DIR, corpus_file_of, load_gold, load_questions
-
     from assistant.embed import make_embedder
-    from assistant.load import walk_paths, load_path
+    from assistant.load import load_path, walk_paths
     from assistant.settings import EmbeddingSettings
+    from eval import DEFAULT_CORPUS, EVAL_DIR, corpus_file_of, load_gold, load_questions
 
     parser = argparse.ArgumentParser(description="RAG LangChain cơ bản trên cùng bộ văn bản và câu hỏi.")
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)

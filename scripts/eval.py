@@ -31,7 +31,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -287,7 +286,7 @@ def evaluate_question(system: System, q: Question, k: int = 5) -> QuestionOutcom
                 why = f"thiếu {len(missing)}/{len(shown)} đoạn: {missing[0]!r}…"
         if q.ranked:
             hit, rr = _ranking(system, q, k)
-            hit = hit or bool(shown) and any(shown)
+            hit = hit or (bool(shown) and any(shown))
     return QuestionOutcome(
         q.id, q.category, q.question, result.route, result.refused, correct, anchor_recall,
         hit, rr, len(result.citations), verified, seconds, why,
