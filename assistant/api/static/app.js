@@ -139,6 +139,7 @@
 
   function showView(name) {
     if (!VIEWS.includes(name)) name = "chat";
+    closeViewer();
     for (const view of VIEWS) {
       $("view-" + view).hidden = view !== name;
       const tab = $("tab-" + view);
