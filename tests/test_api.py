@@ -505,3 +505,29 @@ def test_upload_while_locked_is_503(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         response = _upload(c, [NOTICES[0]])
     assert response.status_code == 503
     assert _error(response)["code"] == "write_busy"
+
+
+# --- serve --------------------------------------------------------------------------------------
+
+
+def test_serve_refuses_an_open_address_without_token(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import typer
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from assistant.cli_serve import _is_loopback, serve
+
+    assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
+    assert not _is_loopback("0.0.0.0") and not _is_loopback("192.168.1.5")
+    monkeypatch.setenv("ASSISTANT_INDEX", str(tmp_path))
+    monkeypatch.setenv("ASSISTANT_EMBEDDING_BACKEND", "fake")
+    monkeypatch.delenv("ASSISTANT_API_TOKEN", raising=False)
+    started: list[tuple[str, int]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **_: started.append((host, port)))
+    app = typer.Typer()
+    app.command()(serve)
+    refused = CliRunner().invoke(app, ["--host", "0.0.0.0"])
+    assert refused.exit_code == 3 and "mã truy cập" in refused.output and not started
+    ok = CliRunner().invoke(app, ["--host", "127.0.0.1", "--port", "8123"])
+    assert ok.exit_code == 0, ok.output
+    assert started == [("127.0.0.1", 8123)]
