@@ -24,7 +24,9 @@ run: setup
 	$(BIN)/assistant ingest samples/notices samples/other
 	$(BIN)/assistant serve --host $(HOST) --port $(PORT)
 
+# The browser test drives Debian's chromium; the script installs it when missing.
 test: setup
+	sh scripts/install_browser.sh
 	$(BIN)/python -m pytest -q
 
 lint: setup

@@ -124,8 +124,9 @@ def ingest(
     """Nạp thông báo vào kho: mỗi tệp một dòng kết quả; lỗi ở một tệp không chặn các tệp khác."""
     settings = state.settings()
     from assistant.indexing import open_search_index
+    from assistant.locks import write_lock
 
-    with _open_store(settings) as store:
+    with write_lock(settings.index), _open_store(settings) as store:
         gazetteer = _gazetteer(settings)
         search = open_search_index(settings, store)
         progress = Progress(
@@ -484,8 +485,9 @@ def reindex() -> None:
     """Dựng lại chỉ mục tìm kiếm (vector + BM25) từ kho thông báo."""
     settings = state.settings()
     from assistant.indexing import open_search_index
+    from assistant.locks import write_lock
 
-    with _open_store(settings) as store:
+    with write_lock(settings.index), _open_store(settings) as store:
         search = open_search_index(settings, store)
         with Progress(
             TextColumn("[bold]Đang dựng lại chỉ mục"),

@@ -4,6 +4,7 @@ real app served by uvicorn on a loopback port. Skips when chromium/chromedriver 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,9 @@ from assistant.api.testing import chrome_driver, find_chromium, running_server
 from assistant.settings import Settings
 
 pytest.importorskip("selenium", reason="selenium is not installed (pip install selenium)")
+if find_chromium() is None and os.environ.get("CI"):
+    # CI promises a real-browser run: make test installs chromium first, so missing is a failure.
+    raise RuntimeError("CI: chromium/chromedriver missing although make test installs them")
 if find_chromium() is None:
     pytest.skip(
         "chromium/chromedriver not found: run scripts/install_browser.sh to run the browser test",
