@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -42,6 +43,7 @@ class Stages:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
+        self.rss_mib: dict[str, float] = defaultdict(float)  # highest current RSS right after the stage
         self._children: list[float] = []
 
     def wrap(self, name: str, fn: Callable[..., T]) -> Callable[..., T]:
@@ -55,10 +57,19 @@ class Stages:
                 inner = self._children.pop()
                 self.seconds[name] += elapsed - inner
                 self.calls[name] += 1
+                self.rss_mib[name] = max(self.rss_mib[name], current_rss_mib())
                 if self._children:
                     self._children[-1] += elapsed
 
         return timed
+
+
+def current_rss_mib() -> float:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _model_source(explicit: Path | None) -> Path:
@@ -179,6 +190,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 if stages.seconds["embed"]
                 else None,
                 "stages_s": {k: round(v, 3) for k, v in stages.seconds.items()},
+                "rss_after_stage_mib": {k: round(v) for k, v in stages.rss_mib.items()},
                 "peak_rss_mib": round(peak_rss_mib(), 1),
                 "index_bytes": dir_bytes(data_dir, exclude=models),
                 "index_parts_bytes": sizes,
@@ -198,12 +210,13 @@ def table(r: dict[str, Any]) -> str:
         f"({r['embedder']}, precision {r['precision']}); load average {r['loadavg_before_run']} → "
         f"{r['loadavg_after']}; {r['machine']['nproc']} cores, {r['machine']['cpu']}.",
         "",
-        "| stage | seconds | share | per notice (ms) |",
-        "|---|---:|---:|---:|",
+        "| stage | seconds | share | per notice (ms) | RSS after (MiB, max) |",
+        "|---|---:|---:|---:|---:|",
     ]
     for name, seconds in sorted(r["stages_s"].items(), key=lambda kv: -kv[1]):
         lines.append(
-            f"| {name} | {seconds:.2f} | {100 * seconds / total:.1f}% | {1000 * seconds / max(1, r['notices']):.1f} |"
+            f"| {name} | {seconds:.2f} | {100 * seconds / total:.1f}% | {1000 * seconds / max(1, r['notices']):.1f} "
+            f"| {r['rss_after_stage_mib'].get(name, '')} |"
         )
     rss_ok = r["peak_rss_mib"] <= TARGET_RSS_MIB
     speed_ok = r["chunks_per_s"] >= TARGET_CHUNKS_PER_S
