@@ -88,7 +88,8 @@ def questions(manifest: list[dict[str, Any]], notices: int, per_kind: int, seed:
         out["metadata (chair)"].append(f"Ai chủ trì cuộc họp ngày {day[2]}/{day[1]}/{day[0]}?")
         row = rng.choice(rows)
         y, m, _d = row["meeting_date"].split("-")
-        out["deadlines (before a date)"].append(f"Những nhiệm vụ nào phải hoàn thành trước ngày 28/{m}/{y}?")
+        # A month, not "before a date": an open-ended bound lists every earlier deadline.
+        out["deadlines (one month)"].append(f"Những nhiệm vụ nào có hạn trong tháng {int(m)}/{y}?")
         out["open (hybrid retrieval)"].append(rng.choice(OPEN_QUESTIONS).format(place=rng.choice(places)))
     return out
 
