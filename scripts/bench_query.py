@@ -100,12 +100,23 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, value
 
 
-def bench_service(settings: Any, qs: dict[str, list[str]], repeat: int) -> dict[str, Any]:
+def _records_only_service(settings: Any) -> Any:
+    """The service without a search index: routed questions only (records in SQLite)."""
+    from assistant.agencies import get_gazetteer
+    from assistant.answer.service import AnswerService
+    from assistant.store import Store
+
+    return AnswerService(Store(settings.db_path), get_gazetteer(), None, settings)
+
+
+def bench_service(settings: Any, qs: dict[str, list[str]], repeat: int, records_only: bool = False) -> dict[str, Any]:
     from assistant.agencies import get_gazetteer
     from assistant.cli import assignment_item, lookup_assignments
     from assistant.cli_ask import open_answer_service
 
-    t_open, service = timed(lambda: open_answer_service(settings))
+    if records_only:
+        qs = {k: v for k, v in qs.items() if not k.startswith("open")}
+    t_open, service = timed(lambda: _records_only_service(settings) if records_only else open_answer_service(settings))
     result: dict[str, Any] = {"open_service_s": round(t_open, 2), "ask": {}, "routes_seen": {}}
     warm = next(iter(qs.values()))[0]
     service.ask(warm)  # first query pays lazy loads (BM25 arrays, Chroma segments)
@@ -334,6 +345,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--api-requests", type=int, default=400)
     parser.add_argument("--api-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--records-only", action="store_true",
+        help="no search index needed: routed questions and lookups from the SQLite records only",
+    )
     parser.add_argument("--skip", default="", help="comma-separated: service,startup,api")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
@@ -346,9 +361,11 @@ def main() -> None:
         counts = store.count()
     from assistant.indexing import ChunkTable
 
-    table = ChunkTable(args.index / "chunks.sqlite3")
-    chunks = table.count()
-    table.close()
+    chunks = 0
+    if (args.index / "chunks.sqlite3").exists():
+        table = ChunkTable(args.index / "chunks.sqlite3")
+        chunks = table.count()
+        table.close()
     qs = questions(_manifest(args.corpus), counts["notices"], args.per_kind, seed=11)
     skip = set(filter(None, args.skip.split(",")))
     result: dict[str, Any] = {
@@ -356,7 +373,9 @@ def main() -> None:
         "notices": counts["notices"], "assignments": counts["assignments"], "chunks": chunks,
         "loadavg_before": loadavg(), "examples": {k: v[:2] for k, v in qs.items()},
     }
-    result["service"] = bench_service(settings, qs, args.repeat) if "service" not in skip else None
+    if args.records_only:
+        skip |= {"startup", "api"}
+    result["service"] = bench_service(settings, qs, args.repeat, args.records_only) if "service" not in skip else None
     result["peak_rss_mib"] = round(peak_rss_mib(), 1)
     result["startup"] = bench_startup(args.index, args.embedder, args.startup_runs) if "startup" not in skip else {}
     result["api"] = (
