@@ -93,6 +93,8 @@ def load_bytes(data: bytes, name: str, settings: LoadSettings | None = None) -> 
         raise LoadError("Tệp rỗng, không có nội dung.", source=name)
     if suffix in (".txt", ".md"):
         text = decode_text(data, name)
+        # Before reflow: the limit is there to bound the time spent on the text.
+        _check_text_length(text, name, settings)
         if suffix == ".md":
             text = _strip_markdown(text)
         paragraphs = reflow(text.split("\n"))
@@ -105,7 +107,19 @@ def load_bytes(data: bytes, name: str, settings: LoadSettings | None = None) -> 
     text = "\n".join(paragraphs).strip()
     if not text:
         raise LoadError("Tệp không có nội dung văn bản.", source=name)
+    _check_text_length(text, name, settings)
     return LoadedDocument(source=name, format=suffix.lstrip("."), text=text)
+
+
+def _check_text_length(text: str, name: str, settings: LoadSettings) -> None:
+    # Parsing is linear but slow per character (a few seconds per million under load), and it
+    # runs under the write lock: a file of many megabytes of text would hold every writer up.
+    if len(text) > settings.max_text_chars:
+        raise LoadError(
+            f"Văn bản quá dài ({len(text)} ký tự; giới hạn {settings.max_text_chars}), không giống "
+            "một thông báo. Hãy kiểm tra lại nội dung tệp hoặc tách thành nhiều tệp.",
+            source=name,
+        )
 
 
 # --- decoding -----------------------------------------------------------------------------

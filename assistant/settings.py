@@ -21,6 +21,11 @@ class LoadSettings(BaseModel):
     max_docx_ratio: float = Field(
         default=200.0, description="Largest allowed compression ratio of one .docx part."
     )
+    max_text_chars: int = Field(
+        default=1_000_000,
+        description="A file whose text is longer than this many characters is refused: parsing "
+        "time grows with it (about 40 times the longest real notice).",
+    )
 
 
 class AgencySettings(BaseModel):
@@ -78,6 +83,14 @@ class ServerSettings(BaseModel):
     host: str = Field(default="127.0.0.1", description="Address the service binds to.")
     port: int = Field(default=8000, description="Port the service listens on.")
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, description="Per-file upload limit.")
+    rate_limit_per_minute: int = Field(
+        default=600,
+        description="Requests to /api per client address and minute (0 turns the limit off); "
+        "over it the service answers 429 with Retry-After.",
+    )
+    rate_limit_burst: int = Field(
+        default=120, description="Requests a client may send at once before the per-minute rate applies."
+    )
 
 
 class Settings(BaseSettings):

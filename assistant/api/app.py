@@ -18,7 +18,8 @@ from fastapi.staticfiles import StaticFiles
 
 from assistant.api.deps import ApiContext, Context
 from assistant.api.errors import install_error_handlers
-from assistant.api.middleware import SecurityHeadersMiddleware
+from assistant.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from assistant.api.ratelimit import RateLimitMiddleware
 from assistant.api.routes import ask, draft, notices, records
 from assistant.errors import AssistantError
 from assistant.settings import Settings
@@ -30,6 +31,7 @@ FILES_PER_REQUEST_BUDGET = 4
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    max_body = settings.server.max_upload_bytes * FILES_PER_REQUEST_BUDGET + 1024 * 1024
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,10 +46,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
-        max_body_size=settings.server.max_upload_bytes * FILES_PER_REQUEST_BUDGET + 1024 * 1024,
     )
     app.state.context = ApiContext(settings)
     install_error_handlers(app)
+    # Added before the security headers, so they run inside them: a 413 or 429 carries them too.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body)
+    app.add_middleware(
+        RateLimitMiddleware,
+        rate_per_minute=settings.server.rate_limit_per_minute,
+        burst=settings.server.rate_limit_burst,
+    )
     # CORS stays off: the page is served by this same app, other origins have no business here.
     app.add_middleware(SecurityHeadersMiddleware)
     for module in (ask, records, notices, draft):

@@ -21,7 +21,7 @@ from assistant.answer.conversation import ConversationStore
 from assistant.answer.service import CONVERSATIONS_FILE, AnswerService
 from assistant.api.security import TokenGuard
 from assistant.errors import AssistantError
-from assistant.locks import write_lock
+from assistant.locks import WriteBusy, write_lock
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.hybrid import ScoredChunk
 from assistant.settings import Settings
@@ -107,7 +107,10 @@ class ApiContext:
             search.close()
 
     def retriever(self) -> _LockedRetriever | None:
-        """Current retriever, rebuilt when the stored notices changed; None for an empty store."""
+        """Current retriever, rebuilt when the stored notices changed; None for an empty store.
+
+        While another writer is at work, the previous retriever (or ``WriteBusy``, which the
+        callers answer without a retriever) rather than a wait for the write lock."""
         fingerprint = self.store.fingerprint()
         with self._lock:
             if self._retriever is not None and self._retriever_for == fingerprint:
@@ -117,10 +120,18 @@ class ApiContext:
         search = self._search_index(self.store)
         try:
             if not search.status().healthy:
-                # Repairing the caches is a write: take the lock like any writer.
-                with write_lock(self.settings.index):
+                # Repairing the caches is a write, but a reader must not wait for one: while a
+                # writer holds the lock the caches are out of step because it is still at work,
+                # and it brings them up to date itself before it lets go.
+                with write_lock(self.settings.index, timeout_s=0):
                     search.ensure_current()
             inner = search.retriever()
+        except WriteBusy:
+            search.close()
+            with self._lock:
+                if self._retriever is not None:
+                    return self._retriever  # the notices as they were before this write
+            raise
         except BaseException:
             search.close()
             raise

@@ -1,0 +1,245 @@
+"""Concurrent use: one writer at a time across processes, readers never held up by a writer, and
+the API answering questions while an upload is being ingested. No timing assertions: each test
+checks an order of events or a result, with generous bounds only against hanging forever."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant.locks import WriteBusy, write_lock
+from assistant.settings import Settings
+from assistant.store import Store
+from tests.conftest import SAMPLES
+
+NOTICES = sorted((SAMPLES / "notices").iterdir())
+TEXT_NOTICES = [p for p in NOTICES if p.suffix in (".txt", ".md")]
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _env(index: Path) -> dict[str, str]:
+    return {**os.environ, "ASSISTANT_EMBEDDING_BACKEND": "fake", "ASSISTANT_INDEX": str(index),
+            "PYTHONPATH": str(REPO)}
+
+
+def _python(code: str, index: Path, **kwargs: object) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=_env(index), text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            **kwargs)  # type: ignore[call-overload]
+
+
+def _copies(folder: Path, tag: str, count: int) -> None:
+    folder.mkdir(parents=True)
+    for n in range(count):
+        for sample in TEXT_NOTICES:
+            text = sample.read_text(encoding="utf-8").rstrip("\n")
+            (folder / f"{tag}-{n}-{sample.name}").write_text(f"{text}\nBản {tag} số {n}.\n", encoding="utf-8")
+
+
+# --- one writer at a time --------------------------------------------------------------------------
+
+
+HOLDER = """
+    import sys, time
+    from pathlib import Path
+    from assistant.locks import write_lock
+    log = Path(sys.argv[1])
+    with write_lock(Path(sys.argv[2]), timeout_s=None):
+        with log.open("a") as f: f.write(f"start {sys.argv[3]}\\n")
+        time.sleep(0.5)  # long enough for the other process to try, and wait
+        with log.open("a") as f: f.write(f"end {sys.argv[3]}\\n")
+"""
+
+
+def test_two_processes_never_write_at_the_same_time(tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", textwrap.dedent(HOLDER), str(log), str(tmp_path), name],
+                         env=_env(tmp_path))
+        for name in ("a", "b", "c")
+    ]
+    assert all(p.wait(timeout=120) == 0 for p in procs)
+    events = log.read_text().split("\n")[:-1]
+    assert len(events) == 6
+    # Each start is followed by its own end: no interval overlaps another.
+    for start, end in zip(events[::2], events[1::2], strict=True):
+        assert start.startswith("start ") and end == "end " + start.removeprefix("start ")
+
+
+def test_a_writer_that_cannot_wait_gets_a_clear_busy_error(tmp_path: Path) -> None:
+    holder = _python(
+        """
+        import sys
+        from pathlib import Path
+        from assistant.locks import write_lock
+        with write_lock(Path(sys.argv[1])):
+            print("held", flush=True)
+            sys.stdin.readline()
+        """.replace("sys.argv[1]", repr(str(tmp_path))),
+        tmp_path,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(WriteBusy) as caught, write_lock(tmp_path, timeout_s=0.3):
+            pass
+        assert "thử lại" in caught.value.message and caught.value.exit_code == 6
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    with write_lock(tmp_path, timeout_s=5):  # free again once the holder is gone
+        pass
+
+
+def test_two_cli_ingests_at_once_both_land_and_the_index_is_healthy(tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    _copies(tmp_path / "a", "a", 3)
+    _copies(tmp_path / "b", "b", 3)
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "assistant.cli", "ingest", str(tmp_path / tag)],
+                         env=_env(index), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for tag in ("a", "b")
+    ]
+    outputs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    with Store(index / "notices.sqlite3") as store:
+        assert store.count()["notices"] == 2 * 3 * len(TEXT_NOTICES)
+    doctor = subprocess.run([sys.executable, "-m", "assistant.cli", "doctor"], env=_env(index),
+                            capture_output=True, text=True, timeout=300)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+
+
+# --- readers -----------------------------------------------------------------------------------------
+
+
+def test_readers_are_not_held_up_by_an_open_write(tmp_path: Path) -> None:
+    """Another process holds the write lock *and* an open write transaction that has already
+    deleted a notice: a reader still reads at once, and sees the store as it was before."""
+    db = tmp_path / "notices.sqlite3"
+    folder = tmp_path / "files"
+    _copies(folder, "r", 1)
+    ingest = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(folder)],
+                            env=_env(tmp_path), capture_output=True, text=True, timeout=300)
+    assert ingest.returncode == 0, ingest.stderr
+    with Store(db) as store:
+        before = [s.id for s in store.summaries()]
+    writer = _python(
+        f"""
+        import sys
+        from pathlib import Path
+        from assistant.locks import write_lock
+        from assistant.store import Store
+        with write_lock(Path({str(tmp_path)!r})), Store(Path({str(db)!r})) as store:
+            conn = store._conn
+            conn.execute("BEGIN EXCLUSIVE")
+            conn.execute("DELETE FROM notices WHERE id=?", ({before[0]!r},))
+            print("writing", flush=True)
+            sys.stdin.readline()
+            conn.execute("COMMIT")
+        """,
+        tmp_path,
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "writing", writer.stderr
+        seen: list[list[str]] = []
+
+        def read() -> None:
+            with Store(db) as store:
+                seen.append([s.id for s in store.summaries()])
+                store.get(before[0])
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(timeout=20)  # a blocked reader would wait for the writer, which waits for us
+        assert not reader.is_alive(), "the reader waited for the writer"
+        assert seen == [before]
+    finally:
+        assert writer.stdin is not None
+        writer.stdin.write("\n")
+        writer.stdin.close()
+        writer.wait(timeout=30)
+    with Store(db) as store:
+        assert len(store.ids()) == len(before) - 1
+
+
+# --- the API while an upload is being ingested -------------------------------------------------------
+
+
+QUESTIONS = [
+    "Phòng Tài nguyên và Môi trường được giao nhiệm vụ gì?",
+    "Hạn hoàn thành phương án bồi thường là khi nào?",
+    "Những nhiệm vụ nào giao cho Phòng Tài chính - Kế hoạch?",
+    "Cuộc họp do ai chủ trì?",
+]
+
+
+def test_questions_are_answered_while_an_upload_is_ingested(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upload is held inside its write (lock taken, first file stored) until a round of
+    questions has been answered: a question that waited for the writer would never return."""
+    import assistant.api.routes.notices as notices_route
+    from assistant.api.testing import running_server
+
+    index = tmp_path / "index"
+    seed = tmp_path / "seed"
+    seed.mkdir()
+    for sample in NOTICES:
+        shutil.copy(sample, seed / sample.name)
+    ingest = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(seed)],
+                            env=_env(index), capture_output=True, text=True, timeout=300)
+    assert ingest.returncode == 0, ingest.stderr
+
+    inside_write = threading.Event()
+    questions_done = threading.Event()
+    real_ingest = notices_route.ingest_upload
+    stored = 0
+
+    def slow_ingest(*args: object, **kwargs: object) -> object:
+        nonlocal stored
+        result = real_ingest(*args, **kwargs)  # type: ignore[arg-type]
+        stored += 1
+        if stored == 2:
+            inside_write.set()
+            questions_done.wait(120)
+        return result
+
+    monkeypatch.setattr(notices_route, "ingest_upload", slow_ingest)
+    uploads = tmp_path / "uploads"
+    _copies(uploads, "u", 2)
+    files = [("files", (p.name, p.read_bytes(), "text/plain")) for p in sorted(uploads.iterdir())]
+    settings = Settings(index=index, embedding={"backend": "fake"})
+    upload_status: list[int] = []
+    with running_server(settings) as url, httpx.Client(base_url=url, timeout=60) as client:
+        assert client.post("/api/ask", json={"question": QUESTIONS[0]}).status_code == 200
+
+        def upload() -> None:
+            with httpx.Client(base_url=url, timeout=300) as uploader:
+                upload_status.append(uploader.post("/api/notices", files=files).status_code)
+
+        thread = threading.Thread(target=upload)
+        thread.start()
+        try:
+            assert inside_write.wait(120), "the upload never reached its write"
+            statuses = []
+            for question in QUESTIONS * 2:
+                statuses.append(client.post("/api/ask", json={"question": question}).status_code)
+                statuses.append(client.get("/api/notices").status_code)
+                statuses.append(client.get("/api/assignments", params={"agency": "Phòng Y tế"}).status_code)
+            assert not questions_done.is_set()
+        finally:
+            questions_done.set()
+            thread.join(timeout=300)
+        assert statuses == [200] * len(statuses)
+        assert upload_status == [200]
+        total = client.get("/api/notices").json()["count"]
+    assert total == len(NOTICES) + len(files)
