@@ -128,6 +128,8 @@ _STOP_WORDS = frozenset(
     }
 )
 _MAX_UNKNOWN_TOKENS = 12
+# Thành phố trực thuộc trung ương: their People's Committee and departments are province-level.
+_CENTRAL_CITIES = frozenset({"ha noi", "hai phong", "da nang", "hue", "can tho", "ho chi minh"})
 _HARD_BREAK = re.compile(r"[.;:!?()\[\]\n\"/]")
 _WORD = re.compile(r"\w+")
 
@@ -433,13 +435,15 @@ class Gazetteer:
             agency = self._choose(found, level, on)
             if agency is None:
                 continue
+            # a heading 'Quân sự thị xã;' names the unit with its place
+            j = _extend_qualifier(text, toks, n, ends_with_place=False)
             return AgencyRef(
-                text=written,
+                text=text[toks[0].start : toks[j - 1].end],
                 canonical=agency.name,
                 level=agency.level,
                 is_group=agency.is_group,
                 start=toks[0].start,
-                end=toks[n - 1].end,
+                end=toks[j - 1].end,
             )
         return None
 
@@ -517,7 +521,19 @@ class Gazetteer:
                 continue
             j = i + n
             if not agency.is_group:
+                other = _names_other_body(text, toks, i, j)
+                if other is not None:
+                    # 'Ban Quản lý dự án đầu tư xây dựng số 1' is another body, kept as written
+                    end = _extend_qualifier(text, toks, other, ends_with_place=True)
+                    unknown = AgencyRef(
+                        text=text[toks[i].start : toks[end - 1].end],
+                        start=toks[i].start,
+                        end=toks[end - 1].end,
+                    )
+                    return unknown, end
                 j = _extend_qualifier(text, toks, j, ends_with_place=window[-1].key in _PLACE_KEYS)
+                if agency.level is Level.DISTRICT and "tp" in (t.key for t in window):
+                    agency = self._city_twin(agency, window, toks[i + n : j], level, on)
             ref = AgencyRef(
                 text=text[toks[i].start : toks[j - 1].end],
                 canonical=agency.name,
@@ -528,6 +544,18 @@ class Gazetteer:
             )
             return ref, j
         return None
+
+    def _city_twin(
+        self, agency: Agency, window: list[_Tok], names: list[_Tok], level: Level | None, on: date | None
+    ) -> Agency:
+        """'UBND thành phố Đà Nẵng' is a province-level body: a centrally-run city, or any city a
+        central-government notice addresses; the same words name a district-level one elsewhere."""
+        city = " ".join(t.key for t in names if t.key not in _PLACE_KEYS)
+        if city not in _CENTRAL_CITIES and level is not Level.CENTRAL:
+            return agency
+        keys = tuple("tinh" if t.key == "tp" else t.key for t in window)
+        twins = [s.agency for s in self._surfaces.get(keys, []) if s.agency.level is Level.PROVINCE]
+        return self._choose(twins, Level.PROVINCE, on) or agency
 
     def _unknown_at(
         self,
@@ -591,6 +619,33 @@ _QUALIFIER_KEYS: tuple[tuple[str, ...], ...] = tuple(
 )
 _QUALIFIER_FOLDED = frozenset(fold(q) for q in _QUALIFIERS) | {"thành phố"}
 _PLACE_KEYS = frozenset({"tinh", "huyen", "xa", "phuong", "quan", "tp", "tran"})
+
+
+def _names_other_body(text: str, toks: list[_Tok], i: int, j: int) -> int | None:
+    """Whether the words after a known name ('Ban Quản lý dự án đầu tư xây dựng') continue it
+    into the name of another body of the same kind: a number ('… số 1') or a few lowercase
+    words ending with a place ('… công trình giao thông tỉnh', '… cấp xã')."""
+    head = tuple(t.key for t in toks[i : i + 3])
+    if not any(head[: len(h)] == h for h in _UNKNOWN_MULTI_HEADS if h in _SPECIFIC_HEADS):
+        return None
+    if j >= len(toks) or toks[j].hard_before or text[toks[j - 1].end : toks[j].start].strip():
+        return None
+    if toks[j].key == "so" and j + 1 < len(toks) and toks[j + 1].key.isdigit():
+        return j + 2
+    for k in range(j, min(j + 6, len(toks))):
+        tok = toks[k]
+        gap = text[toks[k - 1].end : tok.start]
+        if tok.hard_before or gap.strip() or _is_capitalized(text[tok.start : tok.end]):
+            return None
+        if tok.key in _PLACE_KEYS:
+            # a bare place right after the name is only its qualifier ('… tỉnh')
+            return k + 1 if k > j else None
+        nxt = toks[k + 1].key if k + 1 < len(toks) else ""
+        if f"{tok.key} {nxt}" in _STOP_BIGRAMS or (
+            tok.key in _STOP_WORDS and f"{tok.key} {nxt}" != "giao thong"
+        ):
+            return None
+    return None
 
 
 def _strip_qualifier(keys: tuple[str, ...]) -> tuple[str, ...]:

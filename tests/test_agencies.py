@@ -156,3 +156,87 @@ def test_corpus_levels_never_cross(corpus_dir: Path, gaz: Gazetteer) -> None:
 def test_every_bundled_entry_resolves_to_itself(gaz: Gazetteer) -> None:
     for agency in gaz.agencies:
         assert gaz.resolve(agency.name, agency.level, on=agency.valid_from) == agency, agency.id
+
+
+# -- cities, other bodies of a known kind, new entries ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "level", "expected"),
+    [
+        # a centrally-run city is province level, whoever writes about it
+        ("Ủy ban nhân dân thành phố Cần Thơ chủ trì", None, "Ủy ban nhân dân tỉnh"),
+        ("Công an thành phố Hải Phòng phối hợp", Level.PROVINCE, "Công an tỉnh"),
+        # a central notice addresses provinces: 'Thành phố' there is the city it addresses
+        ("Ủy ban nhân dân Thành phố chỉ đạo các sở", Level.CENTRAL, "Ủy ban nhân dân tỉnh"),
+        # a province's city is a district-level body
+        ("UBND thành phố Hòa Sơn tổ chức", Level.PROVINCE, "Ủy ban nhân dân huyện"),
+    ],
+)
+def test_city_level_follows_the_kind_of_city(
+    gaz: Gazetteer, text: str, level: Level | None, expected: str
+) -> None:
+    ref = gaz.match_at(text, 0, level=level, on=date(2025, 11, 1))
+    assert ref is not None and ref.canonical == expected
+
+
+def test_short_name_takes_its_place_qualifier(gaz: Gazetteer) -> None:
+    text = "Quân sự thị xã;"
+    ref = gaz.match_at(text, 0, level=Level.DISTRICT)
+    assert ref is not None and ref.canonical == "Ban Chỉ huy Quân sự huyện"
+    assert ref.text == "Quân sự thị xã" and text[ref.start : ref.end] == ref.text
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Ban Quản lý dự án đầu tư xây dựng số 2 đẩy nhanh tiến độ", "Ban Quản lý dự án đầu tư xây dựng số 2"),
+        (
+            "Ban Quản lý dự án đầu tư xây dựng công trình dân dụng tỉnh đẩy nhanh tiến độ",
+            "Ban Quản lý dự án đầu tư xây dựng công trình dân dụng tỉnh",
+        ),
+    ],
+)
+def test_numbered_or_qualified_board_is_another_body(gaz: Gazetteer, text: str, name: str) -> None:
+    ref = gaz.match_at(text, 0, level=Level.PROVINCE)
+    assert ref is not None and ref.canonical is None and ref.text == name
+    # and a user typing that name is not sent to the generic board
+    assert gaz.resolve(name) is None
+
+
+def test_known_board_with_its_place_or_a_verb_stays_known(gaz: Gazetteer) -> None:
+    for text in ("Ban Quản lý dự án đầu tư xây dựng tỉnh đẩy nhanh", "Ban Quản lý dự án đầu tư xây dựng phối hợp với"):
+        ref = gaz.match_at(text, 0, level=Level.PROVINCE)
+        assert ref is not None and ref.canonical is not None, text
+
+
+@pytest.mark.parametrize(
+    ("query", "agency_id"),
+    [
+        ("Sở XD", "so-xay-dung"),
+        ("TTPVHCC", "tt-phvhcc-xa"),
+        ("Trung tâm Phục vụ hành chính công", "tt-phvhcc-xa"),
+        ("Cục Thuế tỉnh", "cuc-thue-tinh"),
+        ("Trạm Y tế xã", "tram-y-te-xa"),
+        ("Thường trực Tỉnh ủy", "thuong-truc-tinh-uy"),
+    ],
+)
+def test_added_entries_resolve(gaz: Gazetteer, query: str, agency_id: str) -> None:
+    agency = gaz.resolve(query)
+    assert agency is not None and agency.id == agency_id
+
+
+def test_district_tnmt_merged_into_nnmt_in_march_2025(gaz: Gazetteer) -> None:
+    tnmt, nnptnt = gaz.get("phong-tnmt"), gaz.get("phong-nnptnt")
+    assert tnmt is not None and nnptnt is not None
+    for old in (tnmt, nnptnt):
+        assert old.valid_until == date(2025, 3, 1)
+        assert gaz.successor(old, date(2025, 4, 1)).name == "Phòng Nông nghiệp và Môi trường"
+        assert gaz.successor(old, date(2025, 2, 1)).id == old.id
+
+
+def test_vague_partners_are_not_a_group(gaz: Gazetteer) -> None:
+    assert gaz.match_at("các ngành chức năng", 0) is None
+    assert gaz.match_at("các ngành rà soát", 0) is None
+    related = gaz.match_at("cơ quan liên quan thực hiện", 0)
+    assert related is not None and related.canonical == "các cơ quan, đơn vị liên quan"

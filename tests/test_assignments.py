@@ -218,3 +218,184 @@ def test_corpus_central_notice_assigns_to_ministries(corpus_dir: Path, gaz: Gaze
     noi_vu = [a for a in _by(found, "Bộ Nội vụ") if a.role is Role.LEAD]
     assert noi_vu and noi_vu[0].deadline is not None
     assert noi_vu[0].deadline.date == date(2025, 11, 30)
+
+
+# -- intros, localities, labels (fictional texts) ------------------------------------------
+
+
+def _extract(text: str, level: Level, meeting: date, gaz: Gazetteer) -> list[Assignment]:
+    return extract_assignments(make_notice(text, level, meeting), gaz)
+
+
+def _tasks(found: list[Assignment], canonical: str) -> list[str]:
+    return [a.task for a in found if (a.agency.canonical or a.agency.text) == canonical]
+
+
+CENTRAL_TEXT = """I. ĐÁNH GIÁ CHUNG
+Tỉnh Hòa Sơn đã đạt nhiều kết quả. Tuy nhiên, tỉnh Hòa Sơn cần tiếp tục khắc phục các hạn chế về giải ngân.
+II. MỘT SỐ NHIỆM VỤ TRONG THỜI GIAN TỚI
+Để đạt mục tiêu tăng trưởng 8%, giải ngân hết vốn đầu tư công, tỉnh Hòa Sơn cần tiếp tục thực hiện quyết liệt các chủ trương, trong đó tập trung một số nội dung trọng tâm sau:
+1. Rà soát các chỉ tiêu phát triển kinh tế - xã hội được giao, phấn đấu hoàn thành cao nhất. Xây dựng kịch bản tăng trưởng quý IV.
+2. Đẩy mạnh giải ngân đầu tư công, phân công lãnh đạo theo dõi từng dự án trọng điểm.
+III. VỀ MỘT SỐ KIẾN NGHỊ CỦA TỈNH
+1. Về kiến nghị hỗ trợ vốn cho tuyến đường ven biển: Giao Bộ Tài chính nghiên cứu kiến nghị của Tỉnh.
+2. Về điều chuyển số vốn không có khả năng giải ngân trong năm 2025: Ủy ban nhân dân tỉnh Hòa Sơn rà soát, giải ngân hết số vốn nêu trên trong Quý I năm 2026.
+3. Về đề nghị nâng cấp quốc lộ: đề nghị các Tập đoàn: Điện lực Miền Núi, Viễn thông Hòa Sơn triển khai thực hiện theo quy định, trao đổi, phối hợp chặt chẽ với Tỉnh.
+"""
+
+
+def test_central_notice_province_as_subject_and_items_under_it(gaz: Gazetteer) -> None:
+    found = _extract(CENTRAL_TEXT, Level.CENTRAL, date(2025, 11, 9), gaz)
+    province = _tasks(found, "Ủy ban nhân dân tỉnh")
+    # the intro is recorded once, each numbered item is one task (both its sentences)
+    assert any(t.startswith("Để đạt mục tiêu") and t.endswith("sau:") for t in province)
+    assert any(t.startswith("Rà soát các chỉ tiêu") and "Xây dựng kịch bản" in t for t in province)
+    assert any(t.startswith("Đẩy mạnh giải ngân") for t in province)
+    assert not any(t.startswith("Xây dựng kịch bản") for t in province)
+    # the exhortation in the evaluation is not a task
+    assert not any("khắc phục các hạn chế" in t for t in province)
+    # an item under the intro is quoted on its own, not from the intro onwards
+    item = next(a for a in found if a.task.startswith("Đẩy mạnh giải ngân"))
+    assert CENTRAL_TEXT[item.start : item.end] == item.task
+    # 'Tỉnh' as a partner of others is not recorded
+    assert all(a.role is not Role.COORDINATE for a in found if a.agency.canonical == "Ủy ban nhân dân tỉnh")
+
+
+def test_deadline_of_the_task_beats_the_request_it_answers(gaz: Gazetteer) -> None:
+    found = _extract(CENTRAL_TEXT, Level.CENTRAL, date(2025, 11, 9), gaz)
+    task = next(a for a in found if "giải ngân hết số vốn" in a.task)
+    assert task.agency.canonical == "Ủy ban nhân dân tỉnh"
+    assert task.deadline is not None and task.deadline.text == "trong Quý I năm 2026"
+
+
+def test_distributive_list_names_each_body(gaz: Gazetteer) -> None:
+    found = _extract(CENTRAL_TEXT, Level.CENTRAL, date(2025, 11, 9), gaz)
+    names = {a.agency.text for a in found if "triển khai thực hiện theo quy định" in a.task}
+    assert names == {"Tập đoàn: Điện lực Miền Núi", "Viễn thông Hòa Sơn"}
+    for a in found:
+        assert CENTRAL_TEXT[a.agency.start : a.agency.end] == a.agency.text
+
+
+DA_THANH_TEXT = """I. ĐÁNH GIÁ CHUNG
+Thành phố đã nỗ lực khắc phục hậu quả mưa lũ. Để vận hành chính quyền hai cấp hiệu quả, thành phố Cần Thơ cần tập trung thực hiện tốt một số nhiệm vụ sau đây:
+1. Cấp ủy, chính quyền Thành phố phải xác định việc vận hành hiệu quả chính quyền hai cấp là nhiệm vụ quan trọng.
+Ủy ban nhân dân Thành phố chỉ đạo các sở, ngành bám sát cơ sở, hướng dẫn kịp thời cấp xã.
+2. Căn cứ tiêu chí về quy mô dân số để phân cấp phù hợp. Trên cơ sở quy định về biên chế, Thành phố chủ động kiện toàn tổ chức bộ máy.
+II. VỀ CÁC KIẾN NGHỊ CỦA THÀNH PHỐ
+1. Về đề nghị các bộ, ngành sớm ban hành hướng dẫn: Ủy ban nhân dân thành phố Cần Thơ cần tiếp tục rà soát các nội dung phân cấp; phối hợp với Bộ Nội vụ tổng hợp, đánh giá việc phân cấp.
+"""
+
+
+def test_evaluation_that_introduces_tasks_and_centrally_run_city(gaz: Gazetteer) -> None:
+    found = _extract(DA_THANH_TEXT, Level.CENTRAL, date(2025, 11, 20), gaz)
+    city = _tasks(found, "Ủy ban nhân dân tỉnh")
+    assert any(t.startswith("Để vận hành") for t in city)
+    assert any(t.startswith("Cấp ủy, chính quyền Thành phố") for t in city)
+    assert any("Thành phố chủ động kiện toàn" in t for t in city)
+    assert any("Ủy ban nhân dân thành phố Cần Thơ cần tiếp tục" in t for t in city)
+    assert not any(a.agency.canonical == "Ủy ban nhân dân huyện" for a in found)
+    # the partner named in a later clause of the same passage coordinates
+    noi_vu = [a for a in found if a.agency.canonical == "Bộ Nội vụ"]
+    assert len(noi_vu) == 1 and noi_vu[0].role is Role.COORDINATE
+    assert not any("Thành phố đã nỗ lực" in a.task for a in found)
+
+
+PROVINCE_TEXT = """II. NHIỆM VỤ, GIẢI PHÁP TRỌNG TÂM QUÝ III
+Để hoàn thành kế hoạch năm; trong thời gian tới yêu cầu các Sở, ban, ngành, các huyện, thành phố tập trung thực hiện quyết liệt các nhiệm vụ trọng tâm sau:
+1. Công tác y tế
+- Tiếp tục thực hiện nghiêm các biện pháp phòng bệnh theo chỉ đạo của Bộ Y tế.
+- Sở Y tế, các huyện, thành phố chỉ đạo rà soát, mua sắm vật tư tiêu hao phục vụ tiêm chủng.
+- Tăng cường kỷ luật, kỷ cương hành chính. Sở Nội vụ chỉ đạo rà soát việc chuyển đổi vị trí công tác.
+2. Công tác quy hoạch
+- Sở Xây dựng chủ trì, phối hợp với các ngành, các huyện Hòa An, Bình Lộc khẩn trương hoàn thành quy hoạch vùng liên huyện.
+- Các huyện, thành phố tập trung giải phóng mặt bằng các dự án. Trong đó huyện Bình Lộc đảm bảo tiến độ tuyến đường ven sông.
+3. Đẩy nhanh các công trình trọng điểm
+3.1. Các dự án đầu tư công
+Các Sở, ban, ngành, các huyện, thành phố, các chủ đầu tư tập trung đẩy nhanh tiến độ thi công các dự án trọng điểm, đảm bảo hoàn thành như sau:
+- Đẩy nhanh tiến độ các dự án: Bệnh viện đa khoa tỉnh; cầu Sông Trà.
+4. Văn hóa - xã hội
+- Giáo dục và Đào tạo: Triển khai kế hoạch tuyển sinh vào lớp 10 năm học mới.
+- Lao động Thương binh và Xã hội:
++ Ngành Lao động Thương binh và Xã hội, các huyện, thành phố thực hiện tốt chính sách cho người có công.
++ Tăng cường kiểm tra công tác an toàn vệ sinh lao động.
+"""
+
+
+def test_umbrella_intro_reaches_items_but_not_sector_bullets(gaz: Gazetteer) -> None:
+    found = _extract(PROVINCE_TEXT, Level.PROVINCE, date(2024, 7, 5), gaz)
+    sectors = _tasks(found, "các Sở, ngành")
+    assert sum(t.startswith("Để hoàn thành") or t.startswith("trong thời gian tới") for t in sectors) == 1
+    assert not any(t.startswith("Tiếp tục thực hiện nghiêm") for t in found_tasks(found))
+    # the intro of 3.1 is recorded and its bullets hang under it
+    assert any(t.startswith("Đẩy nhanh tiến độ các dự án") for t in sectors)
+    assert any(t.startswith("Đẩy nhanh tiến độ các dự án") for t in _tasks(found, "UBND các huyện, thành phố"))
+
+
+def found_tasks(found: list[Assignment]) -> list[str]:
+    return [a.task for a in found]
+
+
+def test_joint_subjects_that_direct_and_a_subject_in_a_second_sentence(gaz: Gazetteer) -> None:
+    found = _extract(PROVINCE_TEXT, Level.PROVINCE, date(2024, 7, 5), gaz)
+    for canonical in ("Sở Y tế", "UBND các huyện, thành phố"):
+        assert any("mua sắm vật tư" in t for t in _tasks(found, canonical)), canonical
+    assert _tasks(found, "Sở Nội vụ") == ["Sở Nội vụ chỉ đạo rà soát việc chuyển đổi vị trí công tác."]
+
+
+def test_named_districts_vague_partners_and_sector_labels(gaz: Gazetteer) -> None:
+    found = _extract(PROVINCE_TEXT, Level.PROVINCE, date(2024, 7, 5), gaz)
+    plan = [a for a in found if "quy hoạch vùng liên huyện" in a.task]
+    assert {(a.agency.canonical or a.agency.text, a.role) for a in plan} == {
+        ("Sở Xây dựng", Role.LEAD), ("huyện Hòa An", Role.COORDINATE), ("Bình Lộc", Role.COORDINATE),
+    }
+    assert any("tuyến đường ven sông" in t for t in _tasks(found, "huyện Bình Lộc"))
+    assert _tasks(found, "Sở Giáo dục và Đào tạo") == [
+        "Giáo dục và Đào tạo: Triển khai kế hoạch tuyển sinh vào lớp 10 năm học mới."
+    ]
+    labour = _tasks(found, "Sở Lao động - Thương binh và Xã hội")
+    assert len(labour) == 2 and any(t.startswith("Tăng cường kiểm tra") for t in labour)
+    assert any("người có công" in t for t in _tasks(found, "UBND các huyện, thành phố"))
+    assert not any(a.agency.canonical == "các cơ quan, đơn vị liên quan" for a in found)
+
+
+DISTRICT_TEXT = """II. NHIỆM VỤ CỤ THỂ
+2.12. Ủy ban nhân dân các xã, phường có cụm công nghiệp
+Phối hợp chặt chẽ với các chủ đầu tư hạ tầng đẩy nhanh giải phóng mặt bằng; khẩn trương giao Ban Quản lý dự án đầu tư xây dựng cấp xã lập hồ sơ thành lập cụm công nghiệp.
+2.13. Quân sự thị xã;
+Tập trung đẩy nhanh tiến độ xây dựng thao trường huấn luyện năm 2024.
+2.14. Các Ban Quản lý dự án đầu tư xây dựng
+Ban Quản lý dự án đầu tư xây dựng số 2 đẩy nhanh tiến độ đường trục chính; Ban Quản lý dự án đầu tư xây dựng công trình dân dụng tỉnh đẩy nhanh tiến độ nhà thi đấu.
+2.15. Yêu cầu đối với Phòng Tư pháp trong công tác hộ tịch năm 2024
+- Rà soát, chuẩn hóa dữ liệu hộ tịch trên địa bàn.
+2.16. Các xã, phường
+- Xã Hòa Bình: Phối hợp với phòng Quản lý đô thị để thống nhất phương án thoát nước.
+2.17. Đầu tư xây dựng cơ bản
+Các đơn vị được giao làm chủ đầu tư các dự án:
+- Rà soát kế hoạch vốn, phối hợp với phòng Tài chính – Kế hoạch đẩy nhanh giải ngân.
+"""
+
+
+def test_headings_with_qualifier_or_semicolon_and_objects_of_giao(gaz: Gazetteer) -> None:
+    found = _extract(DISTRICT_TEXT, Level.DISTRICT, date(2024, 1, 5), gaz)
+    communes = _tasks(found, "UBND các xã, phường")
+    assert communes == [
+        "Phối hợp chặt chẽ với các chủ đầu tư hạ tầng đẩy nhanh giải phóng mặt bằng; khẩn trương giao "
+        "Ban Quản lý dự án đầu tư xây dựng cấp xã lập hồ sơ thành lập cụm công nghiệp."
+    ]
+    assert not any("Ban Quản lý dự án đầu tư xây dựng cấp xã" in a.agency.text for a in found)
+    military = _tasks(found, "Ban Chỉ huy Quân sự huyện")
+    assert military == ["Tập trung đẩy nhanh tiến độ xây dựng thao trường huấn luyện năm 2024."]
+    boards = {a.agency.text for a in found if a.agency.canonical is None and a.agency.text.startswith("Ban")}
+    assert boards == {
+        "Ban Quản lý dự án đầu tư xây dựng số 2",
+        "Ban Quản lý dự án đầu tư xây dựng công trình dân dụng tỉnh",
+    }
+    assert _tasks(found, "Phòng Tư pháp") == ["Rà soát, chuẩn hóa dữ liệu hộ tịch trên địa bàn."]
+
+
+def test_partners_of_a_labelled_or_unnamed_lead_coordinate(gaz: Gazetteer) -> None:
+    found = _extract(DISTRICT_TEXT, Level.DISTRICT, date(2024, 1, 5), gaz)
+    qldt = [a for a in found if a.agency.canonical == "Phòng Quản lý đô thị"]
+    assert len(qldt) == 1 and qldt[0].role is Role.COORDINATE and "thoát nước" in qldt[0].task
+    tckh = [a for a in found if a.agency.canonical == "Phòng Tài chính - Kế hoạch"]
+    assert len(tckh) == 1 and tckh[0].role is Role.COORDINATE and "giải ngân" in tckh[0].task

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from assistant.agencies import Gazetteer
+from assistant.agencies import _STOP_BIGRAMS, _STOP_WORDS, Agency, Gazetteer
 from assistant.deadlines import find_deadlines
 from assistant.model import AgencyRef, Assignment, Deadline, Level, Notice, Role, Section
 from assistant.text import fold, match_key, search_view
@@ -40,12 +40,45 @@ _LIST_GAP = re.compile(r"^[\s,&\-]*(?:(?:va|cung|,)\s*)*$")
 _LEAD = re.compile(r"[\s,]*(?:(?:khan truong|tiep tuc|chu dong|can)\s+)*chu tri(?!\w)")
 _COORD = re.compile(r"(?<!\w)phoi hop(?:\s+chat che)?(?:\s+voi)?\s+")
 _PAST_OR_OBJECT = re.compile(r"^\s*(?:\(|da\b|duoc\b|la\b|cua\b|ve\b|tai\b|trong\b|va\b|nhu\b)")
-_REQUESTER_VERB = re.compile(r"^\s*(?:giao|yeu cau|de nghi|chi dao|ket luan|thong bao)(?!\w)")
+# 'X chỉ đạo các sở …' still gives X the task of directing; only these make X the requester
+_REQUESTER_VERB = re.compile(r"^\s*(?:giao|yeu cau|de nghi|ket luan|thong bao)(?!\w)")
 _OPENER = re.compile(
-    r"\s*(?:sau khi|tren co so|can cu|de |trong |doi voi|ngoai ra|dong thoi|nhan dip|truoc mat)"
+    r"\s*(?:sau khi|tren co so|can cu|de |trong |doi voi|ngoai |dong thoi|nhan dip|truoc mat|"
+    r"voi |nham |tuy nhien)"
+)
+# words before a subject that do not change it: 'Tất cả các địa phương …', 'Trong đó huyện X …'
+_SUBJECT_LEAD = re.compile(r"\s*(?:(?:tat ca|toan bo|trong do|dong thoi|rieng)\s*,?\s+)+")
+_MODAL = re.compile(r"\s*(?:can|phai|co trach nhiem)(?!\w)")
+# an order given inside someone's task ('khẩn trương giao Ban QLDA cấp xã lập hồ sơ') is part
+# of that task, not an assignment by the chair
+_TASK_VERB = re.compile(
+    r"(?<!\w)(?:khan truong|tham muu|de xuat|chu dong|thuc hien|to chuc|bao cao|huong dan|"
+    r"kip thoi|trien khai|phoi hop|chu tri|co trach nhiem|xem xet|nghien cuu)(?!\w)"
 )
 _TOPIC = re.compile(r"\s*ve\s")
-_LABEL_PREFIX = re.compile(r"\s*(?:(?:giao|yeu cau|de nghi|doi voi|nhiem vu cua)\s+(?:cho\s+)?)?")
+_LABEL_PREFIX = re.compile(
+    r"\s*(?:(?:giao|yeu cau|de nghi)\s+(?:cho\s+)?)?(?:(?:doi voi|nhiem vu cua)\s+)?"
+)
+# a heading that names the agency after 'đối với'/'nhiệm vụ của' hands it to its items,
+# whatever topic follows ('## Yêu cầu đối với Sở X trong công tác …')
+_HEADING_FOR = re.compile(r"\s*(?:(?:yeu cau|nhiem vu)\s+)?(?:doi voi|cua)\s+")
+# 'Ủy ban nhân dân các xã, phường có cụm công nghiệp': a qualifier, still a label
+_LABEL_QUALIFIER = re.compile(r"^\s*(?:co|thuoc|noi co|tren dia ban)\s+[^,:;.]{1,60}[:;.]?\s*$")
+# partners named too vaguely to be recorded (eval/README rule 2), skipped inside a list
+_VAGUE = re.compile(
+    r"(?:cac\s+)?(?:nganh chuc nang|nganh|chu dau tu(?: ha tang)?|dia phuong|don vi)(?:\s+lien quan)?"
+    r"(?!\w)"
+)
+# 'các huyện Hải Hậu, Giao Thủy', 'các Tập đoàn: Bưu chính …, Công nghiệp …': each one named
+_DISTRIBUTIVE = re.compile(
+    r"cac\s+(huyen|xa|phuong|thi xa|quan|tap doan|tong cong ty|bo|so|ngan hang)\s*:?\s+"
+)
+_DISTRIBUTIVE_HEAD = re.compile(r"cac\s+(?:tap doan|tong cong ty|bo|so|ngan hang)\s*$")
+_INTRO_VERB = re.compile(
+    r"(?<!\w)(?:can|phai|tap trung|tiep tuc|thuc hien|trien khai|no luc|khan truong|chu dong|"
+    r"quan tam|co trach nhiem|day manh|tang cuong)(?!\w)"
+)
+_SECTOR_WORD = re.compile(r"\s*nganh\s+")
 _LABEL_REST = re.compile(
     r"^[\s,]*(?:(?:chu tri|thuc hien|tham muu|can|co trach nhiem|thuc hien cac nhiem vu sau|"
     r"cac nhiem vu sau)\s*)*[:;.\s]*$"
@@ -68,7 +101,10 @@ class _Context:
 
     refs: list[AgencyRef]
     role: Role
-    start: int  # where the label's first agency mention starts
+    start: int | None  # where the label's first agency mention starts (None: not quoted)
+    # from an intro sentence ('tỉnh X cần … sau:'): reaches the task items that follow, not the
+    # bullets under a sector heading ('1. Công tác quy hoạch')
+    umbrella: bool = False
 
 
 @dataclass
@@ -113,27 +149,47 @@ class _Extractor:
         own_end = min(own_end, self.limit)
         head_s, head_e = self._heading_span(section, own_start, own_end)
         heading_text = self.text[head_s:head_e].strip()
+        label = section.heading if section.heading else None
         if heading_text and _EVALUATION.match(search_view(heading_text)):
+            # an evaluation may end by introducing the tasks ('… thành phố X cần … sau đây:')
+            intro = self._intro(head_e, own_end) if section.children else None
+            if intro is not None:
+                eval_path = path + ([f"{section.marker} {label}".strip()] if label else [])
+                for child in section.children:
+                    self.visit(child, eval_path, intro)
             return
         context = inherited
-        label_ctx = self._label_context(head_s, head_e) if head_e > head_s else None
+        is_heading = section.number is not None or section.marker.startswith("#")
+        has_body = bool(self.text[head_e:own_end].strip())
+        label_ctx = (
+            self._label_context(head_s, head_e, heading=is_heading and (has_body or bool(section.children)))
+            if head_e > head_s
+            else None
+        )
         # a heading that is itself the task ('2. Về đề nghị …: Bộ Nội vụ …') is not a path step
-        label = section.heading if section.heading else None
         in_path = label is not None and (bool(section.children) or label_ctx is not None)
         new_path = path + ([f"{section.marker} {label}".strip()] if in_path else [])
+        sector = False
         if label_ctx is not None:
             context = label_ctx
             body_s = head_e
         elif (
-            section.number is not None
+            is_heading
             and head_e > head_s
-            and self.text[head_e:own_end].strip()
+            and (has_body or section.children)
+            and not _is_sentence(heading_text)
             and not self._explicit(head_s, head_e)
         ):
             body_s = head_e  # a sector heading ('7. Tài nguyên môi trường') is not a task
+            sector = True
         else:
             body_s = own_start
-        is_bullet = section.number is None and section.marker[:1] in _BULLET_MARKERS
+        if sector and context is not None and context.umbrella:
+            context = None
+        is_bullet = (section.number is None and section.marker[:1] in _BULLET_MARKERS) or (
+            # '1. Rà soát …. Xây dựng kịch bản …' under 'tỉnh X cần … sau:' is one task item
+            body_s == own_start and context is not None and context.umbrella and is_heading
+        )
         has_children = bool(section.children)
         own_text = self.text[own_start:own_end].rstrip()
         ends_with_colon = own_text.endswith(":")
@@ -141,15 +197,15 @@ class _Extractor:
         if body_s < own_end:
             if has_children and ends_with_colon and label_ctx is None and is_bullet:
                 # '- Sở Y tế chủ trì thực hiện các nội dung sau:' introduces the children
-                lead = self._explicit(body_s, own_end)
-                if lead:
-                    main = [f for f in lead if f.role is not Role.COORDINATE]
-                    if main:
-                        context = _Context([f.ref for f in main], main[0].role, main[0].ref.start)
+                intro = self._intro(body_s, own_end, umbrella=False)
+                if intro is not None:
+                    context = intro
             elif is_bullet and label_ctx is None:
                 self._bullet(body_s, own_end, context, new_path)
             else:
-                self._paragraphs(body_s, own_end, context, new_path)
+                intro = self._paragraphs(body_s, own_end, context, new_path)
+                if intro is not None and has_children:
+                    context = intro
 
         for child in section.children:
             self.visit(child, new_path, context)
@@ -174,8 +230,10 @@ class _Extractor:
 
     # -- labels -------------------------------------------------------------------------
 
-    def _label_context(self, start: int, end: int) -> _Context | None:
-        """'2.3. Phòng TNMT, HĐGPMB', '- Giao phòng Tài chính Kế hoạch chủ trì:', 'Văn phòng'."""
+    def _label_context(self, start: int, end: int, heading: bool = False) -> _Context | None:
+        """'2.3. Phòng TNMT, HĐGPMB', '- Giao phòng Tài chính Kế hoạch chủ trì:', 'Văn phòng',
+        '- Giáo dục và Đào tạo:' (a colon label without its head word), and in a heading
+        '## Yêu cầu đối với Sở X trong công tác …'."""
         while start < end and self.text[start].isspace():
             start += 1
         while end > start and self.text[end - 1].isspace():
@@ -184,20 +242,23 @@ class _Extractor:
             return None
         prefix = _LABEL_PREFIX.match(self.view, start, end)
         pos = prefix.end() if prefix else start
+        names_for = heading and bool(re.search(r"doi voi|nhiem vu cua", self.view[start:pos]))
         title = _TITLE.match(self.view, pos, end)
         if title:
             pos = title.end()
         refs, after = self._agency_list(pos, end, lenient=pos > start)
         if refs:
             rest = self.view[after:end]
-            if _LABEL_REST.match(rest):
+            if _LABEL_REST.match(rest) or names_for or (heading and _LABEL_QUALIFIER.match(rest)):
                 role = Role.LEAD if re.search(r"chu tri", rest) else Role.ASSIGNED
                 return _Context(refs, role, refs[0].start)
             return None
         label = self.text[pos:end].rstrip(" :;.")
-        if not label or len(label.split()) > 6:
+        if not label or len(label.split()) > 8:
             return None
         agency = self.gazetteer.lookup(label, self.level, self.on)
+        if agency is None and self.text[start:end].endswith(":"):
+            agency = self._sector_agency(label)
         if agency is None:
             return None
         ref = AgencyRef(
@@ -206,25 +267,35 @@ class _Extractor:
         )
         return _Context([ref], Role.ASSIGNED, pos)
 
+    def _sector_agency(self, name: str) -> Agency | None:
+        """'Giáo dục và Đào tạo' as a colon label, 'Ngành Lao động …' as a subject: the
+        department of that sector at the issuer's level (Sở in a province, Phòng in a district)."""
+        heads = _SECTOR_HEADS.get(self.level, ())
+        for head in heads:
+            agency = self.gazetteer.lookup(f"{head} {name}", self.level, self.on)
+            if agency is not None and not agency.is_group:
+                return agency
+        return None
+
     def _agency_list(self, pos: int, end: int, lenient: bool) -> tuple[list[AgencyRef], int]:
         """Mentions one after another from ``pos``, joined by commas, 'và', '-', '&'."""
         refs: list[AgencyRef] = []
         cursor = pos
+        last_end = pos
         while cursor < end:
-            ref = self.gazetteer.match_at(
-                self.text, cursor, end, level=self.level, on=self.on, lenient=lenient and not refs
-            )
-            if ref is None:
-                if refs:
-                    title = _TITLE.match(self.view, cursor, end)
-                    if title:
-                        ref = self.gazetteer.match_at(
-                            self.text, title.end(), end, level=self.level, on=self.on
-                        )
-                if ref is None:
-                    break
-            refs.append(ref)
-            cursor = ref.end
+            found = self._mentions_at(cursor, end, lenient=lenient and not refs, in_list=cursor > pos)
+            if found is None and refs:
+                title = _TITLE.match(self.view, cursor, end)
+                if title:
+                    found = self._mentions_at(title.end(), end, lenient=False)
+            if found is None:
+                break
+            more, cursor = found
+            if not more and not refs and cursor > pos and self.view[pos:cursor].strip() == "":
+                break
+            if more:
+                refs.extend(more)
+                last_end = cursor
             gap = re.match(r"[\s,&\-]*(?:(?:va|cung)\s+)?[\s,]*", self.view[cursor:end])
             if gap is None or gap.end() == 0:
                 break
@@ -234,28 +305,145 @@ class _Extractor:
             cursor = nxt
         if not refs:
             return [], pos
-        return refs, refs[-1].end
+        return refs, last_end
+
+    def _mentions_at(
+        self, pos: int, end: int, lenient: bool, in_list: bool = False
+    ) -> tuple[list[AgencyRef], int] | None:
+        """The agencies named at ``pos`` and where the mention ends; an empty list for a partner
+        too vague to record ('các ngành'), None when nothing names an agency there."""
+        while pos < end and self.text[pos] in " \t":
+            pos += 1
+        dist = self._distributive(pos, end)
+        if dist is not None:
+            return dist
+        ref = self.gazetteer.match_at(self.text, pos, end, level=self.level, on=self.on, lenient=lenient)
+        if ref is not None:
+            return [ref], ref.end
+        if self.view.startswith("cac ", pos):
+            # 'các Ban Quản lý dự án': the units of one kind
+            inner = self.gazetteer.match_at(self.text, pos + 4, end, level=self.level, on=self.on)
+            if inner is not None and inner.canonical and not inner.is_group:
+                return [inner.model_copy(update={"text": self.text[pos : inner.end], "start": pos})], inner.end
+        place = self._place_at(pos, end)
+        if place is not None:
+            return [place], place.end
+        sector = _SECTOR_WORD.match(self.view, pos, end)
+        if sector is not None:
+            named = self._sector_at(pos, sector.end(), end)
+            if named is not None:
+                return [named], named.end
+        vague = _VAGUE.match(self.view, pos, end)
+        if vague is not None and (in_list or self.view.startswith("cac ", pos)):
+            # 'các chủ đầu tư hạ tầng cụm công nghiệp, UBND các xã …': skip up to the next item
+            tail = re.match(r"[^,;:.()]{0,40}?(?=,|\s+va\s|$)", self.view[vague.end() : end])
+            return [], vague.end() + (tail.end() if tail else 0)
+        return None
+
+    def _place_at(self, pos: int, end: int) -> AgencyRef | None:
+        """A locality named as a body: 'huyện Nghĩa Hưng', 'xã Quỳnh Liên', and in a central
+        notice the province it addresses ('tỉnh Đắk Lắk', 'Thành phố', 'Tỉnh')."""
+        m = _PLACE_HEAD.match(self.view, pos, end)
+        if m is None or fold(self.text[pos : m.end()]).strip() not in _PLACE_WORDS:
+            return None
+        head = self.view[pos : m.end()].strip()
+        name_end = _capitalized_run(self.text, m.end(), end)
+        central = self.level is Level.CENTRAL and head in ("tinh", "thanh pho", "tp")
+        if name_end == m.end():
+            # a bare 'Tỉnh'/'Thành phố' written with a capital is the addressed locality
+            if not (central and self.text[pos].isupper()) or self.view[max(0, pos - 4) : pos] == "voi ":
+                return None
+            name_end = pos + len(self.text[pos : m.end()].rstrip())
+        elif head == "tinh" and not central:
+            return None
+        written = self.text[pos:name_end]
+        if central:
+            province = self.gazetteer.get("ubnd-tinh")
+            if province is None:
+                return None
+            return AgencyRef(
+                text=written, canonical=province.name, level=province.level, start=pos, end=name_end
+            )
+        return AgencyRef(text=written, start=pos, end=name_end)
+
+    def _sector_at(self, pos: int, name_start: int, end: int) -> AgencyRef | None:
+        words = list(re.finditer(r"\w+", self.text[name_start:end]))
+        for n in range(min(8, len(words)), 0, -1):
+            name_end = name_start + words[n - 1].end()
+            if re.search(r"[,:;.]", self.text[name_start:name_end]):
+                continue
+            agency = self._sector_agency(self.text[name_start:name_end])
+            if agency is not None:
+                return AgencyRef(
+                    text=self.text[pos:name_end], canonical=agency.name, level=agency.level,
+                    start=pos, end=name_end,
+                )
+        return None
+
+    def _distributive(self, pos: int, end: int) -> tuple[list[AgencyRef], int] | None:
+        """'các huyện Hải Hậu, Giao Thủy …' -> 'huyện Hải Hậu', 'Giao Thủy' …: one mention per
+        name, as written (the first one takes the shared head word it follows; the others
+        cannot, since a mention is always ``text[start:end]``). A name the gazetteer knows with
+        the head word ('các Bộ: Tài chính, Xây dựng') gets its canonical name."""
+        m = _DISTRIBUTIVE.match(self.view, pos, end)
+        if m is None:
+            return None
+        head = self.text[m.start(1) : m.end(1)]
+        refs: list[AgencyRef] = []
+        cursor = m.end()
+        last = cursor
+        while cursor < end:
+            name_end = _proper_name(self.text, self.view, cursor, end)
+            if name_end == cursor:
+                break
+            name = self.text[cursor:name_end]
+            agency = self.gazetteer.lookup(f"{head} {name}", self.level, self.on)
+            at = m.start(1) if not refs else cursor
+            refs.append(
+                AgencyRef(
+                    text=self.text[at:name_end],
+                    canonical=agency.name if agency is not None else None,
+                    level=agency.level if agency is not None else Level.UNKNOWN,
+                    start=at,
+                    end=name_end,
+                )
+            )
+            last = name_end
+            sep = re.match(r"\s*(?:,|va(?!\w))\s*", self.view[name_end:end])
+            if sep is None:
+                break
+            cursor = name_end + sep.end()
+        if not refs:
+            return None
+        return refs, last
 
     # -- explicit assignees in a passage ------------------------------------------------
 
     def _explicit(self, start: int, end: int) -> list[_Found]:
         """Agencies a passage itself makes responsible: subjects of its clauses, the objects of
-        'Giao/Yêu cầu/Đề nghị', and the partners after 'phối hợp với' when it has a principal."""
+        'Giao/Yêu cầu/Đề nghị', and the partners after 'phối hợp với' when it has a principal
+        (in its own clause or an earlier one: '… X cần rà soát …; phối hợp với Bộ Y …')."""
         found: list[_Found] = []
+        had_principal = False
         for cs, ce in self._clauses(start, end):
             if _TOPIC.match(self.view, cs):
                 continue
             principal = self._subject(cs, ce, colon=ce < end and self.text[ce] == ":")
             if not principal and _OPENER.match(self.view, cs):
+                # 'Để …, giải ngân …, tỉnh X cần …': the subject follows one of the commas
                 comma = self.view.find(", ", cs, ce)
-                if comma != -1:
+                while comma != -1 and not principal:
                     principal = self._subject(comma + 1, ce)
+                    comma = self.view.find(", ", comma + 2, ce)
             for trig in _TRIGGER.finditer(self.view, cs, ce):
                 # the accent-free view confuses 'giao' with 'giáo' (giáo viên)
                 if fold(self.text[trig.start() : trig.end()]) not in _TRIGGER_WORDS:
                     continue
                 if _NOT_TRIGGER_BEFORE.search(self.view[max(cs, trig.start() - 12) : trig.start()]):
                     continue
+                before = self.view[cs : trig.start()]
+                if _TASK_VERB.search(before[before.rfind(",") + 1 :]):
+                    continue  # 'khẩn trương giao Ban QLDA cấp xã lập hồ sơ' is part of a task
                 filler = _TRIGGER_FILLER.match(self.view, trig.end(), ce)
                 pos = filler.end() if filler else trig.end()
                 title = _TITLE.match(self.view, pos, ce)
@@ -266,21 +454,34 @@ class _Extractor:
                     role = Role.LEAD if _LEAD.match(self.view, after, ce) else Role.ASSIGNED
                     principal.extend(_Found(r, role) for r in refs)
             found.extend(principal)
-            if principal:
-                for coord in _COORD.finditer(self.view, cs, ce):
-                    refs, _ = self._agency_list(coord.end(), ce, lenient=False)
-                    found.extend(_Found(r, Role.COORDINATE) for r in refs)
+            had_principal = had_principal or bool(principal)
+            if had_principal:
+                found.extend(self._coordinators(cs, ce))
         return found
 
     def _subject(self, start: int, end: int, colon: bool = False) -> list[_Found]:
         pos = start
         while pos < end and (self.text[pos].isspace() or self.text[pos] in "-+*•–"):
             pos += 1
+        lead = _SUBJECT_LEAD.match(self.view, pos, end)
+        if lead:
+            pos = lead.end()
         title = _TITLE.match(self.view, pos, end)
         if title:
             pos = title.end()
         refs, after = self._agency_list(pos, end, lenient=False)
         if not refs:
+            if colon:
+                # '- Giáo dục và Đào tạo: Triển khai …' in a province's notice is the Sở
+                label = self.text[pos:end].strip(" :")
+                agency = self._sector_agency(label) if 0 < len(label.split()) <= 8 else None
+                if agency is not None:
+                    at = pos + self.text[pos:end].find(label)
+                    ref = AgencyRef(
+                        text=label, canonical=agency.name, level=agency.level,
+                        is_group=agency.is_group, start=at, end=at + len(label),
+                    )
+                    return [_Found(ref, Role.ASSIGNED)]
             return []
         rest = self.view[after:end]
         if not rest.strip(" :;,.\n"):
@@ -291,11 +492,23 @@ class _Extractor:
         role = Role.LEAD if _LEAD.match(rest) else Role.ASSIGNED
         return [_Found(r, role) for r in refs]
 
+    def _modal_subject(self, start: int, end: int) -> list[_Found]:
+        """'Ngoài …, trong tháng 01/2024 các phòng cần tập trung …:' — an agency list anywhere in
+        an intro sentence, followed by 'cần'/'phải'."""
+        for m in re.finditer(r"(?<![\w])\w", self.view[start:end]):
+            pos = start + m.start()
+            if pos > start and self.text[pos - 1] not in " \t":
+                continue
+            refs, after = self._agency_list(pos, end, lenient=False)
+            if refs and _MODAL.match(self.view, after, end):
+                return [_Found(r, Role.ASSIGNED) for r in refs]
+        return []
+
     def _clauses(self, start: int, end: int) -> list[tuple[int, int]]:
         out: list[tuple[int, int]] = []
         cs = start
         for i in range(start, end):
-            if self.text[i] in ":;":
+            if self.text[i] in ":;…" and not _DISTRIBUTIVE_HEAD.search(self.view, max(start, i - 30), i):
                 out.append((cs, i))
                 cs = i + 1
         out.append((cs, end))
@@ -318,11 +531,17 @@ class _Extractor:
             c0 += 1  # keep the colon so that 'X: task' reads as a subject
         first = self._explicit(s0, c0)
         if first:
-            self._emit(first, task_s, task_e, None, path)
+            self._emit(first + self._coordinators(c0, task_e), task_s, task_e, None, path)
         elif context is not None:
             coords = self._coordinators(task_s, task_e)
             self._emit([_Found(r, context.role) for r in context.refs] + coords,
                        task_s, task_e, context.start, path)
+        else:
+            # 'Rà soát kế hoạch vốn, phối hợp với phòng Tài chính – Kế hoạch …': the lead is
+            # unnamed, the named partner still coordinates
+            coords = self._coordinators(s0, e0)
+            if coords:
+                self._emit(coords, task_s, task_e, None, path)
         rest_first = self._explicit(c0, e0) if c0 < e0 else []
         if rest_first:
             self._emit(rest_first, task_s, task_e, None, path)
@@ -331,20 +550,28 @@ class _Extractor:
             if others:
                 self._emit(others, s, e, None, path)
 
-    def _paragraphs(self, start: int, end: int, context: _Context | None, path: list[str]) -> None:
+    def _paragraphs(
+        self, start: int, end: int, context: _Context | None, path: list[str]
+    ) -> _Context | None:
         """Body text: each sentence is a task; one without its own subject continues the
-        subject of the sentence before it in the paragraph, else the heading's agencies."""
+        subject of the sentence before it in the paragraph, else the heading's agencies.
+        Returns the context an intro ending the body hands to the items after it."""
         carry: list[_Found] = []
         carry_start: int | None = None
         prev_end = start
-        for s, e in self._sentences(start, end):
+        sentences = self._sentences(start, end)
+        intro: _Context | None = None
+        for index, (s, e) in enumerate(sentences):
             if "\n" in self.text[prev_end:s]:
                 carry, carry_start = [], None
             prev_end = e
             if self._is_closing(s, e):
                 continue
             if self.text[s:e].rstrip().endswith(":"):
-                continue  # introduces a list
+                found = self._intro_at(s, e, umbrella=True, path=path)
+                if index == len(sentences) - 1:
+                    intro = found
+                continue
             explicit = self._explicit(s, e)
             if explicit:
                 self._emit(explicit, s, e, None, path)
@@ -356,11 +583,35 @@ class _Extractor:
                 coords = self._coordinators(s, e)
                 self._emit([_Found(r, context.role) for r in context.refs] + coords,
                            s, e, context.start, path)
+        return intro
+
+    def _intro(self, start: int, end: int, umbrella: bool = True) -> _Context | None:
+        sentences = self._sentences(start, end)
+        if not sentences:
+            return None
+        s, e = sentences[-1]
+        if not self.text[s:e].rstrip().endswith(":") or self._is_closing(s, e):
+            return None
+        return self._intro_at(s, e, umbrella=umbrella, path=[])
+
+    def _intro_at(self, s: int, e: int, umbrella: bool, path: list[str]) -> _Context | None:
+        """'… tỉnh X cần tiếp tục …, tập trung một số nội dung sau:' is the subject's own task
+        (recorded once) and the context of the items that follow."""
+        found = self._explicit(s, e) or self._modal_subject(s, e)
+        main = [f for f in found if f.role is not Role.COORDINATE]
+        if not main:
+            return None
+        after = max(f.ref.end for f in main)
+        if _INTRO_VERB.search(self.view, after, e):
+            # a request with content, not a bare label ('- BQLDA đầu tư xây dựng thành phố:')
+            self._emit(found, s, e, None, path)
+        start = None if umbrella else main[0].ref.start
+        return _Context([f.ref for f in main], main[0].role, start, umbrella=umbrella)
 
     def _coordinators(self, start: int, end: int) -> list[_Found]:
         out: list[_Found] = []
         for coord in _COORD.finditer(self.view, start, end):
-            refs, _ = self._agency_list(coord.end(), end, lenient=False)
+            refs, _ = self._agency_list(coord.end(), end, lenient=True)
             out.extend(_Found(r, Role.COORDINATE) for r in refs)
         return out
 
@@ -411,10 +662,20 @@ class _Extractor:
         task_e = min(task_e, self.limit)
         if task_e <= task_s:
             return
-        deadline = self._deadline(task_s, task_e)
         for item in found:
-            start = min(task_s, item.ref.start, span_from if span_from is not None else task_s)
-            end = max(task_e, item.ref.end)
+            if span_from is None:
+                # the agency is named in the task itself, or the task hangs under an intro that
+                # is quoted on its own: the quote is the task
+                start, end = task_s, task_e
+            else:
+                start = min(task_s, item.ref.start, span_from)
+                end = max(task_e, item.ref.end)
+            # the deadline of the task itself wins over one in a request it answers
+            # ('Về … không giải ngân trong năm 2025: UBND tỉnh … trong Quý I năm 2026')
+            inside = task_s <= item.ref.start < task_e
+            deadline = self._deadline(item.ref.start if inside else task_s, task_e) or (
+                self._deadline(task_s, task_e) if inside else None
+            )
             key = (self._identity(item.ref), task_s, task_e)
             if key in self._seen:
                 index = self._seen[key]
@@ -445,6 +706,61 @@ class _Extractor:
         if dated:
             return dated[0]
         return deadlines[0] if deadlines else None
+
+
+_SECTOR_HEADS: dict[Level | None, tuple[str, ...]] = {
+    Level.CENTRAL: ("Bộ",),
+    Level.PROVINCE: ("Sở",),
+    Level.DISTRICT: ("Phòng",),
+    Level.COMMUNE: ("Phòng",),
+}
+_PLACE_HEAD = re.compile(r"(?:thi xa|thi tran|thanh pho|huyen|xa|phuong|quan|tinh|tp)(?!\w)\.?[ \t]*")
+_PLACE_WORDS = frozenset(
+    {"thị xã", "thị trấn", "thành phố", "huyện", "xã", "phường", "quận", "tỉnh", "tp", "tp."}
+)
+_NAME_STOP = re.compile(r"(?:,|;|:|\.|\(|\n)")
+
+
+def _capitalized_run(text: str, pos: int, end: int, limit: int = 4) -> int:
+    """End of the capitalized words starting at ``pos`` ('Đắk Lắk', 'Quỳnh Liên')."""
+    out = pos
+    for words, m in enumerate(re.finditer(r"[ \t]*(\w+)", text[pos:end])):
+        if m.start() != out - pos or not m.group(1)[0].isupper() or words >= limit:
+            break
+        out = pos + m.end()
+    return out
+
+
+def _is_sentence(heading: str) -> bool:
+    """A numbered 'heading' that is a whole sentence ('1. Rà soát các chỉ tiêu …, phấn đấu
+    hoàn thành ….') is a task, not a sector title."""
+    words = len(heading.split())
+    return words > 20 or (heading.rstrip().endswith((".", ";")) and words > 6)
+
+
+def _proper_name(text: str, view: str, pos: int, end: int) -> int:
+    """End of a proper name at ``pos`` ('Bưu chính Viễn thông Việt Nam', 'Công nghiệp - Viễn
+    thông Quân đội'): from a capitalized word up to a separator or the verb that follows."""
+    out = pos
+    cursor = pos
+    words = list(re.finditer(r"[ \t]*(?:[-–][ \t]*)?(\w+)", text[pos:end]))
+    for i, m in enumerate(words):
+        if pos + m.start() != cursor or len(range(i)) >= 10:
+            break
+        w_s, w_e = pos + m.start(1), pos + m.end(1)
+        word = text[w_s:w_e]
+        if i == 0 and not word[0].isupper():
+            break
+        if not word[0].isupper():
+            key = view[w_s:w_e]
+            nxt = view[pos + words[i + 1].start(1) : pos + words[i + 1].end(1)] if i + 1 < len(words) else ""
+            if key in _STOP_WORDS or key == "va" or f"{key} {nxt}" in _STOP_BIGRAMS or _TASK_VERB.match(view, w_s):
+                break
+        out = w_e
+        cursor = w_e
+        if _NAME_STOP.match(text, cursor):
+            break
+    return out
 
 
 def extract_assignments(notice: Notice, gazetteer: Gazetteer) -> list[Assignment]:
