@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from assistant.agencies import get_gazetteer
 from assistant.answer import AnswerResult, AnswerService, Route
 from assistant.answer.citations import sentence_spans, verify_citation
+from assistant.answer.extractive import AnswerKind, answer_kind, holds_kind, support
 from assistant.chunk import chunk_notice
 from assistant.model import (
     AgencyRef,
@@ -349,3 +350,228 @@ def test_samples_end_to_end(sample_service: AnswerService, question: str, route:
 def test_samples_other_locality_is_refused(sample_service: AnswerService) -> None:
     result = sample_service.ask("Thu ngân sách hai tháng đầu năm của thị xã Hòa Bình đạt bao nhiêu?")
     assert result.refused and result.answer == REFUSAL
+
+
+# --- fictional tỉnh Vân Đình: a PDF-like notice with hard line breaks ------------------------------
+# The meeting (09/10/2023) is held after the quarter its title is about (Quý III/2023); figures sit
+# inside long wrapped paragraphs; tasks are due within Quý I/2024, before 15/02/2024, in 2024.
+
+VAN_DINH = "\n".join(
+    [
+        "UBND TỈNH VÂN ĐÌNH",
+        "Số: 145/TB-UBND",
+        "Vân Đình, ngày 11 tháng 10 năm 2023",
+        "THÔNG BÁO",
+        "Kết luận của đồng chí Lương Văn Tùng - Chủ tịch UBND tỉnh tại Hội nghị đánh giá tình hình kinh tế"
+        " - xã hội Quý III/2023, triển khai nhiệm vụ những tháng cuối năm",
+        "Ngày 09/10/2023, đồng chí Lương Văn Tùng - Chủ tịch UBND tỉnh chủ trì Hội nghị.",
+        "I. ĐÁNH GIÁ CHUNG",
+        "Trong Quý III, tốc độ tăng trưởng kinh tế GRDP của tỉnh tiếp tục được cải thiện so với cùng kỳ, tăng \n",
+        "trưởng GRDP đến từ công nghiệp chế biến và dịch vụ lưu trú. Kinh tế duy trì đà phục hồi, trong đó: \n",
+        "Tốc độ tăng trưởng kinh tế GRDP đạt \n",
+        "6,15%; kim ngạch xuất khẩu tăng 12,4% so với cùng kỳ. Bộ phận một cửa của tỉnh đã tiếp nhận \n",
+        "1.865 hồ sơ, giải quyết đúng hạn 98%. Khu công nghiệp Tây Đình được khởi công ngày 20/9/2023, \n",
+        "thu hút thêm các nhà đầu tư.",
+        "II. NHIỆM VỤ",
+        "1. Sở Kế hoạch và Đầu tư",
+        "- Hoàn thiện đề án thu hút đầu tư vào khu công nghiệp Tây Đình, hoàn thành trong Quý I năm 2024.",
+        "- Tổng hợp báo cáo giải ngân vốn đầu tư công, trước ngày 15/02/2024.",
+        "2. Sở Văn hóa, Thể thao và Du lịch",
+        "- Xây dựng chương trình kích cầu dịch vụ lưu trú, hoàn thành trong năm 2024.",
+        "Văn phòng UBND tỉnh thông báo để các cơ quan biết, thực hiện./.",
+        "KT. CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+        "Hồ Minh Châu",
+        "",
+    ]
+)
+
+
+def van_dinh_notice() -> Notice:
+    text = VAN_DINH
+
+    def assign(agency: str, line: str, section: str, deadline: tuple[str, date, date | None]) -> Assignment:
+        s, e = _span(text, line)
+        a_s, a_e = _span(text, section)
+        d_s, d_e = _span(text, deadline[0])
+        return Assignment(
+            agency=AgencyRef(text=section[3:], canonical=agency, level=Level.PROVINCE, start=a_s + 3, end=a_e),
+            role=Role.ASSIGNED,
+            task=line[2:],
+            deadline=Deadline(text=deadline[0], date=deadline[1], period_start=deadline[2], start=d_s, end=d_e),
+            section_path=["II. NHIỆM VỤ", section],
+            start=s,
+            end=e,
+        )
+
+    title = text.splitlines()[4]
+    opening = _span(text, "Ngày 09/10/2023")
+    chair = _span(text, "Lương Văn Tùng - Chủ tịch UBND tỉnh chủ trì")
+    s_sig, _ = _span(text, "KT. CHỦ TỊCH")
+    _, e_sig = _span(text, "Hồ Minh Châu")
+    kh, vh = "1. Sở Kế hoạch và Đầu tư", "2. Sở Văn hóa, Thể thao và Du lịch"
+    return Notice(
+        id=content_id(text),
+        source="van-dinh-2023-q3.txt",
+        format="txt",
+        text=text,
+        issuer=_spanned(text, "UBND TỈNH VÂN ĐÌNH"),
+        level=Level.PROVINCE,
+        number=_spanned(text, "Số: 145/TB-UBND"),
+        issue_date=DateValue(**_spanned(text, "ngày 11 tháng 10 năm 2023").model_dump(), value=date(2023, 10, 11)),
+        title=_spanned(text, title),
+        meeting_date=DateValue(**_spanned(text, "Ngày 09/10/2023").model_dump(), value=date(2023, 10, 9)),
+        chair=Person(name="Lương Văn Tùng", position="Chủ tịch UBND tỉnh", start=chair[0], end=chair[1] - len(" chủ trì")),
+        opening=_spanned(text, text[opening[0] : text.index("\n", opening[0])]),
+        signature=Signature(authority="KT. CHỦ TỊCH", position="PHÓ CHỦ TỊCH", signer="Hồ Minh Châu", start=s_sig, end=e_sig),
+        assignments=[
+            assign("Sở Kế hoạch và Đầu tư", "- Hoàn thiện đề án thu hút đầu tư vào khu công nghiệp Tây Đình, hoàn thành trong Quý I năm 2024.",
+                   kh, ("trong Quý I năm 2024", date(2024, 3, 31), date(2024, 1, 1))),
+            assign("Sở Kế hoạch và Đầu tư", "- Tổng hợp báo cáo giải ngân vốn đầu tư công, trước ngày 15/02/2024.",
+                   kh, ("trước ngày 15/02/2024", date(2024, 2, 15), None)),
+            assign("Sở Văn hóa, Thể thao và Du lịch", "- Xây dựng chương trình kích cầu dịch vụ lưu trú, hoàn thành trong năm 2024.",
+                   vh, ("trong năm 2024", date(2024, 12, 31), date(2024, 1, 1))),
+        ],
+    )
+
+
+@pytest.fixture
+def van_dinh(tmp_path: Path) -> Iterator[AnswerService]:
+    notices = [van_dinh_notice(), song_lang_notice()]
+    with Store(tmp_path / "notices.sqlite3") as store:
+        for notice in notices:
+            store.put(notice)
+        yield AnswerService(store, get_gazetteer(), bm25_retriever(notices), Settings(index=tmp_path))
+
+
+def test_van_dinh_fixture_spans_are_exact() -> None:
+    notice = van_dinh_notice()
+    for item in notice.assignments:
+        assert notice.text[item.start : item.end] == "- " + item.task
+        assert item.deadline is not None and notice.text[item.deadline.start : item.deadline.end] == item.deadline.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Ai chủ trì Hội nghị đánh giá tình hình kinh tế - xã hội Quý III/2023 của tỉnh Vân Đình?",
+        "ai chu tri hoi nghi quy III nam 2023 cua tinh Van Dinh",
+    ],
+)
+def test_period_named_in_the_title_is_not_a_meeting_date_filter(van_dinh: AnswerService, question: str) -> None:
+    # Held 09/10/2023, in Q4: the quarter of the question is the one its title is about.
+    result = van_dinh.ask(question)
+    assert result.route == Route.METADATA.value and not result.refused
+    assert [c.source for c in result.citations] == ["van-dinh-2023-q3.txt"]
+    assert "Lương Văn Tùng" in result.citations[0].quote
+    assert_verbatim(result, van_dinh.store)
+
+
+def test_a_period_neither_held_in_nor_named_is_refused(van_dinh: AnswerService) -> None:
+    result = van_dinh.ask("Ai chủ trì Hội nghị đánh giá tình hình kinh tế - xã hội Quý II/2023 của tỉnh Vân Đình?")
+    assert result.refused and result.answer == REFUSAL
+
+
+def test_the_title_match_is_preferred_to_the_meeting_date(van_dinh: AnswerService) -> None:
+    # Both met in Q4/2023; only Sông Lặng's title names a month of it (tháng 12 năm 2023), while
+    # Vân Đình's title shares the question's words ('hội nghị') and would win on them alone.
+    result = van_dinh.ask("Ai chủ trì hội nghị Quý IV/2023?")
+    assert not result.refused
+    assert [c.source for c in result.citations] == ["song-lang-2023-12.txt"]
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("Tốc độ tăng trưởng GRDP quý III/2023 của tỉnh Vân Đình đạt bao nhiêu?", "6,15%"),
+        ("toc do tang truong GRDP cua tinh dat bao nhieu", "6,15%"),
+        ("Bộ phận một cửa của tỉnh Vân Đình đã tiếp nhận bao nhiêu hồ sơ?", "1.865 hồ sơ"),
+        ("Khu công nghiệp Tây Đình được khởi công ngày nào?", "20/9/2023"),
+    ],
+)
+def test_a_figure_question_quotes_the_sentence_holding_the_figure(
+    van_dinh: AnswerService, question: str, figure: str
+) -> None:
+    result = van_dinh.ask(question)
+    assert result.route == Route.RETRIEVAL.value and not result.refused
+    first = result.citations[0]
+    assert figure in first.quote
+    # one sentence across the PDF line breaks, not the wrapped line alone
+    assert (first.start, first.end) in sentence_spans(van_dinh.store.get(first.notice_id).text)
+    assert "\n" in first.quote or figure == "20/9/2023"
+    assert_verbatim(result, van_dinh.store)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Giá vé tham quan khu công nghiệp Tây Đình năm 2023 là bao nhiêu?",
+        "gia ve tham quan tinh Van Dinh nam 2023",
+        "Dự báo thời tiết tỉnh Vân Đình ngày mai thế nào?",
+        "Lịch thi đấu bóng đá của tỉnh Vân Đình?",
+    ],
+)
+def test_a_question_the_evidence_does_not_say_is_refused(van_dinh: AnswerService, question: str) -> None:
+    # The passages share the place and a few syllables ('giá', 'quan', 'công nghiệp'), not the question.
+    result = van_dinh.ask(question)
+    assert result.refused and result.answer == REFUSAL and result.citations == []
+
+
+def test_deadline_question_over_a_quarter(van_dinh: AnswerService) -> None:
+    result = van_dinh.ask("Nhiệm vụ nào có thời hạn trong Quý I năm 2024?")
+    assert result.route == Route.DEADLINES.value and not result.refused
+    # Due within the quarter, grouped by notice (the earliest due first); not 'trong năm 2024',
+    # not 'hàng tuần' (no date). 'Quý I năm 2024' is the period, not an agency named.
+    assert [c.quote for c in result.citations] == [
+        "- Hoàn thành kiểm kê đất công ích tại xã Bình Khê, trước ngày 31/01/2024.",
+        "- Tham mưu sắp xếp thôn, tổ dân phố, hoàn thành trong tháng 3/2024.",
+        "- Tổng hợp báo cáo giải ngân vốn đầu tư công, trước ngày 15/02/2024.",
+        "- Hoàn thiện đề án thu hút đầu tư vào khu công nghiệp Tây Đình, hoàn thành trong Quý I năm 2024.",
+    ]
+    assert_verbatim(result, van_dinh.store)
+
+
+def test_sentences_run_across_pdf_line_breaks_but_not_across_items() -> None:
+    text = "Doanh thu du lịch đạt \n\n1.250 tỷ đồng, tăng \n\n8%. Lượt khách giảm.\n1. Sở Tài chính\n- rà soát\na) việc một\nb) việc hai"
+    quotes = [text[s:e] for s, e in sentence_spans(text)]
+    assert quotes == [
+        "Doanh thu du lịch đạt \n\n1.250 tỷ đồng, tăng \n\n8%.",
+        "Lượt khách giảm.",
+        "1. Sở Tài chính",
+        "- rà soát",
+        "a) việc một",
+        "b) việc hai",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Tỷ lệ lấp đầy là bao nhiêu?", AnswerKind.PERCENT),
+        ("Đã tiếp nhận bao nhiêu hồ sơ?", AnswerKind.NUMBER),
+        ("da tiep nhan bao nhieu ho so", AnswerKind.NUMBER),
+        ("Trường được khởi công khi nào?", AnswerKind.DATE),
+        ("Hạn hoàn thành là ngày nào?", AnswerKind.DATE),
+        ("Công tác chuyển đổi số thế nào?", None),
+    ],
+)
+def test_answer_kind(question: str, kind: AnswerKind | None) -> None:
+    assert answer_kind(question) is kind
+
+
+def test_holds_kind_ignores_years_list_markers_and_the_question_own_numbers() -> None:
+    assert holds_kind("Năm 2023, tổng thu đạt 212 tỷ đồng.", AnswerKind.NUMBER)
+    assert not holds_kind("2. Trong năm 2023, thu ngân sách tiếp tục tăng.", AnswerKind.NUMBER)
+    assert not holds_kind("Thu ngân sách 10 tháng tiếp tục tăng.", AnswerKind.NUMBER, "Thu ngân sách 10 tháng đạt bao nhiêu?")
+    assert holds_kind("tăng 12,4% so với cùng kỳ", AnswerKind.PERCENT)
+    assert not holds_kind("tăng 12 lần so với cùng kỳ", AnswerKind.PERCENT)
+    assert holds_kind("được khởi công ngày 20/9/2023", AnswerKind.DATE)
+    assert not holds_kind("được khởi công ngày 20/9/2023", AnswerKind.DATE, "Cái gì khởi công ngày 20/9/2023?")
+
+
+def test_support_is_accent_aware_and_counts_word_pairs() -> None:
+    sentence = "Giao Ban quản lý khu di tích tăng cường phát huy giá trị di tích đến năm 2030."
+    # 'quan' is not 'quản', 'đền' is not 'đến', 'vé' is nowhere.
+    assert support("Giá vé tham quan đền Bình Khê là bao nhiêu?", sentence) < 0.3
+    assert support("Ban quản lý khu di tích phải làm gì?", sentence) > 0.9
+    assert support("ban quan ly khu di tich phai lam gi", sentence) > 0.9

@@ -22,6 +22,10 @@ _SENTENCE_END = re.compile(r"[.!?…][\"”’)]*(?=[ \t]+[\"“(]?(\w|[-+*•])
 # A period after these is not a sentence end: 'TP. Lam Thủy', '2.2. Phòng …', 'II. NHIỆM VỤ'.
 _NOT_END_BEFORE = re.compile(r"(?:^|\s)(?:[\dIVXivx]+(?:\.\d+)*|TP|Tp|TT|ThS|TS|PGS|GS|St)$")
 _WORD = re.compile(r"\w+")
+# A line break inside a sentence (text extracted from PDF wraps every line): the line before
+# ends mid-phrase and the next one goes on in lowercase or with a figure ('đạt \n\n7,24%;').
+_WRAPPED_BEFORE = re.compile(r"[\w,%)]$")
+_WRAPPED_AFTER = re.compile(r"(?:[^\W\d_]|\d)(?![.)]\s)(?!\d*(?:\.\d+)*[.)]\s)")
 
 
 class Citation(BaseModel):
@@ -103,6 +107,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     cur = start
     for match in _SENTENCE_END.finditer(text, start, end):
         following = match.group(1)
+        if following is None and _wrapped(text, cur, match.start(), match.end(), end):
+            continue
         if following is not None:
             if not (following.isupper() or following.isdigit() or following in "-+*•"):
                 continue
@@ -112,6 +118,17 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         cur = match.end()
     _push(text, cur, end, out)
     return out
+
+
+def _wrapped(text: str, cur: int, at: int, after: int, end: int) -> bool:
+    """Whether the line break at ``text[at:after]`` only wraps a sentence."""
+    before = text[cur:at].rstrip()
+    if not before or not _WRAPPED_BEFORE.search(before) or after >= end:
+        return False
+    nxt = text[after]
+    if nxt.isalpha() and not nxt.islower():
+        return False
+    return bool(_WRAPPED_AFTER.match(text, after))
 
 
 def _push(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 from assistant.answer.citations import (
     CitationBook,
@@ -25,20 +27,123 @@ from assistant.answer.citations import (
     sentence_spans,
     words,
 )
+from assistant.answer.route import periods_named
 from assistant.model import Notice
-from assistant.text import search_view
+from assistant.text import fold, nfc, search_view
 
 # Question words, function words and words every notice is made of: they say nothing about
 # which sentence answers.
 STOPWORDS = frozenset(
     ["ai", "gi", "nao", "bao", "nhieu", "khi", "sao", "the", "thi", "la", "co", "khong", "chua", "duoc", "cua", "va", "cho", "voi", "trong", "tren", "ve", "den", "tu", "o", "tai", "nhu", "nhung", "cac", "mot", "hay", "hoac", "da", "se", "dang", "phai", "can", "nen", "ra", "vao", "lai", "con", "nua", "do", "nay", "kia", "ay", "bi", "boi", "theo", "de", "ma", "neu", "vay", "ha", "a", "nhe", "u", "oi", "xin", "hoi", "cho", "biet", "minh", "toi", "chung", "ta", "ban", "the", "nao", "bao", "gio", "luc", "dau", "gio", "lam", "viec", "nhiem", "vu", "giao", "cuoc", "hop", "phien", "thong", "bao", "ket", "luan", "noi", "dung", "van", "ban"]
 )
+# The same words as typed with diacritics: an accented question is matched accent-aware, so
+# 'đền' is not 'đến' and 'vé' is not 'về'.
+ACCENTED_STOPWORDS = frozenset(
+    ["ai", "gì", "nào", "bao", "nhiêu", "khi", "sao", "thế", "thì", "là", "có", "không", "chưa", "được", "của", "và", "cho", "với", "trong", "trên", "về", "đến", "từ", "ở", "tại", "như", "những", "các", "một", "hay", "hoặc", "đã", "sẽ", "đang", "phải", "cần", "nên", "ra", "vào", "lại", "còn", "nữa", "do", "này", "kia", "ấy", "bị", "bởi", "theo", "để", "mà", "nếu", "vậy", "hả", "à", "nhé", "ừ", "ơi", "xin", "hỏi", "biết", "mình", "tôi", "chúng", "ta", "bạn", "giờ", "lúc", "đâu", "làm", "việc", "nhiệm", "vụ", "giao", "cuộc", "họp", "phiên", "thông", "báo", "kết", "luận", "nội", "dung", "văn", "bản"]
+)
+# Words any notice is made of: a sentence holding only these does not answer anything.
+GENERIC_WORDS = frozenset(
+    ["ubnd", "hđnd", "ủy", "uỷ", "ban", "nhân", "dân", "tỉnh", "huyện", "thị", "xã", "phường", "quận", "thành", "phố", "tp", "trấn", "đồng", "chí", "chủ", "tịch", "năm", "tháng", "ngày", "quý", "đạt", "ước", "tổng", "số", "kết", "quả", "tình", "hình", "thực", "hiện", "tác"]
+)
+# Folded like the words they are compared with ('uỷ' → 'ủy').
+ACCENTED_STOPWORDS = frozenset(fold(w) for w in ACCENTED_STOPWORDS)
+GENERIC_WORDS = frozenset(fold(w) for w in GENERIC_WORDS)
+_GENERIC_FREE = frozenset(search_view(w) for w in GENERIC_WORDS)
 MIN_COVERAGE = 0.5
 MAX_SENTENCES = 4
+MIN_SUPPORT = 0.56
+"""Below this share of the question's own words (and word pairs), the best sentence is not
+evidence: the question is refused. Calibrated on the must-refuse questions of eval/."""
+_TOKEN = re.compile(r"\w+")
 
 
 def content_words(text: str) -> list[str]:
     return [w for w in words(text) if w not in STOPWORDS]
+
+
+def is_accented(text: str) -> bool:
+    """Whether ``text`` was typed with diacritics (then its words are compared with them)."""
+    return search_view(text) != fold(nfc(text))
+
+
+def terms(text: str, accented: bool) -> list[str]:
+    """Lowercase syllables, with their diacritics (``accented``) or without."""
+    return _TOKEN.findall(fold(nfc(text))) if accented else words(text)
+
+
+def _is_stop(word: str, accented: bool) -> bool:
+    return word in ACCENTED_STOPWORDS if accented else word in STOPWORDS
+
+
+def query_terms(question: str) -> tuple[bool, list[str | None]]:
+    """(accented, the question's syllables with stopwords as None): pairs need the positions."""
+    accented = is_accented(question)
+    return accented, [None if _is_stop(w, accented) else w for w in terms(question, accented)]
+
+
+class AnswerKind(StrEnum):
+    NUMBER = "number"
+    PERCENT = "percent"
+    DATE = "date"
+
+
+_KIND_OF_QUESTION = [
+    (AnswerKind.PERCENT, re.compile(r"\bty le\b|\bphan tram\b|\btang truong\b.*\bbao nhieu\b")),
+    (AnswerKind.NUMBER, re.compile(r"\bbao nhieu\b|\bso luong\b|\bmay\s+\w+\s*\??$|\bmay (?!moc)")),
+    (AnswerKind.DATE, re.compile(r"\bkhi nao\b|\bngay nao\b|\bbao gio\b|\bluc nao\b|\bthoi han\b|\bhan\b|\bthang nao\b")),
+]
+_PERCENT = re.compile(r"\d(?:[.,]\d+)?\s*%|\bphan tram\b")
+_DATE_IN_TEXT = re.compile(
+    r"(?<![\d/])\d{1,2}\s*[/.-]\s*\d{1,2}(?:\s*[/.-]\s*\d{4})?(?![\d/])|\bngay \d{1,2} thang \d{1,2}\b"
+    r"|\bthang \d{1,2}\s*(?:/|nam)\s*\d{4}\b|\bquy (?:iv|i{1,3}|[1-4])\b|\bhang (?:ngay|tuan|thang|quy|nam)\b"
+)
+_NUMBER = re.compile(r"(?<![\w/])\d+(?:[.,]\d+)*(?![\w/])")
+_YEARISH = re.compile(r"^(?:19|20)\d{2}$")
+
+
+def answer_kind(question: str) -> AnswerKind | None:
+    """What the answer is: a figure ('bao nhiêu'), a share ('tỷ lệ'), a date ('khi nào')."""
+    view = search_view(nfc(question))
+    return next((kind for kind, pattern in _KIND_OF_QUESTION if pattern.search(view)), None)
+
+
+def holds_kind(sentence: str, kind: AnswerKind, asked: str = "") -> bool:
+    """Whether ``sentence`` holds a figure/date of ``kind`` that the question did not itself name."""
+    view = search_view(nfc(sentence))
+    named = set(_NUMBER.findall(search_view(nfc(asked))))
+    if kind is AnswerKind.PERCENT:
+        return bool(_PERCENT.search(view))
+    dates = list(_DATE_IN_TEXT.finditer(view))
+    if kind is AnswerKind.DATE:
+        return any(m.group() not in search_view(nfc(asked)) for m in dates)
+    in_dates = [m.span() for m in dates]
+    for m in _NUMBER.finditer(re.sub(r"^\s*[-+*•]?\s*[\dIVXivx]+(?:\.\d+)*[.)]\s", " ", view)):
+        if any(s <= m.start() < e for s, e in in_dates) or m.group() in named or _YEARISH.match(m.group()):
+            continue
+        return True
+    return False
+
+
+def support(question: str, text: str) -> float:
+    """How much of ``question`` the evidence ``text`` actually says: the mean of the share of its
+    content words (generic notice words left out) and of its adjacent word pairs found in it."""
+    accented, tokens = query_terms(question)
+    generic = GENERIC_WORDS if accented else _GENERIC_FREE
+    have = terms(text, accented)
+    have_set, have_pairs = set(have), set(itertools.pairwise(have))
+    own = [t for t in tokens if t is not None and t not in generic]
+    if not own:
+        return 1.0
+    unigram = sum(1 for t in own if t in have_set) / len(own)
+    pairs = [
+        (a, b)
+        for a, b in itertools.pairwise(t for t in terms(question, accented))
+        if not ({a, b} <= (generic | (ACCENTED_STOPWORDS if accented else STOPWORDS)))
+    ]
+    if not pairs:
+        return unigram
+    bigram = sum(1 for p in pairs if p in have_pairs) / len(pairs)
+    return (unigram + bigram) / 2
 
 
 @dataclass
@@ -47,20 +152,37 @@ class Picked:
     start: int
     end: int
     score: float
+    support: float = 0.0
 
 
 def pick_sentences(
-    question: str, passages: Sequence[Passage], limit: int = MAX_SENTENCES
+    question: str, passages: Sequence[Passage], limit: int = MAX_SENTENCES, min_support: float = MIN_SUPPORT
 ) -> list[Picked]:
-    """The sentences of ``passages`` that answer ``question``, best first; [] if none does."""
-    query = list(dict.fromkeys(content_words(question)))
+    """The sentences of ``passages`` that answer ``question``, best first; [] if none does.
+
+    ``question`` should be the question without the dates and place the caller already filters
+    on (``route.constraint_free``). A question asking for a figure or a date prefers sentences
+    that hold one; the best sentence must support the question (``support``) or nothing is
+    returned."""
+    accented, tokens = query_terms(question)
+    query = list(dict.fromkeys(t for t in tokens if t is not None))
     if not query or not passages:
         return []
+    kind = answer_kind(question)
     sentences: list[tuple[Passage, int, int, set[str], set[str]]] = []
+    whole: dict[str, list[tuple[int, int]]] = {}
+    seen: set[tuple[str, int]] = set()
     for passage in passages:
-        context = set(words(passage.section))
-        for start, end in sentence_spans(passage.notice.text, passage.start, passage.end):
-            own = set(words(passage.notice.text[start:end]))
+        context = set(terms(passage.section, accented))
+        notice = passage.notice
+        if notice.id not in whole:
+            whole[notice.id] = sentence_spans(notice.text)
+        # Whole sentences of the notice, even where a passage ends mid-sentence (a PDF line).
+        for start, end in whole[notice.id]:
+            if end <= passage.start or start >= passage.end or (notice.id, start) in seen:
+                continue
+            seen.add((notice.id, start))
+            own = set(terms(notice.text[start:end], accented))
             sentences.append((passage, start, end, own, context))
     if not sentences:
         return []
@@ -81,14 +203,19 @@ def pick_sentences(
         coverage = hit / query_weight
         if coverage < MIN_COVERAGE or own_hit / query_weight < 0.25:
             continue
-        view = " ".join(words(passage.notice.text[start:end]))
+        sentence = passage.notice.text[start:end]
+        view = " ".join(terms(sentence, accented))
         bonus = sum(1 for a, b in bigrams if f"{a} {b}" in view) / max(1, len(bigrams))
         # Earlier passages ranked better in retrieval; a small tie-breaker only.
         score = coverage + 0.3 * bonus - 0.001 * rank
-        scored.append(Picked(passage, start, end, score))
+        if kind is not None and holds_kind(sentence, kind, question):
+            score += 0.3
+        scored.append(Picked(passage, start, end, score, support(question, f"{passage.section}\n{sentence}")))
     if not scored:
         return []
     scored.sort(key=lambda p: -p.score)
+    if max(p.support for p in scored[:MAX_SENTENCES]) < min_support:
+        return []
     best = scored[0].score
     chosen: list[Picked] = []
     for item in scored:
@@ -164,6 +291,19 @@ def in_period(notice: Notice, since: date | None, until: date | None) -> bool:
     if not days:
         return False
     return any((since is None or d >= since) and (until is None or d <= until) for d in days)
+
+
+def title_names_period(notice: Notice, since: date | None, until: date | None) -> bool:
+    """Whether the notice's title (trích yếu) names a period overlapping [since, until]: the
+    'Hội nghị … Quý I/2022' is held in April, after the quarter it is about."""
+    if notice.title is None or (since is None and until is None):
+        return False
+    when = notice_date(notice)
+    reference = date.fromisoformat(when) if when else None
+    return any(
+        (until is None or first <= until) and (since is None or last >= since)
+        for first, last in periods_named(notice.text[notice.title.start : notice.title.end], reference)
+    )
 
 
 def held_on(notice: Notice, day: date) -> bool:

@@ -244,9 +244,84 @@ def _extract_dates(view: str, deadline_intent: bool) -> _Dates:
     return out
 
 
+def periods_named(text: str, reference: date | None = None) -> list[tuple[date, date]]:
+    """The quarters, months and years ``text`` names, as (first day, last day).
+
+    A title often names its period without the year ('giao ban quý I, triển khai nhiệm vụ quý
+    II'): the year is then the ``reference``'s (the notice's date), or the year before when the
+    period would start more than half a year after it ('tháng 12' in a January notice)."""
+    view = search_view(nfc(text))
+    out: list[tuple[date, date]] = []
+    used: list[tuple[int, int]] = []
+
+    def year_of(written: str | None, first_month: int) -> int | None:
+        if written is not None:
+            return int(written)
+        if reference is None:
+            return None
+        if date(reference.year, first_month, 1) > reference + timedelta(days=183):
+            return reference.year - 1
+        return reference.year
+
+    for m in _QUARTER.finditer(view):
+        q = _ROMAN[m.group(1)]
+        y = year_of(m.group(2), 3 * q - 2)
+        if y is not None:
+            used.append(m.span())
+            out.append((date(y, 3 * q - 2, 1), _month_end(y, 3 * q)))
+    for m in _MONTH.finditer(view):
+        mo = int(m.group(1))
+        if not 1 <= mo <= 12:
+            continue
+        y = year_of(m.group(2), mo)
+        if y is not None:
+            used.append(m.span())
+            out.append((date(y, mo, 1), _month_end(y, mo)))
+    for m in _YEAR.finditer(view):
+        if any(m.start() < e and s < m.end() for s, e in used):
+            continue
+        y = int(m.group(1))
+        out.append((date(y, 1, 1), date(y, 12, 31)))
+    return out
+
+
+def _period_spans(question: str) -> list[tuple[int, int]]:
+    """Where ``question`` (NFC, spaces collapsed) names a date or a period."""
+    view = search_view(question)
+    return [m.span() for pattern in (_FULL_DATE, _DAY_MONTH, _QUARTER, _MONTH, _YEAR) for m in pattern.finditer(view)]
+
+
+def constraint_free(question: str) -> str:
+    """``question`` without its dates, periods and place: what a passage must itself say.
+
+    The router turns those into filters on the notice (its date, its title, its locality), so
+    asking a sentence to repeat them ('… quý I/2022 của tỉnh Nam Định') only hides the one that
+    holds the answer. Returns ``question`` unchanged when nothing else would be left."""
+    question = collapse_spaces(nfc(question))
+    spans = _period_spans(question)
+    for m in _LOCALITY.finditer(question):
+        name = find_locality(m.group(0))
+        if name:
+            at = question.find(name, m.start(1))
+            spans.append((m.start(), at + len(name)))
+    if not spans:
+        return question
+    keep = [True] * len(question)
+    for s, e in spans:
+        for i in range(s, e):
+            keep[i] = False
+    rest = collapse_spaces("".join(ch if k else " " for ch, k in zip(question, keep, strict=True)))
+    return rest if re.search(r"\w", rest) else question
+
+
 def _agency(question: str, gazetteer: GazetteerLike) -> tuple[str | None, str | None]:
     """(canonical name, text as typed) of the agency the question names, if any."""
-    mentions = [m for m in gazetteer.find_mentions(question) if not m.is_group]
+    periods = _period_spans(question)
+    # 'Quý I năm 2026' is capitalized like a name but is the period asked about.
+    mentions = [
+        m for m in gazetteer.find_mentions(question)
+        if not m.is_group and not any(s <= m.start and m.end <= e + 1 for s, e in _merged(periods))
+    ]
     for mention in mentions:
         if mention.canonical:
             return mention.canonical, mention.text
@@ -256,6 +331,16 @@ def _agency(question: str, gazetteer: GazetteerLike) -> tuple[str | None, str | 
     if mentions:
         return None, mentions[0].text
     return None, None
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[list[int]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return [(s, e) for s, e in out]
 
 
 def is_follow_up(question: str) -> bool:

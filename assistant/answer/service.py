@@ -35,9 +35,17 @@ from assistant.answer.extractive import (
     in_period,
     mentions_locality,
     pick_sentences,
+    title_names_period,
     topic_score,
 )
-from assistant.answer.route import GazetteerLike, MetaField, Route, RoutedQuestion, route_question
+from assistant.answer.route import (
+    GazetteerLike,
+    MetaField,
+    Route,
+    RoutedQuestion,
+    constraint_free,
+    route_question,
+)
 from assistant.chunk import chunk_notice, notice_metadata
 from assistant.model import Assignment, DocumentKind, Notice, Role
 from assistant.prompts import REFUSAL
@@ -176,7 +184,9 @@ class AnswerService:
             return False
         if routed.meeting_on and not held_on(notice, routed.meeting_on):
             return False
-        return not ((routed.since or routed.until) and not in_period(notice, routed.since, routed.until))
+        if routed.since or routed.until:
+            return in_period(notice, routed.since, routed.until) or title_names_period(notice, routed.since, routed.until)
+        return True
 
     # --- records ------------------------------------------------------------------------------
 
@@ -248,6 +258,10 @@ class AnswerService:
 
     def _metadata(self, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
         notices = [n for n in self.store.notices() if self._allowed(n, routed, filters)]
+        if routed.since or routed.until:
+            # A meeting is named by the period in its title more surely than by its date.
+            named = [n for n in notices if title_names_period(n, routed.since, routed.until)]
+            notices = named or notices
         if routed.meta_field is not MetaField.NOTICES:
             notices = [n for n in notices if n.kind is DocumentKind.NOTICE] or notices
             topic = [w for w in content_words(routed.effective) if w not in _META_WORDS and not w.isdigit()]
@@ -300,23 +314,29 @@ class AnswerService:
         candidates = self._candidates(routed, filters)
         closest = list({p.notice.id: p.notice for p in candidates}.values())
         passages = [p for p in candidates if self._passage_allowed(p, routed)]
+        if routed.since or routed.until:
+            # Notices whose title names the period first (stable: retrieval order otherwise).
+            passages.sort(key=lambda p: not title_names_period(p.notice, routed.since, routed.until))
         if not passages:
             plan.result = self._refuse(routed, closest)
             return
+        # The filters above already hold the question's dates and place.
+        topic = constraint_free(routed.effective)
         if self.chat_model is not None:
             # The model gets the best passages in retrieval order (or, without a retriever,
-            # the passages holding the best sentences).
+            # the passages holding the best sentences) — and nothing at all when no sentence
+            # supports the question: it is refused without asking the model.
+            picked = pick_sentences(topic, passages, limit=self.settings.retrieval.top_k)
+            if not picked:
+                plan.result = self._refuse(routed, closest)
+                return
             if self.retriever is None:
-                picked = pick_sentences(routed.effective, passages, limit=self.settings.retrieval.top_k)
                 passages = list({id(p.passage): p.passage for p in picked}.values())
-                if not passages:
-                    plan.result = self._refuse(routed, closest)
-                    return
             plan.passages = passages[: self.settings.retrieval.top_k]
             plan.messages = llm.build_messages(routed.effective, plan.passages)
             plan.closest = [_notice_ref(n) for n in closest[:3]]
             return
-        picked = pick_sentences(routed.effective, passages)
+        picked = pick_sentences(topic, passages)
         if not picked:
             plan.result = self._refuse(routed, closest)
             return
@@ -330,7 +350,7 @@ class AnswerService:
         if routed.meeting_on and not held_on(notice, routed.meeting_on):
             return False
         if routed.since or routed.until:
-            if in_period(notice, routed.since, routed.until):
+            if in_period(notice, routed.since, routed.until) or title_names_period(notice, routed.since, routed.until):
                 return True
             # 'nhiệm vụ năm 2024' may be set in a notice of December 2023: the passage itself
             # must then name the year.
