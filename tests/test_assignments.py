@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.agencies import Gazetteer, get_gazetteer
-from assistant.model import Assignment, DateValue, Level, Notice, Role, content_id
+from assistant.model import Assignment, DateValue, DocumentKind, Level, Notice, Role, content_id
 from assistant.parse.assignments import extract_assignments
 from tests._assignment_helpers import make_notice
 
@@ -399,3 +399,35 @@ def test_partners_of_a_labelled_or_unnamed_lead_coordinate(gaz: Gazetteer) -> No
     assert len(qldt) == 1 and qldt[0].role is Role.COORDINATE and "thoát nước" in qldt[0].task
     tckh = [a for a in found if a.agency.canonical == "Phòng Tài chính - Kế hoạch"]
     assert len(tckh) == 1 and tckh[0].role is Role.COORDINATE and "giải ngân" in tckh[0].task
+
+
+def test_request_ending_the_opening_is_recorded_once(gaz: Gazetteer) -> None:
+    text = (
+        "THÔNG BÁO\nKết luận của Chủ tịch UBND huyện tại hội nghị sơ kết\n"
+        "Ngày 10/8/2024, UBND huyện Hòa An tổ chức hội nghị sơ kết. Kết luận hội nghị, đồng chí "
+        "Chủ tịch UBND huyện yêu cầu các cơ quan, ban, ngành có liên quan, UBND các xã, thị trấn "
+        "cần tập trung thực hiện một số nhiệm vụ sau:\n"
+        "* Đối với công tác phòng, chống dịch\n"
+        "Tiếp tục làm tốt công tác phòng, chống dịch trên địa bàn.\n"
+    )
+    found = _extract(text, Level.DISTRICT, date(2024, 8, 10), gaz)
+    assert {a.agency.canonical for a in found} == {"các phòng, ban, đơn vị", "UBND các xã, phường"}
+    assert all(a.task.endswith("một số nhiệm vụ sau:") for a in found)
+
+
+def test_news_article_records_only_the_chairs_requests(gaz: Gazetteer) -> None:
+    text = (
+        "Huyện Hòa An tổ chức hội nghị giao ban quý I\n"
+        "Chiều ngày 05/4/2024, UBND huyện tổ chức hội nghị. Phòng Kinh tế tiếp tục hướng dẫn các xã "
+        "hoàn thiện hồ sơ.\nPhát biểu kết luận, đồng chí Chủ tịch UBND huyện đề nghị phòng Kinh tế cần "
+        "tập trung đôn đốc các xã hoàn thiện hồ sơ nông thôn mới. Đồng chí cũng đề nghị, trong thời "
+        "gian tới, các phòng, ban đơn vị thuộc huyện tham mưu kiện toàn các Ban chỉ đạo.\n"
+    )
+    notice = make_notice(text, Level.DISTRICT, date(2024, 4, 5)).model_copy(
+        update={"kind": DocumentKind.NEWS_ARTICLE, "sections": []}
+    )
+    found = extract_assignments(notice, gaz)
+    assert [(a.agency.canonical, a.task[:30]) for a in found] == [
+        ("Phòng Kinh tế", "Phát biểu kết luận, đồng chí C"),
+        ("các phòng, ban, đơn vị", "Đồng chí cũng đề nghị, trong t"),
+    ]

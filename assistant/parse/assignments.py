@@ -25,7 +25,16 @@ from datetime import date
 
 from assistant.agencies import _STOP_BIGRAMS, _STOP_WORDS, Agency, Gazetteer
 from assistant.deadlines import find_deadlines
-from assistant.model import AgencyRef, Assignment, Deadline, Level, Notice, Role, Section
+from assistant.model import (
+    AgencyRef,
+    Assignment,
+    Deadline,
+    DocumentKind,
+    Level,
+    Notice,
+    Role,
+    Section,
+)
 from assistant.text import fold, match_key, search_view
 
 _TRIGGER = re.compile(r"(?<!\w)(giao|yeu cau|de nghi)(?!\w)")
@@ -450,6 +459,13 @@ class _Extractor:
                 if title:
                     pos = title.end()
                 refs, after = self._agency_list(pos, ce, lenient=True)
+                comma = self.view.find(", ", pos, ce) if self.text[pos : pos + 1] == "," else -1
+                while not refs and comma != -1:
+                    # 'đề nghị, đến nay …, các phòng, ban … tham mưu …': after an aside
+                    refs, after = self._agency_list(comma + 2, ce, lenient=False)
+                    if refs and (_PAST_OR_OBJECT.match(self.view, after) or not self.view[after:ce].strip()):
+                        refs = []
+                    comma = self.view.find(", ", comma + 2, ce)
                 if refs:
                     role = Role.LEAD if _LEAD.match(self.view, after, ce) else Role.ASSIGNED
                     principal.extend(_Found(r, role) for r in refs)
@@ -607,6 +623,17 @@ class _Extractor:
             self._emit(found, s, e, None, path)
         start = None if umbrella else main[0].ref.start
         return _Context([f.ref for f in main], main[0].role, start, umbrella=umbrella)
+
+    def news(self) -> None:
+        """A news article reports a meeting: only the chair's explicit requests ('… đề nghị
+        phòng Kinh tế cần tập trung …') are assignments, sentence by sentence."""
+        body = self.text.find("\n") + 1
+        for s, e in self._sentences(body, self.limit):
+            if not _TRIGGER.search(self.view, s, e):
+                continue
+            found = self._explicit(s, e)
+            if found:
+                self._emit(found, s, e, None, [])
 
     def _coordinators(self, start: int, end: int) -> list[_Found]:
         out: list[_Found] = []
@@ -766,6 +793,14 @@ def _proper_name(text: str, view: str, pos: int, end: int) -> int:
 def extract_assignments(notice: Notice, gazetteer: Gazetteer) -> list[Assignment]:
     """Every (agency, task) the notice assigns, in document order."""
     extractor = _Extractor(notice, gazetteer)
+    if notice.sections:
+        # the opening may end with the request the whole body answers ('… yêu cầu các cơ quan,
+        # UBND các xã, phường cần tập trung thực hiện một số nhiệm vụ sau:'): recorded once
+        first = min(section.start for section in notice.sections)
+        line_start = notice.text.rfind("\n", 0, max(0, first - 1)) + 1
+        extractor._intro(line_start, first)
+    elif notice.kind is DocumentKind.NEWS_ARTICLE:
+        extractor.news()
     for section in notice.sections:
         extractor.visit(section, [], None)
     return sorted(extractor.results, key=lambda a: (a.start, a.end, a.agency.start))
