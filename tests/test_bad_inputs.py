@@ -371,12 +371,15 @@ def test_a_chunked_body_over_the_limit_is_cut_off_with_json(tmp_path: Path) -> N
 
 # --- hostile upload names ------------------------------------------------------------------------
 
-HOSTILE_NAMES = [
-    "../../etc/passwd.txt", "..\\x.txt", "..\\..\\..\\x.txt", "/etc/passwd.txt", "C:\\Windows\\x.txt",
-    "\\\\server\\share\\x.txt", "a\x00b.txt", "x.txt\x00.exe", "../" * 40 + "x.txt", "y" * 300 + ".txt",
-    "y" * 5000 + ".txt",
-    "%2e%2e%2fx.txt", "..／x.txt", ".hidden.txt", "..", "./", "\u202etxt.exe",
-]
+def _hostile_names(root: Path) -> list[str]:
+    """Every escape, if it worked, would land inside ``root`` (never in /etc of the machine
+    running the tests): the upload folder is ``root/a/b/index/uploads``, four levels down."""
+    return [
+        "../../etc/passwd.txt", "..\\x.txt", "..\\..\\..\\x.txt", "../../../../x.txt",
+        f"{root}/etc/passwd.txt", f"{root}\\x.txt", "C:\\Windows\\x.txt", "\\\\server\\share\\x.txt",
+        "a\x00b.txt", "x.txt\x00.exe", "y" * 300 + ".txt", "y" * 5000 + ".txt",
+        "%2e%2e%2fx.txt", "..／x.txt", ".hidden.txt", "..", "./", "\u202etxt.exe",
+    ]
 
 
 def test_hostile_upload_names_never_leave_the_upload_folder(tmp_path: Path) -> None:
@@ -394,14 +397,15 @@ def test_hostile_upload_names_never_leave_the_upload_folder(tmp_path: Path) -> N
     before = outside()
     data = GOOD[0].read_bytes()
     with TestClient(create_app(Settings(index=index, embedding={"backend": "fake"}))) as client:
-        for name in HOSTILE_NAMES:
+        for name in _hostile_names(tmp_path):
             response = client.post("/api/notices", files=[("files", (name, data, "text/plain"))])
             assert response.status_code in (200, 400, 415), (name, response.text)
             if response.status_code == 200:
                 source = response.json()["results"][0]["source"]
                 assert source.startswith("uploads/") and "/" not in source.removeprefix("uploads/")
         # httpx percent-encodes a NUL in a file name; a hand-made body carries it raw.
-        for raw in (b"..\x00/../../x.txt", b"../\x00\x00.txt", b"a\x00\x01\x7f.txt"):
+        for raw in (b"..\x00/../../x.txt", b"../\x00\x00.txt", b"a\x00\x01\x7f.txt",
+                    str(tmp_path).encode() + b"/\x00x.txt"):
             body = (b"--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"" + raw
                     + b"\"\r\nContent-Type: text/plain\r\n\r\n" + data + b"\r\n--b--\r\n")
             response = client.post("/api/notices", content=body,
