@@ -298,6 +298,7 @@ def test_a_batch_of_bad_files_fails_them_by_name_and_stores_the_rest(tmp_path: P
     replaced.write_text(_nested(300), encoding="utf-8")
     kept = _cli(index, "ingest", "--json", str(replaced))
     assert kept.returncode == 1 and _results(kept)[replaced.name]["status"] == "failed"
+    assert "lồng nhau quá sâu" in _results(kept)[replaced.name]["error"]
     assert _dump(index) == before
     shutil.copy(GOOD[0], replaced)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from assistant.errors import ParseError
 from assistant.model import Section
 
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
@@ -129,6 +130,9 @@ def _is_anchor(kind: str, has_roman: bool) -> bool:
     return _pops_to_root(kind, has_roman) or kind == "*" or kind.startswith("md")
 
 
+MAX_SECTION_DEPTH = 200
+
+
 def parse_sections(text: str, start: int = 0, end: int | None = None) -> list[Section]:
     """Parse ``text[start:end]`` into a tree of sections; spans index into ``text``."""
     lines = split_lines(text, start, end)
@@ -191,6 +195,13 @@ def _attach(
         while stack[-1].kind != kind:
             stack.pop()
         stack.pop()
+    if len(stack) >= MAX_SECTION_DEPTH:
+        # Real notices nest a handful of levels; a tree this deep would exhaust recursion when
+        # built or serialized, so refuse it by name instead of failing obscurely.
+        raise ParseError(
+            f"Văn bản có danh sách lồng nhau quá sâu (hơn {MAX_SECTION_DEPTH} cấp), "
+            "không phải cấu trúc của một thông báo."
+        )
     item = _Open(kind, marker, line, heading_end, heading_end)
     if stack:
         parent = stack[-1]
