@@ -99,6 +99,7 @@ _EVALUATION = re.compile(
 _CLOSING = re.compile(
     r"tai thong bao nay|tren day la (?:ket luan|y kien)|tran trong thong bao|thong bao de"
 )
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-+*•–]\s|\d+(?:\.\d+)*\.\s|[a-zđ]\)\s)")
 _RECIPIENTS = re.compile(r"(?m)^[ \t]*Nơi nhận\s*:")
 _BULLET_MARKERS = frozenset("-+*•–")
 _ROLE_RANK = {Role.LEAD: 3, Role.ASSIGNED: 2, Role.COORDINATE: 1}
@@ -674,7 +675,14 @@ class _Extractor:
         return trimmed
 
     def _is_closing(self, start: int, end: int) -> bool:
-        return start >= self.limit or bool(_CLOSING.search(self.view, start, end))
+        if start >= self.limit:
+            return True
+        # The closing formula is a plain paragraph; a list item that mentions "tại Thông báo
+        # này" ("- Theo dõi, đôn đốc … các nhiệm vụ tại Thông báo này") is a task.
+        line_start = self.view.rfind("\n", 0, start) + 1
+        if _LIST_ITEM.match(self.view, line_start):
+            return False
+        return bool(_CLOSING.search(self.view, start, end))
 
     # -- output -------------------------------------------------------------------------
 
