@@ -7,7 +7,7 @@ import logging
 import sys
 import uuid
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from rich.console import Console
@@ -16,34 +16,63 @@ from assistant.answer.citations import AnswerResult
 from assistant.answer.llm import make_chat_model
 from assistant.answer.service import AnswerService, Retriever
 from assistant.errors import AssistantError
+from assistant.retrieve.filters import Filters
 from assistant.settings import Settings
 from assistant.store import Store
+
+if TYPE_CHECKING:
+    from assistant.retrieve.hybrid import ScoredChunk
 
 log = logging.getLogger(__name__)
 _out = Console(soft_wrap=True)
 _err = Console(stderr=True, soft_wrap=True)
 
 
+class _RetrieverOnDemand:
+    """Opens the search indexes on the first open question only: the assignment, metadata and
+    deadline routes answer from the canonical records, and opening Chroma plus the embedding
+    model would dominate their start-up time."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self._settings = settings
+        self._store = store
+        self._opened: Retriever | None = None
+        self._failed = False
+
+    @property
+    def available(self) -> bool:
+        return self._open() is not None
+
+    def _open(self) -> Retriever | None:
+        if self._opened is None and not self._failed:
+            try:
+                from assistant.indexing import open_retriever
+            except ImportError:
+                log.warning("assistant.indexing is unavailable; answering without an index")
+                self._failed = True
+                return None
+            try:
+                self._opened = open_retriever(self._settings, self._store)
+            except AssistantError as exc:
+                # Records still answer; open questions fall back to scanning the stored notices.
+                self._failed = True
+                _err.print(f"[yellow]Không mở được chỉ mục tìm kiếm:[/yellow] {exc}", highlight=False)
+        return self._opened
+
+    def search(self, query: str, k: int = 8, filters: Filters | None = None) -> list[ScoredChunk]:
+        opened = self._open()
+        return [] if opened is None else opened.search(query, k=k, filters=filters)
+
+
 def open_answer_service(settings: Settings) -> AnswerService:
-    """Store, gazetteer, retriever (when the search index can be opened) and the LLM if set."""
+    """Store, gazetteer, retriever (opened when first needed) and the LLM if set."""
     from assistant.agencies import get_gazetteer
 
     store = Store(settings.db_path)
-    retriever: Retriever | None = None
-    try:
-        from assistant.indexing import open_retriever
-    except ImportError:
-        log.warning("assistant.indexing.open_retriever is unavailable; answering without an index")
-    else:
-        try:
-            retriever = open_retriever(settings, store)
-        except AssistantError as exc:
-            # Records still answer; open questions fall back to scanning the stored notices.
-            _err.print(f"[yellow]Không mở được chỉ mục tìm kiếm:[/yellow] {exc}", highlight=False)
     return AnswerService(
         store,
         get_gazetteer(settings.agencies.extra_file),
-        retriever,
+        _RetrieverOnDemand(settings, store),
         settings,
         make_chat_model(settings.llm),
     )

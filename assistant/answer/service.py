@@ -50,7 +50,6 @@ from assistant.chunk import chunk_notice, notice_metadata
 from assistant.model import Assignment, DocumentKind, Notice, Role
 from assistant.prompts import REFUSAL
 from assistant.retrieve.filters import Filters
-from assistant.retrieve.hybrid import ScoredChunk
 from assistant.settings import Settings
 from assistant.store import AssignmentRow, Store
 from assistant.text import match_key
@@ -58,6 +57,8 @@ from assistant.text import match_key
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.messages import BaseMessage
+
+    from assistant.retrieve.hybrid import ScoredChunk
 
 log = logging.getLogger(__name__)
 
@@ -293,7 +294,8 @@ class AnswerService:
 
     def _candidates(self, routed: RoutedQuestion, filters: Filters | None) -> list[Passage]:
         k = max(self.settings.retrieval.top_k * 2, 12)
-        if self.retriever is not None:
+        # A retriever may say it is unavailable (index could not be opened): scan instead.
+        if self.retriever is not None and getattr(self.retriever, "available", True):
             scored = self.retriever.search(routed.effective, k=k, filters=filters)
             return [
                 Passage(self._notice(s.chunk.notice_id), s.chunk.start, s.chunk.end, " › ".join(s.chunk.heading_path), s.score)

@@ -2,21 +2,33 @@
 
 Both indexes are caches of the canonical records; each is stamped with an identity and is
 rebuilt, never patched, when the identity changes.
+
+Names are imported lazily: Chroma and LangChain take about a second to import, and commands
+that answer from the canonical records (assignments, deadlines, metadata) never need them.
 """
 
 from __future__ import annotations
 
-from assistant.retrieve.bm25 import BM25Index, bm25_identity
+import importlib
+from typing import Any
+
+# Cheap, and the function ``tokenize`` shares its module's name: bind it eagerly so the
+# package attribute is the function, not the submodule.
 from assistant.retrieve.filters import Filters
-from assistant.retrieve.hybrid import (
-    HybridRetriever,
-    LangChainHybridRetriever,
-    ScoredChunk,
-    is_unaccented,
-    reciprocal_rank_fusion,
-)
 from assistant.retrieve.tokenize import TOKENIZER_VERSION, tokenize
-from assistant.retrieve.vectors import VectorStore, chroma_client, vector_identity
+
+_EXPORTS = {
+    "BM25Index": "bm25",
+    "bm25_identity": "bm25",
+    "HybridRetriever": "hybrid",
+    "LangChainHybridRetriever": "hybrid",
+    "ScoredChunk": "hybrid",
+    "is_unaccented": "hybrid",
+    "reciprocal_rank_fusion": "hybrid",
+    "VectorStore": "vectors",
+    "chroma_client": "vectors",
+    "vector_identity": "vectors",
+}
 
 __all__ = [
     "TOKENIZER_VERSION",
@@ -33,3 +45,10 @@ __all__ = [
     "tokenize",
     "vector_identity",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'assistant.retrieve' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"assistant.retrieve.{module}"), name)
