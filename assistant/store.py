@@ -9,17 +9,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 from assistant.errors import IndexStateError, NotFound
 from assistant.model import Assignment, Notice, Section
 from assistant.text import match_key
 
 SCHEMA_VERSION = "1"
+_T = TypeVar("_T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,6 +43,8 @@ CREATE TABLE IF NOT EXISTS notices (
     ingested_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notices_source ON notices(source);
+CREATE INDEX IF NOT EXISTS notices_meeting_date ON notices(meeting_date);
+CREATE INDEX IF NOT EXISTS notices_issue_date ON notices(issue_date);
 CREATE TABLE IF NOT EXISTS sections (
     notice_id TEXT NOT NULL REFERENCES notices(id) ON DELETE CASCADE,
     ord INTEGER NOT NULL,
@@ -95,6 +99,16 @@ class NoticeSummary:
     chair: str | None
     signer: str | None
     title: str | None
+
+
+@dataclass(frozen=True)
+class AssignmentRef:
+    """One assignment row by its key, with the columns that filtering and sorting need."""
+
+    notice_id: str
+    ord: int
+    deadline_text: str | None
+    deadline_date: str | None
 
 
 @dataclass(frozen=True)
@@ -280,6 +294,55 @@ class Store:
 
         return hashlib.sha256(ids.encode()).hexdigest()[:16]
 
+    def summaries_of(self, ids: Collection[str]) -> dict[str, NoticeSummary]:
+        """The column facts of some notices (no JSON decoding), by id."""
+        out: dict[str, NoticeSummary] = {}
+        for part in _batches(list(ids)):
+            rows = self._conn.execute(
+                "SELECT id, source, kind, issuer, level, number, issue_date, meeting_date, chair, signer,"
+                f" title FROM notices WHERE id IN ({','.join('?' * len(part))})",
+                part,
+            ).fetchall()
+            out.update((row[0], NoticeSummary(*row)) for row in rows)
+        return out
+
+    def summaries_held_on(self, day: dt.date) -> list[NoticeSummary]:
+        """Notices whose meeting or issue date is ``day`` (uses the date indexes)."""
+        rows = self._conn.execute(
+            "SELECT id, source, kind, issuer, level, number, issue_date, meeting_date, chair, signer,"
+            " title FROM notices WHERE meeting_date = ? OR issue_date = ?"
+            " ORDER BY COALESCE(meeting_date, issue_date, '') DESC, source",
+            (day.isoformat(), day.isoformat()),
+        ).fetchall()
+        return [NoticeSummary(*row) for row in rows]
+
+    def texts(self, ids: Collection[str]) -> dict[str, str]:
+        """The text of some notices, without decoding their records (quotes, text checks)."""
+        out: dict[str, str] = {}
+        for part in _batches(list(ids)):
+            rows = self._conn.execute(
+                f"SELECT id, text FROM notices WHERE id IN ({','.join('?' * len(part))})", part
+            ).fetchall()
+            out.update((row[0], row[1]) for row in rows)
+        return out
+
+    def heads(self, ids: Collection[str]) -> dict[str, str]:
+        """Title and opening paragraph of some notices (which meeting a notice is about), cut
+        from the text by their stored offsets without decoding the records in Python."""
+        def cut(span: str) -> str:
+            start, end = f"json_extract(data, '$.{span}.start')", f"json_extract(data, '$.{span}.end')"
+            return f"COALESCE(substr(text, {start} + 1, {end} - {start}), '')"
+
+        out: dict[str, str] = {}
+        for part in _batches(list(ids)):
+            rows = self._conn.execute(
+                f"SELECT id, {cut('title')} || ' ' || {cut('opening')} FROM notices"
+                f" WHERE id IN ({','.join('?' * len(part))})",
+                part,
+            ).fetchall()
+            out.update((row[0], row[1]) for row in rows)
+        return out
+
     def assignments(
         self,
         *,
@@ -290,43 +353,87 @@ class Store:
         due_after: dt.date | None = None,
         due_before: dt.date | None = None,
         with_deadline: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[AssignmentRow]:
         """Assignments, newest notice first. ``agency`` is a canonical gazetteer name;
-        ``agency_key`` a match_key for agencies the gazetteer does not know."""
-        clauses: list[str] = []
-        params: list[object] = []
-        if agency is not None:
-            clauses.append("a.agency = ?")
-            params.append(agency)
-        if agency_key is not None:
-            clauses.append("a.agency IS NULL AND a.agency_key = ?")
-            params.append(agency_key)
-        meeting = "COALESCE(n.meeting_date, n.issue_date)"
-        if since is not None:
-            clauses.append(f"{meeting} >= ?")
-            params.append(since.isoformat())
-        if until is not None:
-            clauses.append(f"{meeting} <= ?")
-            params.append(until.isoformat())
-        if with_deadline:
-            clauses.append("(a.deadline_text IS NOT NULL)")
-        if due_after is not None:
-            clauses.append("a.deadline_date >= ?")
-            params.append(due_after.isoformat())
-        if due_before is not None:
-            clauses.append("a.deadline_date <= ?")
-            params.append(due_before.isoformat())
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        ``agency_key`` a match_key for agencies the gazetteer does not know. ``limit`` /
+        ``offset`` page through the same order (``count_assignments`` gives the total)."""
+        where, params = _assignment_where(agency, agency_key, since, until, due_after, due_before, with_deadline)
+        page = ""
+        if limit is not None or offset:
+            page = " LIMIT ? OFFSET ?"
+            params = [*params, -1 if limit is None else max(limit, 0), max(offset, 0)]
         rows = self._conn.execute(
-            f"SELECT a.notice_id, n.source, n.title, {meeting}, n.issuer, a.data"
+            f"SELECT a.notice_id, n.source, n.title, {_MEETING}, n.issuer, a.data"
             f" FROM assignments a JOIN notices n ON n.id = a.notice_id {where}"
-            f" ORDER BY {meeting} DESC, n.source, a.ord",
+            f" ORDER BY {_MEETING} DESC, n.source, a.ord{page}",
             params,
         ).fetchall()
         return [
             AssignmentRow(r[0], r[1], r[2], r[3], r[4], Assignment.model_validate_json(r[5]))
             for r in rows
         ]
+
+    def count_assignments(
+        self,
+        *,
+        agency: str | None = None,
+        agency_key: str | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        due_after: dt.date | None = None,
+        due_before: dt.date | None = None,
+        with_deadline: bool = False,
+    ) -> int:
+        """How many rows ``assignments`` returns with the same filters and no paging."""
+        where, params = _assignment_where(agency, agency_key, since, until, due_after, due_before, with_deadline)
+        row = self._conn.execute(
+            f"SELECT COUNT(*) FROM assignments a JOIN notices n ON n.id = a.notice_id {where}", params
+        ).fetchone()
+        return int(row[0])
+
+    def assignment_refs(
+        self,
+        *,
+        agency: str | None = None,
+        agency_key: str | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        due_after: dt.date | None = None,
+        due_before: dt.date | None = None,
+        with_deadline: bool = False,
+    ) -> list[AssignmentRef]:
+        """The rows of ``assignments`` (same order) as plain columns, without decoding each
+        record: for filtering and counting before only the rows shown are decoded."""
+        where, params = _assignment_where(agency, agency_key, since, until, due_after, due_before, with_deadline)
+        rows = self._conn.execute(
+            f"SELECT a.notice_id, a.ord, a.deadline_text, a.deadline_date"
+            f" FROM assignments a JOIN notices n ON n.id = a.notice_id {where}"
+            f" ORDER BY {_MEETING} DESC, n.source, a.ord",
+            params,
+        ).fetchall()
+        return [AssignmentRef(*r) for r in rows]
+
+    def assignment_rows(self, refs: Sequence[AssignmentRef]) -> list[AssignmentRow]:
+        """The full rows of ``refs``, in the order given."""
+        found: dict[tuple[str, int], AssignmentRow] = {}
+        by_notice: dict[str, list[int]] = {}
+        for ref in refs:
+            by_notice.setdefault(ref.notice_id, []).append(ref.ord)
+        for notice_id, ords in by_notice.items():
+            for part in _batches(ords):
+                rows = self._conn.execute(
+                    f"SELECT a.notice_id, a.ord, n.source, n.title, {_MEETING}, n.issuer, a.data"
+                    " FROM assignments a JOIN notices n ON n.id = a.notice_id"
+                    f" WHERE a.notice_id = ? AND a.ord IN ({','.join('?' * len(part))})",
+                    [notice_id, *part],
+                ).fetchall()
+                for r in rows:
+                    found[(r[0], r[1])] = AssignmentRow(
+                        r[0], r[2], r[3], r[4], r[5], Assignment.model_validate_json(r[6])
+                    )
+        return [found[(ref.notice_id, ref.ord)] for ref in refs if (ref.notice_id, ref.ord) in found]
 
     def agency_names(self) -> list[str]:
         return [
@@ -335,6 +442,50 @@ class Store:
                 "SELECT DISTINCT COALESCE(agency, agency_text) FROM assignments ORDER BY 1"
             )
         ]
+
+
+_MEETING = "COALESCE(n.meeting_date, n.issue_date)"
+# Well under SQLite's limit on bound parameters (999 in old builds).
+_BATCH = 500
+
+
+def _batches(values: list[_T]) -> Iterator[list[_T]]:
+    for i in range(0, len(values), _BATCH):
+        yield values[i : i + _BATCH]
+
+
+def _assignment_where(
+    agency: str | None,
+    agency_key: str | None,
+    since: dt.date | None,
+    until: dt.date | None,
+    due_after: dt.date | None,
+    due_before: dt.date | None,
+    with_deadline: bool,
+) -> tuple[str, list[object]]:
+    clauses: list[str] = []
+    params: list[object] = []
+    if agency is not None:
+        clauses.append("a.agency = ?")
+        params.append(agency)
+    if agency_key is not None:
+        clauses.append("a.agency IS NULL AND a.agency_key = ?")
+        params.append(agency_key)
+    if since is not None:
+        clauses.append(f"{_MEETING} >= ?")
+        params.append(since.isoformat())
+    if until is not None:
+        clauses.append(f"{_MEETING} <= ?")
+        params.append(until.isoformat())
+    if with_deadline:
+        clauses.append("(a.deadline_text IS NOT NULL)")
+    if due_after is not None:
+        clauses.append("a.deadline_date >= ?")
+        params.append(due_after.isoformat())
+    if due_before is not None:
+        clauses.append("a.deadline_date <= ?")
+        params.append(due_before.isoformat())
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 def _flatten(sections: list[Section], depth: int = 0) -> Iterator[tuple[int, Section]]:

@@ -215,6 +215,20 @@ def test_assignments_date_range_and_overdue(client: TestClient) -> None:
     assert not any(i["overdue"] for i in everything if not i["deadline"])
 
 
+def test_assignments_pages_cover_the_whole_list(client: TestClient) -> None:
+    whole = client.get("/api/assignments", params={"agency": "phòng TNMT"}).json()
+    assert whole["total"] == len(whole["items"]) >= 3
+    pages = [
+        client.get("/api/assignments", params={"agency": "phòng TNMT", "limit": 2, "offset": offset}).json()
+        for offset in range(0, whole["total"], 2)
+    ]
+    assert all(p["total"] == whole["total"] and len(p["items"]) <= 2 for p in pages)
+    assert [i for p in pages for i in p["items"]] == whole["items"]
+    past_end = client.get("/api/assignments", params={"agency": "phòng TNMT", "limit": 5, "offset": 10_000}).json()
+    assert past_end["items"] == [] and past_end["total"] == whole["total"]
+    assert client.get("/api/assignments", params={"agency": "phòng TNMT", "limit": 0}).status_code == 422
+
+
 def test_assignments_errors(client: TestClient) -> None:
     assert client.get("/api/assignments").status_code == 422
     bad_date = client.get("/api/assignments", params={"agency": "phòng TNMT", "since": "hôm qua"})

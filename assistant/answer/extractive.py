@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 from assistant.answer.citations import (
     CitationBook,
@@ -279,11 +280,46 @@ def _one_line(quote: str) -> str:
 
 def mentions_locality(notice: Notice, locality: str) -> bool:
     """Whether the notice is about / names the place (issuer or text), accent-insensitively."""
+    return text_mentions_locality(notice.text, locality)
+
+
+def text_mentions_locality(text: str, locality: str) -> bool:
+    """``mentions_locality`` on a notice's text alone. A regular expression over the raw text
+    rules out most notices first: folding a whole notice to its accent-free view costs
+    milliseconds, the expression microseconds."""
     key = " ".join(words(locality))
     if not key:
         return True
-    haystack = " " + " ".join(words(notice.text)) + " "
+    pattern = _locality_pattern(key)
+    if pattern is not None and pattern.search(text) is None:
+        return False
+    haystack = " " + " ".join(words(text)) + " "
     return f" {key} " in haystack
+
+
+@lru_cache(maxsize=1)
+def _letter_classes() -> dict[str, str]:
+    """Each accent-free letter with every character that folds to it (``a`` → ``aAàÀáÁ…``)."""
+    variants: dict[str, set[str]] = {}
+    for code in range(0x20, 0x2000):
+        ch = chr(code)
+        base = search_view(ch)
+        if len(base) == 1 and base.isascii() and base.isalnum():
+            variants.setdefault(base, {base}).add(ch)
+    return {base: "[" + "".join(re.escape(c) for c in sorted(chars)) + "]" for base, chars in variants.items()}
+
+
+@lru_cache(maxsize=256)
+def _locality_pattern(key: str) -> re.Pattern[str] | None:
+    """Matches wherever the syllables of ``key`` could stand in the raw text (a necessary
+    condition of ``text_mentions_locality``); ``None`` when a character has no class."""
+    classes = _letter_classes()
+    parts: list[str] = []
+    for syllable in key.split():
+        if any(ch not in classes for ch in syllable):
+            return None
+        parts.append("".join(classes[ch] for ch in syllable))
+    return re.compile(r"(?<!\w)" + r"\W+".join(parts) + r"(?!\w)")
 
 
 def in_period(notice: Notice, since: date | None, until: date | None) -> bool:
@@ -317,6 +353,19 @@ def topic_score(notice: Notice, topic: Sequence[str]) -> float:
     spans = [s for s in (notice.title, notice.opening) if s is not None]
     have = set(words(" ".join(notice.text[s.start : s.end] for s in spans)))
     return sum(1 for w in topic if w in have) / len(topic)
+
+
+def topic_upper_bound(text: str, topic: Sequence[str]) -> float:
+    """``topic_score`` read on raw text (a notice's title and opening) with one expression per
+    word instead of folding the text: never below the exact score."""
+    if not topic:
+        return 0.0
+    found = 0
+    for word in topic:
+        pattern = _locality_pattern(word)
+        if pattern is None or pattern.search(text) is not None:
+            found += 1
+    return found / len(topic)
 
 
 def unaccented(text: str) -> str:

@@ -9,6 +9,8 @@ before it is returned, and a question the notices do not answer gets ``REFUSAL``
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -35,8 +37,10 @@ from assistant.answer.extractive import (
     in_period,
     mentions_locality,
     pick_sentences,
+    text_mentions_locality,
     title_names_period,
     topic_score,
+    topic_upper_bound,
 )
 from assistant.answer.route import (
     GazetteerLike,
@@ -44,15 +48,16 @@ from assistant.answer.route import (
     Route,
     RoutedQuestion,
     constraint_free,
+    periods_named,
     route_question,
 )
-from assistant.chunk import chunk_notice, notice_metadata
+from assistant.chunk import chunk_notice, date_int, notice_metadata
 from assistant.model import Assignment, DocumentKind, Notice, Role
 from assistant.prompts import REFUSAL
 from assistant.retrieve.filters import Filters
 from assistant.settings import Settings
-from assistant.store import AssignmentRow, Store
-from assistant.text import match_key
+from assistant.store import AssignmentRef, AssignmentRow, NoticeSummary, Store
+from assistant.text import collapse_spaces, match_key
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -63,6 +68,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONVERSATIONS_FILE = "conversations.sqlite3"
+# Notices kept decoded between questions: enough for the notices of a few answers, bounded so a
+# long-running server does not end up holding the whole store.
+NOTICE_CACHE_SIZE = 256
+# Lines of a chat answer that lists records (assignments, deadlines, notices); the complete
+# lists are `assistant assignments`, `assistant deadlines`, `assistant notices` and the API.
+CHAT_LINES = 30
 _ROLE_LABEL = {Role.LEAD: "chủ trì", Role.COORDINATE: "phối hợp", Role.ASSIGNED: "thực hiện"}
 # Words of metadata questions that do not say which meeting is meant.
 _META_WORDS = frozenset(
@@ -101,7 +112,8 @@ class AnswerService:
         self.settings = settings
         self.chat_model = chat_model
         self.conversations = conversations or ConversationStore(settings.index / CONVERSATIONS_FILE)
-        self._notice_cache: dict[str, Notice] = {}
+        self._notice_cache: OrderedDict[str, Notice] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     # --- public ---------------------------------------------------------------------------
 
@@ -165,9 +177,21 @@ class AnswerService:
         return result
 
     def _notice(self, notice_id: str) -> Notice:
-        if notice_id not in self._notice_cache:
-            self._notice_cache[notice_id] = self.store.get(notice_id)
-        return self._notice_cache[notice_id]
+        with self._cache_lock:
+            cached = self._notice_cache.get(notice_id)
+            if cached is not None:
+                self._notice_cache.move_to_end(notice_id)
+                return cached
+        notice = self.store.get(notice_id)
+        self._remember(notice_id, notice)
+        return notice
+
+    def _remember(self, notice_id: str, notice: Notice) -> None:
+        with self._cache_lock:
+            self._notice_cache[notice_id] = notice
+            self._notice_cache.move_to_end(notice_id)
+            while len(self._notice_cache) > NOTICE_CACHE_SIZE:
+                self._notice_cache.popitem(last=False)
 
     def _refuse(self, routed: RoutedQuestion, closest: Sequence[Notice] = ()) -> AnswerResult:
         return AnswerResult(
@@ -179,6 +203,8 @@ class AnswerService:
         )
 
     def _allowed(self, notice: Notice, routed: RoutedQuestion, filters: Filters | None) -> bool:
+        """Whether a notice meets the question's constraints: the definition that
+        ``_allowed_ids`` computes from the columns (tests hold them equal)."""
         if filters is not None and not filters.is_empty() and not filters.matches(notice_metadata(notice)):
             return False
         if routed.locality and not mentions_locality(notice, routed.locality):
@@ -189,24 +215,68 @@ class AnswerService:
             return in_period(notice, routed.since, routed.until) or title_names_period(notice, routed.since, routed.until)
         return True
 
+    def _allowed_ids(
+        self, summaries: Sequence[NoticeSummary], routed: RoutedQuestion, filters: Filters | None, dates: bool = True
+    ) -> list[str]:
+        """``_allowed`` decided on the notices' columns (and, for a place, their text alone),
+        so that only the notices an answer shows are decoded. Keeps the order given."""
+        kept = [s for s in summaries if _summary_allowed(s, routed, filters, dates)]
+        if routed.locality and kept:
+            texts = self.store.texts([s.id for s in kept])
+            kept = [s for s in kept if text_mentions_locality(texts.get(s.id, ""), routed.locality)]
+        return [s.id for s in kept]
+
     # --- records ------------------------------------------------------------------------------
 
-    def _rows(self, routed: RoutedQuestion, **kwargs: object) -> list[AssignmentRow]:
+    def _refs(self, routed: RoutedQuestion, **kwargs: object) -> list[AssignmentRef]:
         if routed.agency:
-            return self.store.assignments(agency=routed.agency, **kwargs)  # type: ignore[arg-type]
+            return self.store.assignment_refs(agency=routed.agency, **kwargs)  # type: ignore[arg-type]
         if routed.agency_text:
-            return self.store.assignments(agency_key=match_key(routed.agency_text), **kwargs)  # type: ignore[arg-type]
-        return self.store.assignments(**kwargs)  # type: ignore[arg-type]
+            return self.store.assignment_refs(agency_key=match_key(routed.agency_text), **kwargs)  # type: ignore[arg-type]
+        return self.store.assignment_refs(**kwargs)  # type: ignore[arg-type]
+
+    def _allowed_refs(
+        self, refs: list[AssignmentRef], routed: RoutedQuestion, filters: Filters | None, dates: bool = True
+    ) -> tuple[list[AssignmentRef], dict[str, NoticeSummary]]:
+        ids = list(dict.fromkeys(r.notice_id for r in refs))
+        summaries = self.store.summaries_of(ids)
+        kept = set(self._allowed_ids([summaries[i] for i in ids if i in summaries], routed, filters, dates))
+        return [r for r in refs if r.notice_id in kept], {i: summaries[i] for i in kept}
+
+    def _newest_lines(
+        self, refs: Sequence[AssignmentRef], with_agency: bool
+    ) -> tuple[list[Line], int]:
+        """Lines of the first ``refs``, whole notices at a time until ``CHAT_LINES`` are
+        reached, decoding only the rows shown; also how many of ``refs`` the lines cover."""
+        lines: list[Line] = []
+        taken = 0
+        while taken < len(refs) and len(lines) < CHAT_LINES:
+            # A notice's rows at a time: rows sharing a passage (chủ trì + phối hợp) stay on one line.
+            batch_end = taken
+            notice_id = refs[taken].notice_id
+            while batch_end < len(refs) and refs[batch_end].notice_id == notice_id:
+                batch_end += 1
+            rows = self.store.assignment_rows(refs[taken:batch_end])
+            lines.extend(self._assignment_lines(rows, with_agency=with_agency))
+            taken = batch_end
+        return lines, taken
 
     def _assignments(self, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
-        rows = [r for r in self._rows(routed) if self._allowed(self._notice(r.notice_id), routed, filters)]
-        if not rows:
+        refs, _ = self._allowed_refs(self._refs(routed), routed, filters)
+        if not refs:
             return self._refuse(routed)
         name = routed.agency or routed.agency_text or ""
-        count = len({r.notice_id for r in rows})
-        intro = f"{name} được giao {len(rows)} nhiệm vụ trong {count} thông báo:"
-        lines = self._assignment_lines(rows, with_agency=False)
-        return self._composed(routed, lines, intro)
+        count = len({r.notice_id for r in refs})
+        intro = f"{name} được giao {len(refs)} nhiệm vụ trong {count} thông báo:"
+        lines, shown = self._newest_lines(refs, with_agency=False)
+        note = ""
+        if shown < len(refs):
+            note = (
+                f"Trên đây là {len(lines)} đoạn trích mới nhất ({shown}/{len(refs)} nhiệm vụ). "
+                f'Xem đủ {len(refs)} nhiệm vụ: lệnh `assistant assignments "{name}"` hoặc trang cơ quan '
+                "trên giao diện web."
+            )
+        return self._composed(routed, lines, intro, note)
 
     def _assignment_lines(self, rows: Sequence[AssignmentRow], with_agency: bool) -> list[Line]:
         """One line per quoted passage; agencies sharing it (chủ trì + phối hợp) on one line."""
@@ -230,48 +300,70 @@ class AnswerService:
         return list(lines.values())
 
     def _deadlines(self, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
-        rows = self._rows(
+        refs = self._refs(
             routed, with_deadline=True, due_after=routed.due_after, due_before=routed.due_before
         )
         dated = routed.due_after or routed.due_before or routed.due_day_month
-        kept: list[AssignmentRow] = []
-        for row in rows:
-            notice = self._notice(row.notice_id)
-            if not self._allowed(notice, routed.model_copy(update={"since": None, "until": None}), filters):
-                continue
-            deadline = row.assignment.deadline
-            if dated and (deadline is None or deadline.date is None):
-                continue
-            if (
-                routed.due_day_month
-                and deadline is not None
-                and deadline.date is not None
-                and deadline.date > _bound_after_meeting(notice, routed.due_day_month)
-            ):
-                continue
-            kept.append(row)
-        if not kept:
+        if dated:
+            refs = [r for r in refs if r.deadline_date is not None]
+        refs, summaries = self._allowed_refs(refs, routed, filters, dates=False)
+        if routed.due_day_month:
+            day_month = routed.due_day_month
+            refs = [
+                r for r in refs
+                if r.deadline_date is None
+                or date.fromisoformat(r.deadline_date) <= _bound_after_meeting(summaries[r.notice_id], day_month)
+            ]
+        if not refs:
             return self._refuse(routed)
-        kept.sort(key=lambda r: (_due(r) is None, _due(r) or date.max))
-        lines = self._assignment_lines(kept, with_agency=True)
-        intro = f"Có {len(lines)} nhiệm vụ có thời hạn phù hợp:"
-        return self._composed(routed, lines, intro)
+        # Stable: newest notice first among equal deadlines, as the store returns them.
+        refs.sort(key=lambda r: (r.deadline_date is None, r.deadline_date or ""))
+        # Rows sharing a passage (chủ trì + phối hợp) make one line: a prefix of a few rows per
+        # line holds the first lines; only those rows are decoded.
+        head = refs[: CHAT_LINES * 4]
+        lines = self._assignment_lines(self.store.assignment_rows(head), with_agency=True)
+        if len(head) == len(refs) and len(lines) <= CHAT_LINES:
+            return self._composed(routed, lines, f"Có {len(lines)} nhiệm vụ có thời hạn phù hợp:")
+        lines = lines[:CHAT_LINES]
+        intro = (
+            f"Có {len(refs)} lượt giao nhiệm vụ có thời hạn phù hợp (mỗi cơ quan được giao tính một lượt);"
+            f" dưới đây là {len(lines)} nhiệm vụ có hạn sớm nhất:"
+        )
+        note = (
+            "Xem đủ danh sách: lệnh `assistant deadlines` hoặc trang thời hạn trên giao diện web."
+        )
+        return self._composed(routed, lines, intro, note)
 
     def _metadata(self, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
-        notices = [n for n in self.store.notices() if self._allowed(n, routed, filters)]
+        # Candidates from the notices' columns (a named day through its index); only the
+        # notices that can be shown are decoded.
+        summaries = (
+            self.store.summaries_held_on(routed.meeting_on) if routed.meeting_on else self.store.summaries()
+        )
+        by_id = {s.id: s for s in summaries}
+        ids = self._allowed_ids(summaries, routed, filters)
         if routed.since or routed.until:
             # A meeting is named by the period in its title more surely than by its date.
-            named = [n for n in notices if title_names_period(n, routed.since, routed.until)]
-            notices = named or notices
+            named = [i for i in ids if _title_names_period(by_id[i], routed.since, routed.until)]
+            ids = named or ids
         if routed.meta_field is not MetaField.NOTICES:
-            notices = [n for n in notices if n.kind is DocumentKind.NOTICE] or notices
+            ids = [i for i in ids if by_id[i].kind == DocumentKind.NOTICE.value] or ids
             topic = [w for w in content_words(routed.effective) if w not in _META_WORDS and not w.isdigit()]
             if routed.locality:
                 topic = [w for w in topic if w not in content_words(routed.locality)]
-            scores = {n.id: topic_score(n, topic) for n in notices}
-            best = max(scores.values(), default=0.0)
-            if topic and best >= 0.5:
-                notices = [n for n in notices if scores[n.id] == best]
+            if topic and len(ids) > CHAT_LINES:
+                best_ids = self._topic_best(ids, topic)
+                # No notice is named well enough: every candidate stays, as below.
+                ids, topic = (best_ids, topic) if best_ids is not None else (ids, [])
+            if topic:
+                notices = [self._notice(i) for i in ids]
+                scores = {n.id: topic_score(n, topic) for n in notices}
+                best = max(scores.values(), default=0.0)
+                if best >= 0.5:
+                    ids = [n.id for n in notices if scores[n.id] == best]
+        total = len(ids)
+        # Only the notices shown are decoded (a long list is cut, and says so).
+        notices = [self._notice(i) for i in ids[:CHAT_LINES]]
         lines: list[Line] = []
         for notice in notices:
             line = _meta_line(notice, routed.meta_field or MetaField.NOTICES)
@@ -279,12 +371,43 @@ class AnswerService:
                 lines.append(line)
         if not lines:
             return self._refuse(routed)
-        intro = f"Có {len(lines)} thông báo đã lưu:" if routed.meta_field is MetaField.NOTICES else ""
-        return self._composed(routed, lines, intro)
+        intro = ""
+        note = ""
+        if routed.meta_field is MetaField.NOTICES:
+            intro = f"Có {total if total > CHAT_LINES else len(lines)} thông báo đã lưu:"
+        if total > CHAT_LINES:
+            note = (
+                f"Trên đây là {len(lines)} thông báo mới nhất trong {total}. Xem đủ danh sách: lệnh "
+                "`assistant notices` hoặc trang thông báo trên giao diện web."
+            )
+        return self._composed(routed, lines, intro, note)
 
-    def _composed(self, routed: RoutedQuestion, lines: list[Line], intro: str = "") -> AnswerResult:
+    def _topic_best(self, ids: list[str], topic: list[str]) -> list[str] | None:
+        """The notices with the best ``topic_score`` (at least 0.5), in the order given, or
+        ``None`` when none reaches it. Scores an upper bound on the raw title and opening of
+        every notice, then decodes notices in decreasing bound only while they can still tie
+        the best exact score."""
+        heads = self.store.heads(ids)
+        bounds = {i: topic_upper_bound(heads.get(i, ""), topic) for i in ids}
+        best = 0.0
+        exact: dict[str, float] = {}
+        for notice_id in sorted(ids, key=lambda i: -bounds[i]):
+            if bounds[notice_id] < max(best, 0.5):
+                break
+            score = topic_score(self._notice(notice_id), topic)
+            exact[notice_id] = score
+            best = max(best, score)
+        if best < 0.5:
+            return None
+        return [i for i in ids if exact.get(i) == best]
+
+    def _composed(
+        self, routed: RoutedQuestion, lines: list[Line], intro: str = "", note: str = ""
+    ) -> AnswerResult:
         book = CitationBook()
         text = compose(lines, book, intro)
+        if note:
+            text = f"{text}\n\n{note}"
         return AnswerResult(
             question=routed.question, answer=text, refused=False, route=routed.route.value,
             citations=book.citations,
@@ -306,7 +429,7 @@ class AnswerService:
         for notice in self.store.notices():
             if filters is not None and not filters.is_empty() and not filters.matches(notice_metadata(notice)):
                 continue
-            self._notice_cache.setdefault(notice.id, notice)
+            self._remember(notice.id, notice)
             for chunk in chunk_notice(notice):
                 passages.append(Passage(notice, chunk.start, chunk.end, " › ".join(chunk.heading_path)))
         return passages
@@ -388,14 +511,56 @@ def _task_span(notice: Notice, item: Assignment) -> tuple[int, int]:
     return spans[0][0], spans[-1][1]
 
 
-def _due(row: AssignmentRow) -> date | None:
-    deadline = row.assignment.deadline
-    return deadline.date if deadline is not None else None
+def _summary_date(summary: NoticeSummary) -> str | None:
+    return summary.meeting_date or summary.issue_date
 
 
-def _bound_after_meeting(notice: Notice, day_month: tuple[int, int]) -> date:
+def _summary_metadata(summary: NoticeSummary) -> dict[str, str | int]:
+    """``notice_metadata`` from the columns (what ``Filters.matches`` reads)."""
+    meta: dict[str, str | int] = {
+        "notice_id": summary.id, "source": summary.source, "kind": summary.kind, "level": summary.level,
+    }
+    if summary.issuer is not None:
+        meta["issuer"] = collapse_spaces(summary.issuer)
+        meta["issuer_key"] = match_key(summary.issuer)
+    if summary.number is not None:
+        meta["number"] = collapse_spaces(summary.number)
+    for name, value in (("meeting_date", summary.meeting_date), ("issue_date", summary.issue_date)):
+        if value is not None:
+            meta[name] = value
+            meta[f"{name}_int"] = date_int(date.fromisoformat(value))
+    return meta
+
+
+def _title_names_period(summary: NoticeSummary, since: date | None, until: date | None) -> bool:
+    """``title_names_period`` on the title column."""
+    if summary.title is None or (since is None and until is None):
+        return False
+    when = _summary_date(summary)
+    reference = date.fromisoformat(when) if when else None
+    return any(
+        (until is None or first <= until) and (since is None or last >= since)
+        for first, last in periods_named(summary.title, reference)
+    )
+
+
+def _summary_allowed(summary: NoticeSummary, routed: RoutedQuestion, filters: Filters | None, dates: bool) -> bool:
+    """``AnswerService._allowed`` without the place (which needs the text)."""
+    if filters is not None and not filters.is_empty() and not filters.matches(_summary_metadata(summary)):
+        return False
+    days = [d for d in (summary.meeting_date, summary.issue_date) if d is not None]
+    if routed.meeting_on and routed.meeting_on.isoformat() not in days:
+        return False
+    if dates and (routed.since or routed.until):
+        since = routed.since.isoformat() if routed.since else ""
+        until = routed.until.isoformat() if routed.until else "9999"
+        return any(since <= d <= until for d in days) or _title_names_period(summary, routed.since, routed.until)
+    return True
+
+
+def _bound_after_meeting(notice: Notice | NoticeSummary, day_month: tuple[int, int]) -> date:
     """'trước 31/1' read from a notice's meeting date: the first 31/1 on or after it."""
-    when = notice_date(notice)
+    when = notice_date(notice) if isinstance(notice, Notice) else _summary_date(notice)
     reference = date.fromisoformat(when) if when else date.today()
     day, month = day_month
     for year in (reference.year, reference.year + 1):

@@ -12,6 +12,7 @@ from assistant.api.deps import GazetteerDep, StoreDep
 from assistant.cli import agency_json, assignment_item, lookup_assignments
 from assistant.deadlines import parse_user_date
 from assistant.store import AssignmentRow, Store
+from assistant.text import match_key
 
 router = APIRouter(prefix="/api", tags=["Nhiệm vụ"])
 
@@ -27,12 +28,11 @@ def _date(value: str | None) -> dt.date | None:
 
 def _items(store: Store, rows: list[AssignmentRow], today: dt.date) -> list[dict[str, Any]]:
     """``assistant assignments --json`` items, plus ``overdue``: a dated deadline already past."""
-    texts: dict[str, str] = {}
+    # The quotes need only the texts, read once per notice without decoding its record.
+    texts = store.texts({row.notice_id for row in rows})
     items = []
     for row in rows:
-        if row.notice_id not in texts:
-            texts[row.notice_id] = store.get(row.notice_id).text
-        item = assignment_item(row, texts[row.notice_id])
+        item = assignment_item(row, texts.get(row.notice_id))
         deadline = row.assignment.deadline
         item["overdue"] = bool(
             deadline is not None and deadline.date is not None and not deadline.recurring
@@ -50,10 +50,19 @@ def assignments(
                                  description="Tên cơ quan, viết tắt hoặc không dấu: 'phòng TNMT', 'TC-KH'.")],
     since: DateText = None,
     until: DateText = None,
+    limit: Annotated[int | None, Query(ge=1, le=1000, description="Số nhiệm vụ mỗi trang (mặc định: tất cả).")] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Bỏ qua bấy nhiêu nhiệm vụ đầu (mới nhất trước).")] = 0,
 ) -> dict[str, Any]:
-    found, rows = lookup_assignments(store, gazetteer, agency, _date(since), _date(until))
-    return {"query": agency, "agency": agency_json(found), "today": dt.date.today().isoformat(),
-            "items": _items(store, rows, dt.date.today())}
+    """Every assignment of the agency, newest notice first; ``limit``/``offset`` page through
+    them and ``total`` counts them all."""
+    found = gazetteer.resolve(agency)
+    where: dict[str, Any] = {"agency": found.name} if found is not None else {"agency_key": match_key(agency)}
+    where.update(since=_date(since), until=_date(until))
+    rows = store.assignments(**where, limit=limit, offset=offset)
+    total = store.count_assignments(**where) if limit is not None or offset else len(rows)
+    today = dt.date.today()
+    return {"query": agency, "agency": agency_json(found), "today": today.isoformat(),
+            "total": total, "offset": offset, "limit": limit, "items": _items(store, rows, today)}
 
 
 @router.get("/deadlines", summary="Nhiệm vụ có thời hạn, sắp theo hạn")
