@@ -27,6 +27,7 @@ from assistant.answer.citations import (
     notice_title,
     sentence_spans,
     verify_citation,
+    words,
 )
 from assistant.answer.conversation import ConversationStore
 from assistant.answer.extractive import (
@@ -222,26 +223,28 @@ class AnswerService:
         so that only the notices an answer shows are decoded. Keeps the order given."""
         kept = [s for s in summaries if _summary_allowed(s, routed, filters, dates)]
         if routed.locality and kept:
+            near = self.store.ids_with_text_like([s.id for s in kept], _locality_like(routed.locality))
+            kept = [s for s in kept if s.id in near]
             texts = self.store.texts([s.id for s in kept])
             kept = [s for s in kept if text_mentions_locality(texts.get(s.id, ""), routed.locality)]
         return [s.id for s in kept]
 
     # --- records ------------------------------------------------------------------------------
 
-    def _refs(self, routed: RoutedQuestion, **kwargs: object) -> list[AssignmentRef]:
+    def _agency_where(self, routed: RoutedQuestion, **kwargs: object) -> dict[str, object]:
         if routed.agency:
-            return self.store.assignment_refs(agency=routed.agency, **kwargs)  # type: ignore[arg-type]
+            return {"agency": routed.agency, **kwargs}
         if routed.agency_text:
-            return self.store.assignment_refs(agency_key=match_key(routed.agency_text), **kwargs)  # type: ignore[arg-type]
-        return self.store.assignment_refs(**kwargs)  # type: ignore[arg-type]
+            return {"agency_key": match_key(routed.agency_text), **kwargs}
+        return dict(kwargs)
 
     def _allowed_refs(
-        self, refs: list[AssignmentRef], routed: RoutedQuestion, filters: Filters | None, dates: bool = True
+        self, where: dict[str, object], routed: RoutedQuestion, filters: Filters | None, dates: bool = True
     ) -> tuple[list[AssignmentRef], dict[str, NoticeSummary]]:
-        ids = list(dict.fromkeys(r.notice_id for r in refs))
-        summaries = self.store.summaries_of(ids)
-        kept = set(self._allowed_ids([summaries[i] for i in ids if i in summaries], routed, filters, dates))
-        return [r for r in refs if r.notice_id in kept], {i: summaries[i] for i in kept}
+        """The rows of the question (newest first) whose notice meets its constraints."""
+        refs, summaries = self.store.assignment_refs_and_notices(**where)  # type: ignore[arg-type]
+        kept = set(self._allowed_ids(list(summaries.values()), routed, filters, dates))
+        return [r for r in refs if r.notice_id in kept], {i: s for i, s in summaries.items() if i in kept}
 
     def _newest_lines(
         self, refs: Sequence[AssignmentRef], with_agency: bool
@@ -262,7 +265,7 @@ class AnswerService:
         return lines, taken
 
     def _assignments(self, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
-        refs, _ = self._allowed_refs(self._refs(routed), routed, filters)
+        refs, _ = self._allowed_refs(self._agency_where(routed), routed, filters)
         if not refs:
             return self._refuse(routed)
         name = routed.agency or routed.agency_text or ""
@@ -300,13 +303,12 @@ class AnswerService:
         return list(lines.values())
 
     def _deadlines(self, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
-        refs = self._refs(
+        where = self._agency_where(
             routed, with_deadline=True, due_after=routed.due_after, due_before=routed.due_before
         )
-        dated = routed.due_after or routed.due_before or routed.due_day_month
-        if dated:
+        refs, summaries = self._allowed_refs(where, routed, filters, dates=False)
+        if routed.due_after or routed.due_before or routed.due_day_month:
             refs = [r for r in refs if r.deadline_date is not None]
-        refs, summaries = self._allowed_refs(refs, routed, filters, dates=False)
         if routed.due_day_month:
             day_month = routed.due_day_month
             refs = [
@@ -509,6 +511,25 @@ def _task_span(notice: Notice, item: Assignment) -> tuple[int, int]:
     if not spans:
         return item.start, item.end
     return spans[0][0], spans[-1][1]
+
+
+# Letters written the same with or without diacritics in Vietnamese (every consonant but d/đ).
+_PLAIN_LETTERS = frozenset("bcfghjklmnpqrstvwxz0123456789")
+# Characters between two syllables of a place name that the first cut allows (a space, '-',
+# a line break, "\r\n", " - "); a name split by more is not found.
+_MAX_GAP = 3
+
+
+def _locality_like(locality: str) -> list[str]:
+    """``LIKE`` patterns one of which every text naming ``locality`` matches: its plain
+    consonants as typed and one character wherever a vowel or d (which may carry a diacritic)
+    stands, syllables 1 to ``_MAX_GAP`` characters apart. A cheap first cut inside SQLite;
+    the exact check follows."""
+    syllables = words(locality)
+    if not syllables:
+        return []
+    parts = ["".join(ch if ch in _PLAIN_LETTERS else "_" for ch in syllable) for syllable in syllables]
+    return ["%" + ("_" * gap).join(parts) + "%" for gap in range(1, _MAX_GAP + 1)]
 
 
 def _summary_date(summary: NoticeSummary) -> str | None:
