@@ -7,9 +7,10 @@ passage: ``chunk.text == notice.text[chunk.start:chunk.end]`` always. Paragraphs
 (``Nơi nhận:`` list, signature) are packed into few chunks because their lines are short and
 meaningless one by one; nothing of the text is left out, so everything stays searchable.
 
-What is embedded and BM25-indexed is ``index_text``: a line naming the notice, the heading
-path (``II › 2.3. Phòng TNMT, HĐGPMB``) and the passage, because a bullet such as
+What BM25 indexes is ``index_text``: a line naming the notice, the heading path
+(``II › 2.3. Phòng TNMT, HĐGPMB``) and the passage, because a bullet such as
 ``- Hoàn thành trước ngày 20/01/2024.`` means nothing without the agency heading it hangs under.
+What is embedded is ``embed_text``: the heading path and the passage, without the notice line.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from pydantic import BaseModel, Field
 from assistant.model import Notice, Section
 from assistant.text import collapse_spaces, match_key
 
-# Bump whenever chunk boundaries or ``index_text`` change: it is part of the index identity.
-CHUNKER_VERSION = "1"
+# Bump whenever chunk boundaries, ``index_text`` or ``embed_text`` change: it is part of the
+# index identity. 2: ``embed_text`` (no notice line) is what the embedder gets.
+CHUNKER_VERSION = "2"
 
 MetadataValue = str | int | float | bool
 
@@ -60,7 +62,13 @@ class Chunk(BaseModel):
     heading_path: list[str] = Field(
         default_factory=list, description="Labels of the enclosing sections, outermost first."
     )
-    index_text: str = Field(description="Notice line + heading path + passage: what is indexed.")
+    index_text: str = Field(description="Notice line + heading path + passage: what BM25 indexes.")
+    embed_text: str = Field(
+        default="",
+        description="Heading path + passage: what is embedded. The notice line (title, issuer, "
+        "date) is left out: it doubled the tokens per chunk, and embedding it made retrieval worse "
+        "on the evaluation questions (docs/BENCHMARKS.md). Empty in chunks stored before it existed.",
+    )
     metadata: dict[str, MetadataValue] = Field(
         default_factory=dict, description="Flat, Chroma-safe values used for filtering."
     )
@@ -100,6 +108,7 @@ def chunk_notice(notice: Notice, max_chars: int = 1200) -> list[Chunk]:
         passage = text[start:end]
         breadcrumb = _breadcrumb(path)
         index_text = "\n".join(line for line in (notice_line, breadcrumb, passage) if line)
+        embed_text = "\n".join(line for line in (breadcrumb, passage) if line)
         metadata: dict[str, MetadataValue] = {
             **base_metadata,
             "part": part.value,
@@ -118,6 +127,7 @@ def chunk_notice(notice: Notice, max_chars: int = 1200) -> list[Chunk]:
                 part=part,
                 heading_path=path,
                 index_text=index_text,
+                embed_text=embed_text,
                 metadata=metadata,
             )
         )

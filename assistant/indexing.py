@@ -177,7 +177,7 @@ class SearchIndex:
         hundreds of chunks, instead of one per notice (Chroma costs ~5x less per chunk so)."""
         pending, self._pending = self._pending, []
         if pending:
-            self.vectors.add(pending, self.embedder.embed_passages([c.index_text for c in pending]))
+            self.vectors.add(pending, self.embedder.embed_passages([c.embed_text or c.index_text for c in pending]))
 
     def notice_deleted(self, notice_id: str) -> None:
         self._write_state(stale=True)
