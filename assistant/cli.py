@@ -68,8 +68,6 @@ def main(
 ) -> None:
     state.index = index
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr)
-    # bm25s sets its own logger to DEBUG; its progress chatter is not for users.
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 def user_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -20,6 +21,9 @@ import numpy as np
 from assistant.chunk import CHUNKER_VERSION, Chunk, MetadataValue
 from assistant.errors import IndexStateError
 from assistant.retrieve.tokenize import TOKENIZER_VERSION, tokenize
+
+# bm25s sets its own logger to DEBUG when imported; its progress chatter is not for users.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _META_FILE = "chunks.json"
 _FORMAT = 1
