@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TypeVar
+from typing import TypedDict, TypeVar, Unpack
 
 from assistant.errors import IndexStateError, NotFound
 from assistant.model import Assignment, Notice, Section
@@ -119,6 +119,20 @@ class AssignmentRow:
     meeting_date: str | None
     issuer: str | None
     assignment: Assignment
+
+
+class AssignmentFilters(TypedDict, total=False):
+    """Filters shared by every assignment query. ``agency`` is a canonical gazetteer name;
+    ``agency_key`` a match_key for agencies the gazetteer does not know; ``since``/``until``
+    bound the meeting date, ``due_after``/``due_before`` the deadline."""
+
+    agency: str | None
+    agency_key: str | None
+    since: dt.date | None
+    until: dt.date | None
+    due_after: dt.date | None
+    due_before: dt.date | None
+    with_deadline: bool
 
 
 class Store:
@@ -360,21 +374,14 @@ class Store:
 
     def assignments(
         self,
-        *,
-        agency: str | None = None,
-        agency_key: str | None = None,
-        since: dt.date | None = None,
-        until: dt.date | None = None,
-        due_after: dt.date | None = None,
-        due_before: dt.date | None = None,
-        with_deadline: bool = False,
         limit: int | None = None,
         offset: int = 0,
+        **filters: Unpack[AssignmentFilters],
     ) -> list[AssignmentRow]:
         """Assignments, newest notice first. ``agency`` is a canonical gazetteer name;
         ``agency_key`` a match_key for agencies the gazetteer does not know. ``limit`` /
         ``offset`` page through the same order (``count_assignments`` gives the total)."""
-        where, params = _assignment_where(agency, agency_key, since, until, due_after, due_before, with_deadline)
+        where, params = _assignment_where(filters)
         if limit is not None or offset:
             # Sort the small key columns, then decode only the page's records.
             keys = self._conn.execute(
@@ -396,36 +403,23 @@ class Store:
 
     def count_assignments(
         self,
-        *,
-        agency: str | None = None,
-        agency_key: str | None = None,
-        since: dt.date | None = None,
-        until: dt.date | None = None,
-        due_after: dt.date | None = None,
-        due_before: dt.date | None = None,
-        with_deadline: bool = False,
+        **filters: Unpack[AssignmentFilters],
     ) -> int:
         """How many rows ``assignments`` returns with the same filters and no paging."""
-        where, params = _assignment_where(agency, agency_key, since, until, due_after, due_before, with_deadline)
+        where, params = _assignment_where(filters)
         # The notice's dates are needed only for a meeting period (every row has its notice).
-        join = " JOIN notices n ON n.id = a.notice_id" if since is not None or until is not None else ""
+        period = filters.get("since") is not None or filters.get("until") is not None
+        join = " JOIN notices n ON n.id = a.notice_id" if period else ""
         row = self._conn.execute(f"SELECT COUNT(*) FROM assignments a{join} {where}", params).fetchone()
         return int(row[0])
 
     def assignment_refs(
         self,
-        *,
-        agency: str | None = None,
-        agency_key: str | None = None,
-        since: dt.date | None = None,
-        until: dt.date | None = None,
-        due_after: dt.date | None = None,
-        due_before: dt.date | None = None,
-        with_deadline: bool = False,
+        **filters: Unpack[AssignmentFilters],
     ) -> list[AssignmentRef]:
         """The rows of ``assignments`` (same order) as plain columns, without decoding each
         record: for filtering and counting before only the rows shown are decoded."""
-        where, params = _assignment_where(agency, agency_key, since, until, due_after, due_before, with_deadline)
+        where, params = _assignment_where(filters)
         rows = self._conn.execute(
             f"SELECT a.notice_id, a.ord, a.deadline_text, a.deadline_date"
             f" FROM assignments a JOIN notices n ON n.id = a.notice_id {where}"
@@ -436,18 +430,11 @@ class Store:
 
     def assignment_refs_and_notices(
         self,
-        *,
-        agency: str | None = None,
-        agency_key: str | None = None,
-        since: dt.date | None = None,
-        until: dt.date | None = None,
-        due_after: dt.date | None = None,
-        due_before: dt.date | None = None,
-        with_deadline: bool = False,
+        **filters: Unpack[AssignmentFilters],
     ) -> tuple[list[AssignmentRef], dict[str, NoticeSummary]]:
         """``assignment_refs`` and the column facts of their notices, in one query (one
         join instead of two: the join is most of the cost with thousands of rows)."""
-        where, params = _assignment_where(agency, agency_key, since, until, due_after, due_before, with_deadline)
+        where, params = _assignment_where(filters)
         rows = self._conn.execute(
             "SELECT a.notice_id, a.ord, a.deadline_text, a.deadline_date, n.source, n.kind, n.issuer,"
             " n.level, n.number, n.issue_date, n.meeting_date, n.chair, n.signer, n.title"
@@ -502,15 +489,11 @@ def _batches(values: list[_T]) -> Iterator[list[_T]]:
         yield values[i : i + _BATCH]
 
 
-def _assignment_where(
-    agency: str | None,
-    agency_key: str | None,
-    since: dt.date | None,
-    until: dt.date | None,
-    due_after: dt.date | None,
-    due_before: dt.date | None,
-    with_deadline: bool,
-) -> tuple[str, list[object]]:
+def _assignment_where(filters: AssignmentFilters) -> tuple[str, list[object]]:
+    agency, agency_key = filters.get("agency"), filters.get("agency_key")
+    since, until = filters.get("since"), filters.get("until")
+    due_after, due_before = filters.get("due_after"), filters.get("due_before")
+    with_deadline = filters.get("with_deadline", False)
     clauses: list[str] = []
     params: list[object] = []
     if agency is not None:
