@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -14,3 +15,17 @@ def corpus_dir() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"real corpus not found at {CORPUS} (expected ../shared/corpus beside the repo)")
     return CORPUS
+
+
+def encode_windows_1258(text: str) -> bytes:
+    """Windows-1258 stores tone marks as combining characters after a (shaped) base letter."""
+    out = b""
+    for ch in text:
+        try:
+            out += ch.encode("cp1258")
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", ch)
+            tones = "".join(c for c in parts if c in "\u0300\u0301\u0303\u0309\u0323")
+            shape = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
+            out += shape.encode("cp1258") + tones.encode("cp1258")
+    return out

@@ -30,7 +30,7 @@ from assistant.errors import AssistantError, LoadError
 from assistant.load import load_bytes, load_path
 from assistant.parse import parse_document
 from assistant.settings import LoadSettings, Settings
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, encode_windows_1258
 
 GOOD = [SAMPLES / "notices" / "2024-03-15_tx-ben-van_thang-03.txt",
         SAMPLES / "notices" / "2024-10-08_tinh-lam-giang_quy-III.md"]
@@ -48,19 +48,6 @@ TCVN3 = ("Th«ng b¸o kÕt luËn cña Chñ tÞch UBND thÞ x· vÒ c«ng t¸c qu
          "vµ gi¶i phãng mÆt b»ng trªn ®Þa bµn, giao phßng Tµi nguyªn vµ M«i tr­êng.")
 VNI = ("Thoâng baùo keát luaän cuûa Chuû tòch UBND thò xaõ veà coâng taùc quaûn lyù ñaát ñai "
        "vaø giaûi phoùng maët baèng treân ñòa baøn, giao phoøng Taøi nguyeân vaø Moâi tröôøng.")
-
-
-def _cp1258(text: str) -> bytes:
-    out = b""
-    for ch in text:
-        try:
-            out += ch.encode("cp1258")
-        except UnicodeEncodeError:
-            parts = unicodedata.normalize("NFD", ch)
-            tones = "".join(c for c in parts if c in "\u0300\u0301\u0303\u0309\u0323")
-            shape = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
-            out += shape.encode("cp1258") + tones.encode("cp1258")
-    return out
 
 
 def _docx(text: str = TASK) -> bytes:
@@ -124,7 +111,7 @@ def _refused() -> dict[str, tuple[bytes, str]]:
         "xml-hong.docx": (_broken_xml_docx(), "hỏng"),
         "bom-ti-le.docx": (_ratio_bomb(), "zip bomb"),
         "bom-khai-bao.docx": (_declared_bomb(), "zip bomb"),
-        "w1258.txt": (_cp1258(LEGACY), "Windows-1258"),
+        "w1258.txt": (encode_windows_1258(LEGACY), "Windows-1258"),
         "tcvn3.txt": (TCVN3.encode("cp1252"), "TCVN3"),
         "vni.txt": (VNI.encode("cp1252"), "VNI"),
         "mot-dong-dai.txt": (("THÔNG BÁO " + (TASK + " ") * 12_000).encode(), "quá dài"),

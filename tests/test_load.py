@@ -14,6 +14,7 @@ from assistant.errors import LoadError, UnsupportedFileType
 from assistant.load import load_bytes, load_path, reflow, walk_paths
 from assistant.settings import LoadSettings
 from assistant.text import fold, match_key, search_view, unaccent
+from tests.conftest import encode_windows_1258
 
 NOTICE = (
     "THÔNG BÁO\n"
@@ -63,25 +64,9 @@ def test_legacy_vietnamese_encodings_are_reported_not_stored(encoded: str, label
         load_bytes(encoded.encode("utf-8"), "cu-utf8.txt")
 
 
-def _cp1258(text: str) -> bytes:
-    """Windows-1258 stores tone marks as combining characters after a (shaped) base letter."""
-    import unicodedata
-
-    out = b""
-    for ch in text:
-        try:
-            out += ch.encode("cp1258")
-        except UnicodeEncodeError:
-            parts = unicodedata.normalize("NFD", ch)
-            tones = "".join(c for c in parts if c in "\u0300\u0301\u0303\u0309\u0323")
-            shape = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
-            out += shape.encode("cp1258") + tones.encode("cp1258")
-    return out
-
-
 def test_windows_1258_is_recognized() -> None:
     text = "Thông báo kết luận của Chủ tịch Ủy ban nhân dân thị xã về công tác đất đai và môi trường"
-    data = _cp1258(text)
+    data = encode_windows_1258(text)
     with pytest.raises(LoadError, match="Windows-1258"):
         load_bytes(data, "w1258.txt")
 
