@@ -156,7 +156,12 @@ class SearchIndex:
     # --- writes -------------------------------------------------------------------------
 
     def notice_stored(self, notice: Notice, replaced: Sequence[str]) -> None:
-        if not self.vectors.is_current(vector_identity(self.embedder.identity, MAX_CHUNK_CHARS)):
+        identity = vector_identity(self.embedder.identity, MAX_CHUNK_CHARS)
+        if not self.vectors.is_current(identity) and self.vectors.count() == 0 and self.chunks.count() == 0:
+            # A brand-new index: stamp it and fill it as notices arrive, instead of deferring
+            # everything to a rebuild that would read every notice back from the store.
+            self.vectors.reset(identity)
+        if not self.vectors.is_current(identity):
             # Incompatible vectors: adding to them would mix models; rebuild everything at finish.
             self._bm25_dirty = True
             self._write_state(stale=True)
