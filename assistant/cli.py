@@ -341,13 +341,9 @@ def assignment_item(row: AssignmentRow, notice_text: str | None = None) -> dict[
 
 
 def _items_with_quotes(store: Store, rows: list[AssignmentRow]) -> list[dict[str, Any]]:
-    texts: dict[str, str] = {}
-    items = []
-    for row in rows:
-        if row.notice_id not in texts:
-            texts[row.notice_id] = store.get(row.notice_id).text
-        items.append(assignment_item(row, texts[row.notice_id]))
-    return items
+    # Only the texts are needed for the quotes: one query, no notice records decoded.
+    texts = store.texts({row.notice_id for row in rows})
+    return [assignment_item(row, texts[row.notice_id]) for row in rows]
 
 
 def agency_json(agency: Agency | None) -> dict[str, Any] | None:
