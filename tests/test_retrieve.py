@@ -144,6 +144,63 @@ def test_bm25_filters_and_unknown_words(chunks: list[Chunk]) -> None:
     assert _id_of(chunks, "Sở Tài chính thẩm định") == hits[0][0]
 
 
+def test_bm25_where_filters_by_notice_facts(chunks: list[Chunk]) -> None:
+    index = BM25Index()
+    index.build(chunks)
+    district = Filters(level=Level.DISTRICT).matches
+    hits = index.search("tài chính", 10, where=district)
+    allowed = index.ids_where(district)
+    assert hits and allowed and all(cid in allowed for cid, _ in hits)
+    assert len(index.mask_where(district)) == len(index)
+    unfiltered = {cid for cid, _ in index.search("tài chính", 50)}
+    assert unfiltered - allowed  # the filter removed something real
+
+
+@pytest.mark.parametrize("spill_tokens", [4_000_000, 97])
+def test_bm25_scores_equal_bm25s_own_index(
+    chunks: list[Chunk], monkeypatch: pytest.MonkeyPatch, spill_tokens: int
+) -> None:
+    """The streaming build (also split into many spill parts) scores exactly as bm25s does
+    when it indexes the same token lists itself."""
+    import bm25s
+
+    from assistant.retrieve import bm25 as bm25_module
+
+    monkeypatch.setattr(bm25_module, "_SPILL_TOKENS", spill_tokens)
+    index = BM25Index()
+    index.build(chunks)
+    reference = bm25s.BM25()
+    reference.index([tokenize(c.index_text) for c in chunks], show_progress=False)
+    for query in ("phòng tài chính kế hoạch", "ubnd xã", "y kien ho dan", "ở"):
+        tokens = [t for t in tokenize(query) if t in reference.vocab_dict]
+        expected = reference.get_scores(tokens)
+        got = index._scores(index._retriever.get_tokens_ids(tokenize(query)))  # type: ignore[union-attr]
+        assert np.allclose(got, expected, rtol=1e-5, atol=1e-6), query
+        assert got.max() > 0
+
+
+def test_bm25_write_streams_into_place_and_opens_mapped(tmp_path: Path, chunks: list[Chunk]) -> None:
+    built = BM25Index("id-1")
+    built.build(chunks)
+    target = tmp_path / "bm25"
+    written = BM25Index.write(target, iter(chunks), "id-1")
+    assert written.is_current("id-1") and len(written) == len(built) == len(chunks)
+    assert isinstance(written._ids, np.memmap)
+    for query in ("tài chính", "hộ dân", "ubnd"):
+        assert written.search(query, 5) == built.search(query, 5)
+    BM25Index.write(target, iter(chunks[:2]), "id-2")  # replaces it
+    assert len(BM25Index.load(target)) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bm25"]
+
+
+def test_bm25_index_of_an_older_format_asks_for_reindex(tmp_path: Path) -> None:
+    old = tmp_path / "bm25"
+    old.mkdir()
+    (old / "chunks.json").write_text('{"format": 1, "ids": [], "metadata": []}', encoding="utf-8")
+    with pytest.raises(IndexStateError, match="reindex"):
+        BM25Index.load(old)
+
+
 def test_bm25_save_load_round_trip_is_atomic(tmp_path: Path, chunks: list[Chunk]) -> None:
     identity = bm25_identity(1200)
     index = BM25Index(identity)

@@ -1,8 +1,16 @@
 """Lexical retrieval over chunks with bm25s and the Vietnamese tokenizer.
 
-bm25s cannot add or remove documents, so the index is rebuilt from all chunks (fast: it is a
-sparse matrix over a few thousand passages). Each chunk's filter metadata is kept beside the
-index, so filters apply here exactly as they do in Chroma without asking the canonical store.
+bm25s cannot add or remove documents, so the index is rebuilt from all chunks. The build
+streams: each chunk is tokenized once, its distinct tokens and counts go to small spill files,
+and the score matrix (bm25s's compressed sparse column layout and file format, bm25s's own
+term-frequency and idf formulas) is assembled from them at the end. Memory therefore grows
+with the number of scored (chunk, token) pairs — 8 bytes each — never with Python lists of
+token strings, which is what made a 10k-notice archive (≈340k chunks) need more than 8 GiB.
+
+Filter metadata is kept per notice, not per chunk (the filters are notice facts: issuer,
+level, dates, notice id), with one notice number per chunk, so a filter becomes a boolean
+mask over chunks in one NumPy step. A saved index is opened memory-mapped: start-up reads
+the vocabulary and the notice table, not the score matrix.
 """
 
 from __future__ import annotations
@@ -11,12 +19,16 @@ import hashlib
 import json
 import logging
 import shutil
+import tempfile
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from array import array
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import numpy as np
+from bm25s.scoring import _build_idf_array, _select_idf_scorer, _select_tfc_scorer
 
 from assistant.chunk import CHUNKER_VERSION, Chunk, MetadataValue
 from assistant.errors import IndexStateError
@@ -25,8 +37,17 @@ from assistant.retrieve.tokenize import TOKENIZER_VERSION, tokenize
 # bm25s sets its own logger to DEBUG when imported; its progress chatter is not for users.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-_META_FILE = "chunks.json"
-_FORMAT = 1
+_META_FILE = "notices.json"
+_IDS_FILE = "chunk_ids.npy"
+_NOTICE_OF_CHUNK_FILE = "chunk_notice.npy"
+_FORMAT = 2
+# Chunk-level keys; everything else in a chunk's metadata describes its notice.
+_CHUNK_KEYS = frozenset({"part", "start", "end", "heading"})
+# Raw (chunk, token) occurrences buffered before they are reduced to distinct pairs and
+# spilled to disk: bounds the build's memory independently of the archive's size.
+_SPILL_TOKENS = 4_000_000
+
+NoticePredicate = Callable[[Mapping[str, MetadataValue]], bool]
 
 
 def bm25_identity(max_chars: int) -> str:
@@ -40,9 +61,10 @@ class BM25Index:
 
     def __init__(self, identity: str = "") -> None:
         self.identity = identity
-        self._ids: list[str] = []
-        self._metadata: list[dict[str, MetadataValue]] = []
-        self._position: dict[str, int] = {}
+        self._ids: np.ndarray = np.array([], dtype="S1")
+        self._notice_of_chunk: np.ndarray = np.array([], dtype=np.int32)
+        self._notices: list[dict[str, MetadataValue]] = []
+        self._position: dict[str, int] | None = None
         self._retriever: bm25s.BM25 | None = None
 
     def __len__(self) -> int:
@@ -50,51 +72,111 @@ class BM25Index:
 
     @property
     def ids(self) -> list[str]:
-        return list(self._ids)
+        return [raw.decode("ascii") for raw in self._ids.tolist()]
 
     def is_current(self, identity: str) -> bool:
         return self.identity == identity
 
-    def build(self, chunks: Sequence[Chunk], identity: str | None = None) -> None:
-        """Replace the whole index with ``chunks`` (duplicate ids keep the first)."""
+    # --- building -----------------------------------------------------------------------
+
+    def build(self, chunks: Iterable[Chunk], identity: str | None = None) -> None:
+        """Replace the whole index with ``chunks`` (duplicate ids keep the first), in memory."""
         if identity is not None:
             self.identity = identity
-        unique = list({c.id: c for c in reversed(chunks)}.values())[::-1]
-        self._ids = [c.id for c in unique]
-        self._metadata = [dict(c.metadata) for c in unique]
-        self._position = {cid: i for i, cid in enumerate(self._ids)}
-        if not unique:
-            self._retriever = None
-            return
-        retriever = bm25s.BM25()
-        retriever.index([tokenize(c.index_text) for c in unique], show_progress=False)
-        self._retriever = retriever
+        with tempfile.TemporaryDirectory(prefix="bm25-build-") as work:
+            _write_files(Path(work), chunks, self.identity)
+            built = BM25Index.load(Path(work), mmap=False)
+        self._take(built)
 
-    def ids_where(self, predicate: Callable[[Mapping[str, MetadataValue]], bool]) -> set[str]:
-        """Chunk ids whose metadata satisfies ``predicate`` (e.g. ``Filters.matches``)."""
-        return {cid for cid, meta in zip(self._ids, self._metadata, strict=True) if predicate(meta)}
+    @classmethod
+    def write(cls, directory: Path, chunks: Iterable[Chunk], identity: str) -> BM25Index:
+        """Build from ``chunks`` straight into ``directory`` (atomically replaced) and return
+        the index opened from it. This is the path for large archives: the chunks are read
+        once, as a stream, and nothing proportional to their text stays in memory."""
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = directory.parent / f".{directory.name}.tmp-{uuid.uuid4().hex}"
+        tmp.mkdir()
+        try:
+            _write_files(tmp, chunks, identity)
+            _replace_dir(tmp, directory)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return cls.load(directory)
+
+    def _take(self, other: BM25Index) -> None:
+        self.identity = other.identity
+        self._ids = other._ids
+        self._notice_of_chunk = other._notice_of_chunk
+        self._notices = other._notices
+        self._position = None
+        self._retriever = other._retriever
+
+    # --- searching ----------------------------------------------------------------------
+
+    def mask_where(self, predicate: NoticePredicate) -> np.ndarray:
+        """Boolean mask over chunks whose notice's metadata satisfies ``predicate``."""
+        keep = np.fromiter((predicate(meta) for meta in self._notices), dtype=bool, count=len(self._notices))
+        if not len(self._ids):
+            return np.zeros(0, dtype=bool)
+        return keep[self._notice_of_chunk]
+
+    def ids_where(self, predicate: NoticePredicate) -> set[str]:
+        """Chunk ids whose notice's metadata satisfies ``predicate`` (e.g. ``Filters.matches``)."""
+        return {raw.decode("ascii") for raw in self._ids[self.mask_where(predicate)].tolist()}
 
     def search(
-        self, query: str, k: int, allowed_ids: Collection[str] | None = None
+        self,
+        query: str,
+        k: int,
+        allowed_ids: Collection[str] | None = None,
+        where: NoticePredicate | None = None,
     ) -> list[tuple[str, float]]:
-        """Top ``k`` chunks sharing at least one token with ``query``, best first."""
+        """Top ``k`` chunks sharing at least one token with ``query``, best first; ``where``
+        (a notice predicate) and ``allowed_ids`` restrict the candidates."""
         if self._retriever is None or k <= 0:
             return []
         token_ids = self._retriever.get_tokens_ids(tokenize(query))
         if not token_ids:
             return []
-        scores = np.asarray(self._retriever.get_scores(token_ids), dtype=np.float64)
+        scores = self._scores(token_ids)
+        if where is not None:
+            scores[~self.mask_where(where)] = 0.0
         if allowed_ids is not None:
-            mask = np.zeros(len(self._ids), dtype=bool)
-            for cid in allowed_ids:
-                position = self._position.get(cid)
-                if position is not None:
-                    mask[position] = True
-            scores = np.where(mask, scores, 0.0)
+            scores[~self._mask_of_ids(allowed_ids)] = 0.0
         candidates = np.flatnonzero(scores > 0)
-        # Stable order on ties (index order) keeps results reproducible.
+        if len(candidates) > k:
+            # Keep everything tied with the k-th best, so the stable sort below decides ties
+            # by index order exactly as a full sort would.
+            kth = np.partition(scores[candidates], len(candidates) - k)[len(candidates) - k]
+            candidates = candidates[scores[candidates] >= kth]
         order = candidates[np.argsort(-scores[candidates], kind="stable")][:k]
-        return [(self._ids[i], float(scores[i])) for i in order]
+        return [(self._ids[i].decode("ascii"), float(scores[i])) for i in order]
+
+    def _scores(self, token_ids: list[int]) -> np.ndarray:
+        """BM25 score of every chunk: the sum of the query tokens' precomputed columns.
+        One ``bincount`` over the concatenated posting lists instead of bm25s's per-token
+        ``np.add.at``, which is several times slower on the long lists of a large archive."""
+        assert self._retriever is not None
+        matrix = self._retriever.scores
+        indptr, indices, data = matrix["indptr"], matrix["indices"], matrix["data"]
+        spans = [(int(indptr[t]), int(indptr[t + 1])) for t in token_ids]
+        rows = np.concatenate([indices[start:end] for start, end in spans])
+        weights = np.concatenate([data[start:end] for start, end in spans])
+        return np.bincount(rows, weights=weights, minlength=len(self._ids))
+
+    def _mask_of_ids(self, allowed_ids: Collection[str]) -> np.ndarray:
+        if self._position is None:
+            self._position = {cid: i for i, cid in enumerate(self.ids)}
+        mask = np.zeros(len(self._ids), dtype=bool)
+        for cid in allowed_ids:
+            position = self._position.get(cid)
+            if position is not None:
+                mask[position] = True
+        return mask
+
+    # --- persistence --------------------------------------------------------------------
 
     def save(self, directory: Path) -> None:
         """Write the index to ``directory`` atomically: readers see the old or the new one."""
@@ -104,33 +186,24 @@ class BM25Index:
         tmp.mkdir()
         try:
             if self._retriever is not None:
-                self._retriever.save(str(tmp))
-            meta = {
-                "format": _FORMAT,
-                "identity": self.identity,
-                "tokenizer": TOKENIZER_VERSION,
-                "ids": self._ids,
-                "metadata": self._metadata,
-            }
-            (tmp / _META_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-            old = directory.parent / f".{directory.name}.old-{uuid.uuid4().hex}"
-            if directory.exists():
-                directory.rename(old)
-            tmp.rename(directory)
+                self._retriever.save(str(tmp), show_progress=False)
+            np.save(tmp / _IDS_FILE, self._ids)
+            np.save(tmp / _NOTICE_OF_CHUNK_FILE, self._notice_of_chunk)
+            _write_meta(tmp, self.identity, self._notices)
+            _replace_dir(tmp, directory)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
-    def load(cls, directory: Path) -> BM25Index:
+    def load(cls, directory: Path, mmap: bool = True) -> BM25Index:
         directory = Path(directory)
-        meta_path = directory / _META_FILE
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            meta = json.loads((directory / _META_FILE).read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
             raise IndexStateError(
-                f"Chưa có chỉ mục BM25 tại {directory}; hãy chạy 'assistant reindex'."
+                f"Chưa có chỉ mục BM25 tại {directory} (hoặc chỉ mục thuộc phiên bản cũ); "
+                "hãy chạy 'assistant reindex'."
             ) from exc
         except (OSError, ValueError) as exc:
             raise IndexStateError(
@@ -141,9 +214,164 @@ class BM25Index:
                 f"Chỉ mục BM25 tại {directory} thuộc phiên bản cũ; hãy chạy 'assistant reindex'."
             )
         index = cls(identity=str(meta.get("identity", "")))
-        index._ids = list(meta["ids"])
-        index._metadata = list(meta["metadata"])
-        index._position = {cid: i for i, cid in enumerate(index._ids)}
-        if index._ids:
-            index._retriever = bm25s.BM25.load(str(directory))
+        try:
+            index._notices = list(meta["notices"])
+            index._ids = np.load(directory / _IDS_FILE, mmap_mode="r" if mmap else None)
+            index._notice_of_chunk = np.load(
+                directory / _NOTICE_OF_CHUNK_FILE, mmap_mode="r" if mmap else None
+            )
+            if len(index._ids):
+                index._retriever = bm25s.BM25.load(str(directory), mmap=mmap, show_progress=False)
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexStateError(
+                f"Chỉ mục BM25 tại {directory} bị hỏng; hãy chạy 'assistant reindex'."
+            ) from exc
+        if len(index._notice_of_chunk) != len(index._ids):
+            raise IndexStateError(
+                f"Chỉ mục BM25 tại {directory} bị hỏng; hãy chạy 'assistant reindex'."
+            )
         return index
+
+
+# --- the streaming build ------------------------------------------------------------------
+
+
+class _Spill:
+    """Distinct (chunk, token, count) triples of the chunks seen so far, in files."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.parts: list[Path] = []
+        self.pairs = 0
+        self._chunk = array("i")
+        self._token = array("i")
+
+    def add(self, chunk_number: int, token_ids: list[int]) -> None:
+        self._token.extend(token_ids)
+        self._chunk.extend([chunk_number] * len(token_ids))
+        if len(self._token) >= _SPILL_TOKENS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._token:
+            return
+        chunk = np.frombuffer(self._chunk, dtype=np.int32).astype(np.int64)
+        token = np.frombuffer(self._token, dtype=np.int32).astype(np.int64)
+        pairs, counts = np.unique((chunk << 32) | token, return_counts=True)
+        path = self.work / f"part-{len(self.parts):05d}.npz"
+        np.savez(
+            path,
+            chunk=(pairs >> 32).astype(np.int32),
+            token=(pairs & 0xFFFFFFFF).astype(np.int32),
+            count=np.minimum(counts, np.iinfo(np.uint16).max).astype(np.uint16),
+        )
+        self.parts.append(path)
+        self.pairs += len(pairs)
+        self._chunk = array("i")
+        self._token = array("i")
+
+    def read(self) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        for path in self.parts:
+            with np.load(path) as part:
+                yield part["chunk"], part["token"], part["count"]
+
+
+def _write_files(directory: Path, chunks: Iterable[Chunk], identity: str) -> None:
+    """Tokenize ``chunks`` once and write a complete index (bm25s files + ours) into
+    ``directory``, which must exist and be empty."""
+    vocab: dict[str, int] = {}
+    ids: list[bytes] = []
+    seen: set[str] = set()
+    notice_number: dict[str, int] = {}
+    notices: list[dict[str, MetadataValue]] = []
+    notice_of_chunk = array("i")
+    lengths = array("i")
+    work = directory / ".spill"
+    work.mkdir()
+    spill = _Spill(work)
+    for chunk in chunks:
+        if chunk.id in seen:
+            continue
+        seen.add(chunk.id)
+        number = notice_number.get(chunk.notice_id)
+        if number is None:
+            number = notice_number[chunk.notice_id] = len(notices)
+            notices.append({k: v for k, v in chunk.metadata.items() if k not in _CHUNK_KEYS})
+        token_ids = [vocab.setdefault(token, len(vocab)) for token in tokenize(chunk.index_text)]
+        spill.add(len(ids), token_ids)
+        ids.append(chunk.id.encode("ascii"))
+        notice_of_chunk.append(number)
+        lengths.append(len(token_ids))
+    spill.flush()
+
+    np.save(directory / _IDS_FILE, np.array(ids, dtype=f"S{max((len(i) for i in ids), default=1)}"))
+    np.save(directory / _NOTICE_OF_CHUNK_FILE, np.frombuffer(notice_of_chunk, dtype=np.int32))
+    if ids:
+        retriever = bm25s.BM25()
+        retriever.scores = _score_matrix(retriever, spill, np.frombuffer(lengths, dtype=np.int32), len(vocab))
+        retriever.vocab_dict = vocab
+        retriever.unique_token_ids_set = set(vocab.values())
+        retriever.nonoccurrence_array = None
+        retriever.save(str(directory), show_progress=False)
+    shutil.rmtree(work)
+    _write_meta(directory, identity, notices)
+
+
+def _score_matrix(
+    retriever: bm25s.BM25, spill: _Spill, lengths: np.ndarray, n_vocab: int
+) -> dict[str, Any]:
+    """bm25s's score matrix (CSC: one column of chunk scores per token) from the spilled
+    triples, with bm25s's formulas for the retriever's method, k1 and b. The triples arrive
+    in chunk order, so a counting sort per part keeps every column in chunk order."""
+    n_docs = len(lengths)
+    doc_freq = np.zeros(n_vocab, dtype=np.int64)
+    for _, token, _ in spill.read():
+        doc_freq += np.bincount(token, minlength=n_vocab)
+    idf = _build_idf_array(
+        doc_frequencies=dict(enumerate(doc_freq.tolist())),
+        n_docs=n_docs,
+        compute_idf_fn=_select_idf_scorer(retriever.idf_method),
+        dtype=retriever.dtype,
+    )
+    tfc_of = _select_tfc_scorer(retriever.method)
+    avg_len = float(lengths.mean())
+
+    indptr = np.zeros(n_vocab + 1, dtype=np.int64)
+    np.cumsum(doc_freq, out=indptr[1:])
+    indices = np.empty(spill.pairs, dtype=retriever.int_dtype)
+    data = np.empty(spill.pairs, dtype=retriever.dtype)
+    next_free = indptr[:-1].copy()
+    for chunk, token, count in spill.read():
+        tfc = tfc_of(
+            tf_array=count.astype(retriever.dtype),
+            l_d=lengths[chunk].astype(retriever.dtype),
+            l_avg=avg_len,
+            k1=retriever.k1,
+            b=retriever.b,
+            delta=retriever.delta,
+        )
+        scores = (idf[token] * tfc).astype(retriever.dtype)
+        order = np.argsort(token, kind="stable")
+        sorted_tokens = token[order]
+        per_token = np.bincount(token, minlength=n_vocab)
+        first_of_token = np.cumsum(per_token) - per_token
+        rank_in_token = np.arange(len(order)) - first_of_token[sorted_tokens]
+        slots = next_free[sorted_tokens] + rank_in_token
+        indices[slots] = chunk[order]
+        data[slots] = scores[order]
+        next_free += per_token
+    return {"data": data, "indices": indices, "indptr": indptr, "num_docs": n_docs}
+
+
+def _write_meta(directory: Path, identity: str, notices: list[dict[str, MetadataValue]]) -> None:
+    meta = {"format": _FORMAT, "identity": identity, "tokenizer": TOKENIZER_VERSION, "notices": notices}
+    (directory / _META_FILE).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+
+def _replace_dir(new: Path, directory: Path) -> None:
+    """Swap ``new`` into place of ``directory``: readers see the old or the new one."""
+    old = directory.parent / f".{directory.name}.old-{uuid.uuid4().hex}"
+    if directory.exists():
+        directory.rename(old)
+    new.rename(directory)
+    shutil.rmtree(old, ignore_errors=True)

@@ -108,8 +108,8 @@ class HybridRetriever:
 
         lexical: list[tuple[str, float]] = []
         if self.bm25 is not None:
-            allowed = self.bm25.ids_where(active.matches) if active is not None else None
-            lexical = self.bm25.search(query, pool, allowed_ids=allowed)
+            where = active.matches if active is not None else None
+            lexical = self.bm25.search(query, pool, where=where)
         weights = self.weights
         if is_unaccented(query):
             weights = (weights[0], weights[1] * self.unaccented_dense_weight)

@@ -9,7 +9,6 @@ while an accented query matches both forms and ranks exact spellings higher.
 
 from __future__ import annotations
 
-import itertools
 import re
 
 from assistant.text import fold, nfc, unaccent
@@ -26,10 +25,14 @@ _PHRASE_BREAK = re.compile(r"[.,;:!?()\[\]{}\"'“”‘’…/\\|\n]")
 def tokenize(text: str) -> list[str]:
     """Tokens for BM25: folded syllables, adjacent bigrams, and accent-free copies."""
     folded = fold(nfc(text))
-    sylls = list(_SYLLABLE.finditer(folded))
-    tokens = [m.group() for m in sylls]
-    for left, right in itertools.pairwise(sylls):
-        if not _PHRASE_BREAK.search(folded, left.end(), right.start()):
-            tokens.append(f"{left.group()}_{right.group()}")
-    plain = [unaccent(token) for token in tokens]
+    # ``unaccent`` keeps positions, so the accent-free token is the same slice of the
+    # accent-free text: one call per passage instead of one per token.
+    plain_text = unaccent(folded)
+    spans = [m.span() for m in _SYLLABLE.finditer(folded)]
+    tokens = [folded[start:end] for start, end in spans]
+    plain = [plain_text[start:end] for start, end in spans]
+    for left in range(len(spans) - 1):
+        if not _PHRASE_BREAK.search(folded, spans[left][1], spans[left + 1][0]):
+            tokens.append(f"{tokens[left]}_{tokens[left + 1]}")
+            plain.append(f"{plain[left]}_{plain[left + 1]}")
     return tokens + [p for t, p in zip(tokens, plain, strict=True) if p != t]
