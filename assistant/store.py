@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
+import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TypedDict, TypeVar, Unpack
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from assistant.errors import IndexStateError, NotFound
 from assistant.model import Assignment, Notice, Section
-from assistant.text import match_key
+from assistant.text import match_key, search_view
 
 SCHEMA_VERSION = "1"
 _T = TypeVar("_T")
+# A row as sqlite3 returns it: a tuple of columns, the notice id first.
+_Row = TypeVar("_Row", bound=tuple[Any, ...])
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -74,10 +78,41 @@ CREATE TABLE IF NOT EXISTS assignments (
     data TEXT NOT NULL,
     PRIMARY KEY (notice_id, ord)
 );
-CREATE INDEX IF NOT EXISTS assignments_agency ON assignments(agency);
-CREATE INDEX IF NOT EXISTS assignments_key ON assignments(agency_key);
-CREATE INDEX IF NOT EXISTS assignments_deadline ON assignments(deadline_date);
+-- Covering indexes: an agency's or a period's rows are read from the index alone (their
+-- rows in the table are spread over every notice), and the notices' column facts without
+-- touching the large text and record columns. They replace the single-column indexes.
+CREATE INDEX IF NOT EXISTS assignments_agency_refs
+    ON assignments(agency, notice_id, ord, deadline_text, deadline_date);
+CREATE INDEX IF NOT EXISTS assignments_key_refs
+    ON assignments(agency_key, agency, notice_id, ord, deadline_text, deadline_date);
+CREATE INDEX IF NOT EXISTS assignments_deadline_refs
+    ON assignments(deadline_date, notice_id, ord, deadline_text, agency, agency_key);
+CREATE INDEX IF NOT EXISTS notices_summary
+    ON notices(id, meeting_date, issue_date, source, kind, issuer, level, number, chair, signer, title);
+DROP INDEX IF EXISTS assignments_agency;
+DROP INDEX IF EXISTS assignments_key;
+DROP INDEX IF EXISTS assignments_deadline;
+CREATE TABLE IF NOT EXISTS notice_words_ids (
+    num INTEGER PRIMARY KEY,
+    notice_id TEXT NOT NULL UNIQUE REFERENCES notices(id) ON DELETE CASCADE
+);
 """
+# The accent-free words of every notice (``notice_words``), for finding a place named in any
+# notice without reading the texts. A derived cache: filled for notices stored before it
+# existed, and rows vanish with their notice (the cascade above, then this trigger). Kept
+# apart from ``_SCHEMA``: an SQLite built without FTS5 still opens the store (and answers
+# by reading the texts).
+_WORDS_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS notice_words USING fts5(words, tokenize = 'unicode61 remove_diacritics 0');
+CREATE TRIGGER IF NOT EXISTS notice_words_drop AFTER DELETE ON notice_words_ids
+BEGIN
+    DELETE FROM notice_words WHERE rowid = old.num;
+END;
+"""
+# A phrase the words index can look up exactly as ``instr`` then checks it: ASCII syllables
+# are single tokens of the ``unicode61`` tokenizer.
+_PHRASE = re.compile(r"[a-z0-9]+(?: [a-z0-9]+)*")
+_WORD = re.compile(r"\w+")
 
 
 class StoreOutcome(StrEnum):
@@ -144,8 +179,17 @@ class Store:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.execute("PRAGMA busy_timeout=30000")
+        # The default 2 MiB page cache rereads the same index pages from the OS on every
+        # question; 32 MiB holds the covering indexes of a 10k-notice store.
+        self._conn.execute("PRAGMA cache_size=-32768")
         self._conn.executescript(_SCHEMA)
         self._check_schema()
+        self._lock = threading.RLock()
+        self._writes = 0  # commits on this connection (``PRAGMA data_version`` misses them)
+        self._snapshot: _Snapshot | None = None
+        self._words_checked: tuple[int, int] | None = None
+        self._words_ok = False
+        self._words = self._open_words()
 
     def close(self) -> None:
         self._conn.close()
@@ -169,14 +213,106 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self._conn.execute("BEGIN IMMEDIATE")
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                self._writes += 1
+
+    def _version(self) -> tuple[int, int]:
+        """Changes whenever any connection (this one included) commits a change."""
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0]), self._writes
+
+    # --- derived words index ----------------------------------------------------------------
+
+    def _open_words(self) -> bool:
+        """Create the words index if this SQLite has FTS5, and fill it for the notices
+        stored before it existed (a store written by an older version). False without FTS5."""
         try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        else:
-            self._conn.execute("COMMIT")
+            self._conn.executescript(_WORDS_SCHEMA)
+        except sqlite3.OperationalError:
+            return False
+        self._fill_words()
+        return True
+
+    def _fill_words(self) -> None:
+        missing = "SELECT id FROM notices WHERE id NOT IN (SELECT notice_id FROM notice_words_ids)"
+        if self._conn.execute(missing + " LIMIT 1").fetchone() is None:
+            return
+        with self.transaction() as conn:
+            ids = [r[0] for r in conn.execute(missing)]
+            for part in _batches(ids):
+                rows = conn.execute(
+                    f"SELECT id, text FROM notices WHERE id IN ({','.join('?' * len(part))})", part
+                ).fetchall()
+                for notice_id, text in rows:
+                    self._insert_words(conn, notice_id, text)
+
+    @staticmethod
+    def _insert_words(conn: sqlite3.Connection, notice_id: str, text: str) -> None:
+        cur = conn.execute("INSERT INTO notice_words_ids(notice_id) VALUES (?)", (notice_id,))
+        conn.execute(
+            "INSERT INTO notice_words(rowid, words) VALUES (?, ?)", (cur.lastrowid, notice_words(text))
+        )
+
+    def _words_complete(self) -> bool:
+        """Whether every notice has its words (another process running an older version may
+        have stored notices without them)."""
+        if not self._words:
+            return False
+        with self._lock:
+            version = self._version()
+            if self._words_checked != version:
+                self._words_ok = self._conn.execute(
+                    "SELECT 1 FROM notices WHERE id NOT IN (SELECT notice_id FROM notice_words_ids) LIMIT 1"
+                ).fetchone() is None
+                self._words_checked = version
+            return self._words_ok
+
+    def ids_naming(self, phrase: str) -> set[str] | None:
+        """The notices whose words (``notice_words``) hold ``phrase`` (accent-free syllables
+        joined by single spaces) as whole consecutive words: the definition of
+        ``text_mentions_locality``, answered from the words index without reading the texts.
+        ``None`` when the index cannot answer (no FTS5, a notice without its words, a phrase
+        that is not plain ASCII syllables): then the caller checks the texts."""
+        if not _PHRASE.fullmatch(phrase) or not self._words_complete():
+            return None
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT m.notice_id FROM notice_words w JOIN notice_words_ids m ON m.num = w.rowid"
+                " WHERE notice_words MATCH ? AND instr(w.words, ?) > 0",
+                (f'words : "{phrase}"', f" {phrase} "),
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    # --- notice column facts, cached per store version ---------------------------------------
+
+    def _notices_snapshot(self, refresh: bool = False) -> _Snapshot:
+        """Every notice's column facts, newest first, read once per change of the store: the
+        ordering and filtering of thousands of assignment rows then needs no join."""
+        with self._lock:
+            version = self._version()
+            snap = self._snapshot
+            if snap is None or refresh or snap.version != version:
+                rows = self._conn.execute(
+                    "SELECT id, source, kind, issuer, level, number, issue_date, meeting_date, chair,"
+                    " signer, title FROM notices INDEXED BY notices_summary"
+                ).fetchall()
+                summaries = [NoticeSummary(*row) for row in rows]
+                # ORDER BY COALESCE(meeting_date, issue_date, '') DESC, source (a stable sort).
+                summaries.sort(key=lambda n: n.source)
+                summaries.sort(key=_newest_key, reverse=True)
+                snap = _Snapshot(
+                    version, summaries, {n.id: n for n in summaries}, {n.id: i for i, n in enumerate(summaries)}
+                )
+                self._snapshot = snap
+            return snap
 
     # --- writes ---------------------------------------------------------------------------
 
@@ -231,6 +367,8 @@ class Store:
                 (notice.id, ord_, depth, section.number, section.marker, section.heading,
                  section.start, section.end),
             )
+        if self._words:
+            self._insert_words(conn, notice.id, notice.text)
         for ord_, item in enumerate(notice.assignments):
             conn.execute(
                 "INSERT INTO assignments(notice_id, ord, agency, agency_text, agency_key, agency_level,"
@@ -277,19 +415,12 @@ class Store:
         return [self.get(notice_id) for notice_id in self._ordered_ids()]
 
     def _ordered_ids(self) -> list[str]:
-        return [
-            r[0]
-            for r in self._conn.execute(
-                "SELECT id FROM notices ORDER BY COALESCE(meeting_date, issue_date, '') DESC, source"
-            )
-        ]
+        return [n.id for n in self._notices_snapshot().summaries]
 
     def summaries(self) -> list[NoticeSummary]:
-        rows = self._conn.execute(
-            "SELECT id, source, kind, issuer, level, number, issue_date, meeting_date, chair, signer,"
-            " title FROM notices ORDER BY COALESCE(meeting_date, issue_date, '') DESC, source"
-        ).fetchall()
-        return [NoticeSummary(*row) for row in rows]
+        """Every notice's column facts, newest first (meeting date, else issue date), then by
+        source."""
+        return list(self._notices_snapshot().summaries)
 
     def count(self) -> dict[str, int]:
         def one(sql: str) -> int:
@@ -310,15 +441,8 @@ class Store:
 
     def summaries_of(self, ids: Collection[str]) -> dict[str, NoticeSummary]:
         """The column facts of some notices (no JSON decoding), by id."""
-        out: dict[str, NoticeSummary] = {}
-        for part in _batches(list(ids)):
-            rows = self._conn.execute(
-                "SELECT id, source, kind, issuer, level, number, issue_date, meeting_date, chair, signer,"
-                f" title FROM notices WHERE id IN ({','.join('?' * len(part))})",
-                part,
-            ).fetchall()
-            out.update((row[0], NoticeSummary(*row)) for row in rows)
-        return out
+        by_id = self._notices_snapshot().by_id
+        return {i: by_id[i] for i in ids if i in by_id}
 
     def summaries_held_on(self, day: dt.date) -> list[NoticeSummary]:
         """Notices whose meeting or issue date is ``day`` (uses the date indexes)."""
@@ -381,36 +505,27 @@ class Store:
         """Assignments, newest notice first. ``agency`` is a canonical gazetteer name;
         ``agency_key`` a match_key for agencies the gazetteer does not know. ``limit`` /
         ``offset`` page through the same order (``count_assignments`` gives the total)."""
-        where, params = _assignment_where(filters)
         if limit is not None or offset:
-            # Sort the small key columns, then decode only the page's records.
-            keys = self._conn.execute(
-                f"SELECT a.notice_id, a.ord, NULL, NULL FROM assignments a JOIN notices n ON n.id = a.notice_id"
-                f" {where} ORDER BY {_MEETING} DESC, n.source, a.ord LIMIT ? OFFSET ?",
-                [*params, -1 if limit is None else max(limit, 0), max(offset, 0)],
-            ).fetchall()
-            return self.assignment_rows([AssignmentRef(*k) for k in keys])
-        rows = self._conn.execute(
-            f"SELECT a.notice_id, n.source, n.title, {_MEETING}, n.issuer, a.data"
-            f" FROM assignments a JOIN notices n ON n.id = a.notice_id {where}"
-            f" ORDER BY {_MEETING} DESC, n.source, a.ord",
-            params,
-        ).fetchall()
-        return [
-            AssignmentRow(r[0], r[1], r[2], r[3], r[4], Assignment.model_validate_json(r[5]))
-            for r in rows
-        ]
+            # Sort the key columns (from the covering indexes), then decode only the page.
+            refs = self.assignment_refs(**filters)
+            end = None if limit is None else max(offset, 0) + max(limit, 0)
+            return self.assignment_rows(refs[max(offset, 0) : end])
+        where, params = _assignment_where(filters)
+        rows = self._conn.execute(f"SELECT a.notice_id, a.ord, a.data FROM assignments a {where}", params).fetchall()
+        snap, rows = self._in_snapshot(rows, filters)
+        rows.sort(key=lambda r: (snap.rank[r[0]], r[1]))
+        return [_row(snap.by_id[r[0]], Assignment.model_validate_json(r[2])) for r in rows]
 
     def count_assignments(
         self,
         **filters: Unpack[AssignmentFilters],
     ) -> int:
         """How many rows ``assignments`` returns with the same filters and no paging."""
+        if filters.get("since") is not None or filters.get("until") is not None:
+            # The meeting period is read on the notices' columns.
+            return len(self.assignment_refs(**filters))
         where, params = _assignment_where(filters)
-        # The notice's dates are needed only for a meeting period (every row has its notice).
-        period = filters.get("since") is not None or filters.get("until") is not None
-        join = " JOIN notices n ON n.id = a.notice_id" if period else ""
-        row = self._conn.execute(f"SELECT COUNT(*) FROM assignments a{join} {where}", params).fetchone()
+        row = self._conn.execute(f"SELECT COUNT(*) FROM assignments a {where}", params).fetchone()
         return int(row[0])
 
     def assignment_refs(
@@ -419,36 +534,47 @@ class Store:
     ) -> list[AssignmentRef]:
         """The rows of ``assignments`` (same order) as plain columns, without decoding each
         record: for filtering and counting before only the rows shown are decoded."""
-        where, params = _assignment_where(filters)
-        rows = self._conn.execute(
-            f"SELECT a.notice_id, a.ord, a.deadline_text, a.deadline_date"
-            f" FROM assignments a JOIN notices n ON n.id = a.notice_id {where}"
-            f" ORDER BY {_MEETING} DESC, n.source, a.ord",
-            params,
-        ).fetchall()
-        return [AssignmentRef(*r) for r in rows]
+        return self.assignment_refs_and_notices(**filters)[0]
 
     def assignment_refs_and_notices(
         self,
         **filters: Unpack[AssignmentFilters],
     ) -> tuple[list[AssignmentRef], dict[str, NoticeSummary]]:
-        """``assignment_refs`` and the column facts of their notices, in one query (one
-        join instead of two: the join is most of the cost with thousands of rows)."""
+        """``assignment_refs`` and the column facts of their notices. The rows come from a
+        covering index alone; the notices' dates and order from the cached column facts."""
         where, params = _assignment_where(filters)
         rows = self._conn.execute(
-            "SELECT a.notice_id, a.ord, a.deadline_text, a.deadline_date, n.source, n.kind, n.issuer,"
-            " n.level, n.number, n.issue_date, n.meeting_date, n.chair, n.signer, n.title"
-            f" FROM assignments a JOIN notices n ON n.id = a.notice_id {where}"
-            f" ORDER BY {_MEETING} DESC, n.source, a.ord",
-            params,
+            f"SELECT a.notice_id, a.ord, a.deadline_text, a.deadline_date FROM assignments a {where}", params
         ).fetchall()
-        notices: dict[str, NoticeSummary] = {}
-        refs: list[AssignmentRef] = []
+        snap, rows = self._in_snapshot(rows, filters)
+        rows.sort(key=lambda r: (snap.rank[r[0]], r[1]))
+        refs = [AssignmentRef(*r) for r in rows]
+        by_id = snap.by_id
+        return refs, {notice_id: by_id[notice_id] for notice_id in dict.fromkeys(r.notice_id for r in refs)}
+
+    def _in_snapshot(self, rows: list[_Row], filters: AssignmentFilters) -> tuple[_Snapshot, list[_Row]]:
+        """``rows`` (notice id first) whose notice exists and meets the meeting period of
+        ``filters`` (what a join on the notices and ``COALESCE(meeting_date, issue_date)``
+        kept), with the snapshot that holds their notices."""
+        snap = self._notices_snapshot()
+        if any(r[0] not in snap.by_id for r in rows):
+            # Stored by another process since the snapshot was read.
+            snap = self._notices_snapshot(refresh=True)
+        since, until = filters.get("since"), filters.get("until")
+        low = since.isoformat() if since is not None else None
+        high = until.isoformat() if until is not None else None
+        by_id = snap.by_id
+        kept: list[_Row] = []
         for r in rows:
-            refs.append(AssignmentRef(r[0], r[1], r[2], r[3]))
-            if r[0] not in notices:
-                notices[r[0]] = NoticeSummary(r[0], *r[4:])
-        return refs, notices
+            notice = by_id.get(r[0])
+            if notice is None:
+                continue
+            if low is not None or high is not None:
+                when = _meeting(notice)
+                if when is None or (low is not None and when < low) or (high is not None and when > high):
+                    continue
+            kept.append(r)
+        return snap, kept
 
     def assignment_rows(self, refs: Sequence[AssignmentRef]) -> list[AssignmentRow]:
         """The full rows of ``refs``, in the order given."""
@@ -456,18 +582,20 @@ class Store:
         by_notice: dict[str, list[int]] = {}
         for ref in refs:
             by_notice.setdefault(ref.notice_id, []).append(ref.ord)
+        snap = self._notices_snapshot()
+        if any(notice_id not in snap.by_id for notice_id in by_notice):
+            snap = self._notices_snapshot(refresh=True)
         for notice_id, ords in by_notice.items():
+            notice = snap.by_id.get(notice_id)
+            if notice is None:
+                continue
             for part in _batches(ords):
                 rows = self._conn.execute(
-                    f"SELECT a.notice_id, a.ord, n.source, n.title, {_MEETING}, n.issuer, a.data"
-                    " FROM assignments a JOIN notices n ON n.id = a.notice_id"
-                    f" WHERE a.notice_id = ? AND a.ord IN ({','.join('?' * len(part))})",
+                    f"SELECT ord, data FROM assignments WHERE notice_id = ? AND ord IN ({','.join('?' * len(part))})",
                     [notice_id, *part],
                 ).fetchall()
-                for r in rows:
-                    found[(r[0], r[1])] = AssignmentRow(
-                        r[0], r[2], r[3], r[4], r[5], Assignment.model_validate_json(r[6])
-                    )
+                for ord_, data in rows:
+                    found[(notice_id, ord_)] = _row(notice, Assignment.model_validate_json(data))
         return [found[(ref.notice_id, ref.ord)] for ref in refs if (ref.notice_id, ref.ord) in found]
 
     def agency_names(self) -> list[str]:
@@ -479,9 +607,36 @@ class Store:
         ]
 
 
-_MEETING = "COALESCE(n.meeting_date, n.issue_date)"
 # Well under SQLite's limit on bound parameters (999 in old builds).
 _BATCH = 500
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """The notices' column facts at one version of the store."""
+
+    version: tuple[int, int]
+    summaries: list[NoticeSummary]  # newest first
+    by_id: dict[str, NoticeSummary]
+    rank: dict[str, int]  # position in ``summaries``
+
+
+def notice_words(text: str) -> str:
+    """A notice's accent-free words, space-separated and space-framed: ``citations.words``
+    joined, so that a place is named in the text iff `` {its words} `` is a substring."""
+    return " " + " ".join(_WORD.findall(search_view(text))) + " "
+
+
+def _meeting(notice: NoticeSummary) -> str | None:
+    return notice.meeting_date if notice.meeting_date is not None else notice.issue_date
+
+
+def _newest_key(notice: NoticeSummary) -> str:
+    return _meeting(notice) or ""
+
+
+def _row(notice: NoticeSummary, assignment: Assignment) -> AssignmentRow:
+    return AssignmentRow(notice.id, notice.source, notice.title, _meeting(notice), notice.issuer, assignment)
 
 
 def _batches(values: list[_T]) -> Iterator[list[_T]]:
@@ -490,8 +645,8 @@ def _batches(values: list[_T]) -> Iterator[list[_T]]:
 
 
 def _assignment_where(filters: AssignmentFilters) -> tuple[str, list[object]]:
+    """The filters on the assignment columns (the meeting period is checked on the notices)."""
     agency, agency_key = filters.get("agency"), filters.get("agency_key")
-    since, until = filters.get("since"), filters.get("until")
     due_after, due_before = filters.get("due_after"), filters.get("due_before")
     with_deadline = filters.get("with_deadline", False)
     clauses: list[str] = []
@@ -502,12 +657,6 @@ def _assignment_where(filters: AssignmentFilters) -> tuple[str, list[object]]:
     if agency_key is not None:
         clauses.append("a.agency IS NULL AND a.agency_key = ?")
         params.append(agency_key)
-    if since is not None:
-        clauses.append(f"{_MEETING} >= ?")
-        params.append(since.isoformat())
-    if until is not None:
-        clauses.append(f"{_MEETING} <= ?")
-        params.append(until.isoformat())
     if with_deadline:
         clauses.append("(a.deadline_text IS NOT NULL)")
     if due_after is not None:

@@ -87,6 +87,21 @@ class Retriever(Protocol):
 
 
 @dataclass
+class _Lines:
+    """Answer lines being gathered: by quoted passage (notice, start, end), in first-seen
+    order, with the labels of the rows sharing each passage."""
+
+    lines: dict[tuple[str, int, int], Line] = field(default_factory=dict)
+    who: dict[tuple[str, int, int], list[str]] = field(default_factory=dict)
+    notices: set[str] = field(default_factory=set)
+
+    def done(self) -> list[Line]:
+        for key, line in self.lines.items():
+            line.prefix = f"[{'; '.join(self.who[key])}] "
+        return list(self.lines.values())
+
+
+@dataclass
 class _Plan:
     """What answering needs: a finished result, or passages for the LLM."""
 
@@ -223,6 +238,11 @@ class AnswerService:
         so that only the notices an answer shows are decoded. Keeps the order given."""
         kept = [s for s in summaries if _summary_allowed(s, routed, filters, dates)]
         if routed.locality and kept:
+            # The store's words index answers the place for every notice at once; without it
+            # (older SQLite, notices stored by an older version) the texts are read.
+            named = self.store.ids_naming(" ".join(words(routed.locality)))
+            if named is not None:
+                return [s.id for s in kept if s.id in named]
             near = self.store.ids_with_text_like([s.id for s in kept], _locality_like(routed.locality))
             kept = [s for s in kept if s.id in near]
             texts = self.store.texts([s.id for s in kept])
@@ -283,24 +303,44 @@ class AnswerService:
 
     def _assignment_lines(self, rows: Sequence[AssignmentRow], with_agency: bool) -> list[Line]:
         """One line per quoted passage; agencies sharing it (chủ trì + phối hợp) on one line."""
-        lines: dict[tuple[str, int, int], Line] = {}
-        who: dict[tuple[str, int, int], list[str]] = {}
+        lines = _Lines()
         for row in rows:
-            item: Assignment = row.assignment
-            notice = self._notice(row.notice_id)
-            start, end = _task_span(notice, item)
-            key = (notice.id, start, end)
-            role = _ROLE_LABEL.get(item.role, "thực hiện")
-            label = f"{item.agency.canonical or item.agency.text} {role}" if with_agency else role
-            if key not in lines:
-                suffix = f" — hạn: {item.deadline.text}" if item.deadline else ""
-                lines[key] = Line(notice, start, end, " › ".join(item.section_path), "", suffix)
-                who[key] = []
-            if label not in who[key]:
-                who[key].append(label)
-        for key, line in lines.items():
-            line.prefix = f"[{'; '.join(who[key])}] "
-        return list(lines.values())
+            self._add_line(lines, row, with_agency)
+        return lines.done()
+
+    def _first_lines(self, refs: Sequence[AssignmentRef], with_agency: bool, limit: int) -> tuple[list[Line], bool]:
+        """``_assignment_lines`` of the rows of ``refs`` cut to the first ``limit`` lines, and
+        whether any line was cut. A row of a notice that none of those lines quotes can only
+        start another line, so its record and notice are never decoded."""
+        lines = _Lines()
+        cut = False
+        for ref in refs:
+            if len(lines.lines) >= limit and ref.notice_id not in lines.notices:
+                cut = True
+                continue
+            for row in self.store.assignment_rows([ref]):
+                cut = not self._add_line(lines, row, with_agency, room=len(lines.lines) < limit) or cut
+        return lines.done(), cut
+
+    def _add_line(self, lines: _Lines, row: AssignmentRow, with_agency: bool, room: bool = True) -> bool:
+        """Adds ``row`` to the line quoting its passage, or as a new line if there is
+        ``room``; False when the row needed a new line and there was none."""
+        item: Assignment = row.assignment
+        notice = self._notice(row.notice_id)
+        start, end = _task_span(notice, item)
+        key = (notice.id, start, end)
+        role = _ROLE_LABEL.get(item.role, "thực hiện")
+        label = f"{item.agency.canonical or item.agency.text} {role}" if with_agency else role
+        if key not in lines.lines:
+            if not room:
+                return False
+            suffix = f" — hạn: {item.deadline.text}" if item.deadline else ""
+            lines.lines[key] = Line(notice, start, end, " › ".join(item.section_path), "", suffix)
+            lines.who[key] = []
+            lines.notices.add(notice.id)
+        if label not in lines.who[key]:
+            lines.who[key].append(label)
+        return True
 
     def _deadlines(self, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
         where = self._agency_where(
@@ -323,10 +363,9 @@ class AnswerService:
         # Rows sharing a passage (chủ trì + phối hợp) make one line: a prefix of a few rows per
         # line holds the first lines; only those rows are decoded.
         head = refs[: CHAT_LINES * 4]
-        lines = self._assignment_lines(self.store.assignment_rows(head), with_agency=True)
-        if len(head) == len(refs) and len(lines) <= CHAT_LINES:
+        lines, cut = self._first_lines(head, with_agency=True, limit=CHAT_LINES)
+        if len(head) == len(refs) and not cut:
             return self._composed(routed, lines, f"Có {len(lines)} nhiệm vụ có thời hạn phù hợp:")
-        lines = lines[:CHAT_LINES]
         intro = (
             f"Có {len(refs)} lượt giao nhiệm vụ có thời hạn phù hợp (mỗi cơ quan được giao tính một lượt);"
             f" dưới đây là {len(lines)} nhiệm vụ có hạn sớm nhất:"
