@@ -121,7 +121,9 @@ class StoreOutcome(StrEnum):
     UNCHANGED = "unchanged"
 
 
-@dataclass(frozen=True)
+# slots: thousands of these live in the cached column facts, and fewer objects make the
+# garbage collector's full passes shorter.
+@dataclass(frozen=True, slots=True)
 class NoticeSummary:
     id: str
     source: str
@@ -136,7 +138,7 @@ class NoticeSummary:
     title: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AssignmentRef:
     """One assignment row by its key, with the columns that filtering and sorting need."""
 
@@ -146,7 +148,7 @@ class AssignmentRef:
     deadline_date: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AssignmentRow:
     notice_id: str
     source: str
@@ -395,11 +397,16 @@ class Store:
 
     # --- reads ----------------------------------------------------------------------------
 
-    def get(self, notice_id: str) -> Notice:
-        row = self._conn.execute("SELECT data, text FROM notices WHERE id=?", (notice_id,)).fetchone()
+    def get(self, notice_id: str, with_records: bool = True) -> Notice:
+        """A stored notice by id (or an unambiguous prefix of at least 4 characters).
+        ``with_records=False`` leaves its ``sections`` and ``assignments`` empty: what quoting
+        and citing a notice read, decoded at a fraction of the cost (they are most of the
+        record)."""
+        data_sql = "data" if with_records else "json_remove(data, '$.sections', '$.assignments')"
+        row = self._conn.execute(f"SELECT {data_sql}, text FROM notices WHERE id=?", (notice_id,)).fetchone()
         if row is None:
             matches = self._conn.execute(
-                "SELECT data, text FROM notices WHERE id LIKE ? LIMIT 2", (notice_id + "%",)
+                f"SELECT {data_sql}, text FROM notices WHERE id LIKE ? LIMIT 2", (notice_id + "%",)
             ).fetchall()
             if len(matches) != 1 or len(notice_id) < 4:
                 raise NotFound(f"Không có thông báo mã '{notice_id}'.")
@@ -506,10 +513,22 @@ class Store:
         ``agency_key`` a match_key for agencies the gazetteer does not know. ``limit`` /
         ``offset`` page through the same order (``count_assignments`` gives the total)."""
         if limit is not None or offset:
-            # Sort the key columns (from the covering indexes), then decode only the page.
-            refs = self.assignment_refs(**filters)
-            end = None if limit is None else max(offset, 0) + max(limit, 0)
-            return self.assignment_rows(refs[max(offset, 0) : end])
+            # Count the rows per notice (from the covering indexes), then read and decode only
+            # the rows of the notices the page falls in.
+            first = max(offset, 0)
+            end = None if limit is None else first + max(limit, 0)
+            page: list[str] = []
+            skipped = seen = 0
+            for notice, count in self.assignment_notices(**filters):
+                if end is not None and seen >= end:
+                    break
+                if seen + count <= first:
+                    skipped += count
+                else:
+                    page.append(notice.id)
+                seen += count
+            refs = self.assignment_refs_of(page, **filters)
+            return self.assignment_rows(refs[first - skipped : None if end is None else end - skipped])
         where, params = _assignment_where(filters)
         rows = self._conn.execute(f"SELECT a.notice_id, a.ord, a.data FROM assignments a {where}", params).fetchall()
         snap, rows = self._in_snapshot(rows, filters)
@@ -551,6 +570,38 @@ class Store:
         refs = [AssignmentRef(*r) for r in rows]
         by_id = snap.by_id
         return refs, {notice_id: by_id[notice_id] for notice_id in dict.fromkeys(r.notice_id for r in refs)}
+
+    def assignment_notices(
+        self,
+        **filters: Unpack[AssignmentFilters],
+    ) -> list[tuple[NoticeSummary, int]]:
+        """The notices holding rows of ``assignments`` (same filters), newest first, each with
+        how many: totals and the newest notices' rows without a row-level pass in Python."""
+        where, params = _assignment_where(filters)
+        groups = self._conn.execute(
+            f"SELECT a.notice_id, COUNT(*) FROM assignments a {where} GROUP BY a.notice_id", params
+        ).fetchall()
+        snap, groups = self._in_snapshot(groups, filters)
+        groups.sort(key=lambda g: snap.rank[g[0]])
+        return [(snap.by_id[g[0]], g[1]) for g in groups]
+
+    def assignment_refs_of(
+        self,
+        notice_ids: Sequence[str],
+        **filters: Unpack[AssignmentFilters],
+    ) -> list[AssignmentRef]:
+        """``assignment_refs`` restricted to some notices, in the order of ``notice_ids``."""
+        where, params = _assignment_where(filters)
+        found: dict[str, list[AssignmentRef]] = {}
+        for part in _batches(list(notice_ids)):
+            rows = self._conn.execute(
+                "SELECT a.notice_id, a.ord, a.deadline_text, a.deadline_date FROM assignments a"
+                f" {where or 'WHERE 1'} AND a.notice_id IN ({','.join('?' * len(part))}) ORDER BY a.notice_id, a.ord",
+                [*params, *part],
+            ).fetchall()
+            for r in rows:
+                found.setdefault(r[0], []).append(AssignmentRef(*r))
+        return [ref for notice_id in notice_ids for ref in found.get(notice_id, [])]
 
     def _in_snapshot(self, rows: list[_Row], filters: AssignmentFilters) -> tuple[_Snapshot, list[_Row]]:
         """``rows`` (notice id first) whose notice exists and meets the meeting period of
@@ -611,7 +662,7 @@ class Store:
 _BATCH = 500
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Snapshot:
     """The notices' column facts at one version of the store."""
 

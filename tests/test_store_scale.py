@@ -142,6 +142,16 @@ def test_assignment_order_and_filters_equal_the_join(store: Store) -> None:
         refs = store.assignment_refs(**where)
         assert [(r.notice_id, r.ord) for r in refs] == _reference_assignments(store, **where), where
         assert store.count_assignments(**where) == len(refs)
+        groups = store.assignment_notices(**where)
+        assert [(n.id, count) for n, count in groups] == list(Counter(r.notice_id for r in refs).items())
+        assert store.assignment_refs_of([n.id for n, _ in groups][::-1], **where) == [
+            r for n, _ in groups[::-1] for r in refs if r.notice_id == n.id
+        ]
+        for first, size in ((0, 1), (2, 9), (len(refs) - 3, 10), (len(refs) + 1, 4)):
+            page = store.assignments(**where, limit=size, offset=first)
+            assert [(r.notice_id, r.assignment) for r in page] == [
+                (r.notice_id, r.assignment) for r in store.assignment_rows(refs[first : first + size])
+            ]
     period = store.assignments(since=since, until=until)
     assert 0 < len(period) < len(every)
     assert all(r.meeting_date is not None and since.isoformat() <= r.meeting_date <= until.isoformat() for r in period)
@@ -259,3 +269,12 @@ def test_words_index_matches_whole_words_only(
         s.put(spaced)
         assert s.ids_naming("tan son") == {"spaced0000000000"}
         assert not text_mentions_locality(joined.text, "Tân Sơn")
+
+
+def test_a_notice_without_its_records_is_the_notice_less_its_lists(store: Store) -> None:
+    notice_id = next(i for i in store.ids() if store.get(i).assignments)
+    full = store.get(notice_id)
+    light = store.get(notice_id, with_records=False)
+    assert light == full.model_copy(update={"sections": [], "assignments": []})
+    assert full.sections and not light.sections
+    assert store.get(notice_id[:6], with_records=False) == light

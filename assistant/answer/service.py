@@ -69,8 +69,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONVERSATIONS_FILE = "conversations.sqlite3"
-# Notices kept decoded between questions: enough for the notices of a few answers, bounded so a
-# long-running server does not end up holding the whole store.
+# Notices kept decoded between questions (without their sections and assignments): enough for
+# the notices of a few answers, bounded so a long-running server does not end up holding the
+# whole store.
 NOTICE_CACHE_SIZE = 256
 # Lines of a chat answer that lists records (assignments, deadlines, notices); the complete
 # lists are `assistant assignments`, `assistant deadlines`, `assistant notices` and the API.
@@ -198,7 +199,9 @@ class AnswerService:
             if cached is not None:
                 self._notice_cache.move_to_end(notice_id)
                 return cached
-        notice = self.store.get(notice_id)
+        # Answers quote and cite a notice's header and text, never its sections or
+        # assignments (records come from the store's rows): a cached notice goes without them.
+        notice = self.store.get(notice_id, with_records=False)
         self._remember(notice_id, notice)
         return notice
 
@@ -267,36 +270,40 @@ class AnswerService:
         return [r for r in refs if r.notice_id in kept], {i: s for i, s in summaries.items() if i in kept}
 
     def _newest_lines(
-        self, refs: Sequence[AssignmentRef], with_agency: bool
+        self, groups: Sequence[tuple[NoticeSummary, int]], where: dict[str, object], with_agency: bool
     ) -> tuple[list[Line], int]:
-        """Lines of the first ``refs``, whole notices at a time until ``CHAT_LINES`` are
-        reached, decoding only the rows shown; also how many of ``refs`` the lines cover."""
+        """Lines of the newest notices' rows (``groups``: notices and their row counts), whole
+        notices at a time until ``CHAT_LINES`` are reached, reading and decoding only the rows
+        shown; also how many rows the lines cover."""
         lines: list[Line] = []
         taken = 0
-        while taken < len(refs) and len(lines) < CHAT_LINES:
+        for notice, count in groups:
+            if len(lines) >= CHAT_LINES:
+                break
             # A notice's rows at a time: rows sharing a passage (chủ trì + phối hợp) stay on one line.
-            batch_end = taken
-            notice_id = refs[taken].notice_id
-            while batch_end < len(refs) and refs[batch_end].notice_id == notice_id:
-                batch_end += 1
-            rows = self.store.assignment_rows(refs[taken:batch_end])
-            lines.extend(self._assignment_lines(rows, with_agency=with_agency))
-            taken = batch_end
+            refs = self.store.assignment_refs_of([notice.id], **where)  # type: ignore[arg-type]
+            lines.extend(self._assignment_lines(self.store.assignment_rows(refs), with_agency=with_agency))
+            taken += count
         return lines, taken
 
     def _assignments(self, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
-        refs, _ = self._allowed_refs(self._agency_where(routed), routed, filters)
-        if not refs:
+        # Counted per notice: the question's constraints are all on the notice, and only the
+        # newest notices' rows are shown.
+        where = self._agency_where(routed)
+        groups = self.store.assignment_notices(**where)  # type: ignore[arg-type]
+        kept = set(self._allowed_ids([n for n, _ in groups], routed, filters))
+        groups = [(n, count) for n, count in groups if n.id in kept]
+        if not groups:
             return self._refuse(routed)
         name = routed.agency or routed.agency_text or ""
-        count = len({r.notice_id for r in refs})
-        intro = f"{name} được giao {len(refs)} nhiệm vụ trong {count} thông báo:"
-        lines, shown = self._newest_lines(refs, with_agency=False)
+        total = sum(count for _, count in groups)
+        intro = f"{name} được giao {total} nhiệm vụ trong {len(groups)} thông báo:"
+        lines, shown = self._newest_lines(groups, where, with_agency=False)
         note = ""
-        if shown < len(refs):
+        if shown < total:
             note = (
-                f"Trên đây là {len(lines)} đoạn trích mới nhất ({shown}/{len(refs)} nhiệm vụ). "
-                f'Xem đủ {len(refs)} nhiệm vụ: lệnh `assistant assignments "{name}"` hoặc trang cơ quan '
+                f"Trên đây là {len(lines)} đoạn trích mới nhất ({shown}/{total} nhiệm vụ). "
+                f'Xem đủ {total} nhiệm vụ: lệnh `assistant assignments "{name}"` hoặc trang cơ quan '
                 "trên giao diện web."
             )
         return self._composed(routed, lines, intro, note)
