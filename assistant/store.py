@@ -7,6 +7,7 @@ one transaction, so a notice is either fully stored in its old or its new versio
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import sqlite3
@@ -189,6 +190,7 @@ class Store:
         self._lock = threading.RLock()
         self._writes = 0  # commits on this connection (``PRAGMA data_version`` misses them)
         self._snapshot: _Snapshot | None = None
+        self._fingerprint: tuple[tuple[int, int], str] | None = None
         self._words_checked: tuple[int, int] | None = None
         self._words_ok = False
         self._words = self._open_words()
@@ -236,10 +238,17 @@ class Store:
     def _open_words(self) -> bool:
         """Create the words index if this SQLite has FTS5, and fill it for the notices
         stored before it existed (a store written by an older version). False without FTS5."""
+        existed = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'notice_words'"
+        ).fetchone() is not None
         try:
             self._conn.executescript(_WORDS_SCHEMA)
         except sqlite3.OperationalError:
             return False
+        if not existed:
+            # The ids say which notices have their words: none, in a new words table.
+            with self.transaction() as conn:
+                conn.execute("DELETE FROM notice_words_ids")
         self._fill_words()
         return True
 
@@ -440,11 +449,14 @@ class Store:
         }
 
     def fingerprint(self) -> str:
-        """Changes whenever the set of stored notices changes (staleness checks of the caches)."""
-        ids = ",".join(self.ids())
-        import hashlib
-
-        return hashlib.sha256(ids.encode()).hexdigest()[:16]
+        """Changes whenever the set of stored notices changes (staleness checks of the caches).
+        Computed once per version of the store: the API asks for it on every request."""
+        with self._lock:
+            version = self._version()
+            if self._fingerprint is None or self._fingerprint[0] != version:
+                ids = ",".join(self.ids())
+                self._fingerprint = (version, hashlib.sha256(ids.encode()).hexdigest()[:16])
+            return self._fingerprint[1]
 
     def summaries_of(self, ids: Collection[str]) -> dict[str, NoticeSummary]:
         """The column facts of some notices (no JSON decoding), by id."""

@@ -168,7 +168,11 @@ def test_other_connections_writes_are_seen(
             writer.put(notice)
         assert {s.id for s in reader.summaries()} == {n.id for n in notices[:5]}
         before = len(reader.assignments())
+        fingerprint = reader.fingerprint()
+        assert writer.fingerprint() == fingerprint
         writer.put(notices[5])
+        assert reader.fingerprint() != fingerprint
+        assert reader.fingerprint() == writer.fingerprint()
         assert notices[5].id in {s.id for s in reader.summaries()}
         assert len(reader.assignments()) == before + len(notices[5].assignments)
         gone = notices[0]
@@ -178,6 +182,21 @@ def test_other_connections_writes_are_seen(
         assert all(r.notice_id != gone.id for r in reader.assignments())
         assert gone.id not in (reader.ids_naming(place) or set())
         assert reader._conn.execute("SELECT COUNT(*) FROM notice_words").fetchone()[0] == 5
+
+
+def test_a_lost_words_table_is_rebuilt(parsed: tuple[list[Notice], list[dict[str, object]]], tmp_path: Path) -> None:
+    notices, _ = parsed
+    path = tmp_path / "notices.sqlite3"
+    with Store(path) as s:
+        for notice in notices[:4]:
+            s.put(notice)
+        key = words(notices[2].text)[0]
+        expected = s.ids_naming(key)
+    conn = sqlite3.connect(path)
+    conn.executescript("DROP TRIGGER notice_words_drop; DROP TABLE notice_words;")
+    conn.close()
+    with Store(path) as s:
+        assert expected and s.ids_naming(key) == expected
 
 
 def test_an_older_data_directory_is_migrated_on_open(
@@ -278,3 +297,23 @@ def test_a_notice_without_its_records_is_the_notice_less_its_lists(store: Store)
     assert light == full.model_copy(update={"sections": [], "assignments": []})
     assert full.sections and not light.sections
     assert store.get(notice_id[:6], with_records=False) == light
+
+
+def test_without_fts5_places_are_read_from_the_texts(
+    parsed: tuple[list[Notice], list[dict[str, object]]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant import store as store_module
+
+    notices, manifest = parsed
+    monkeypatch.setattr(store_module, "_WORDS_SCHEMA", "CREATE VIRTUAL TABLE notice_words USING no_such_module(words);")
+    path = tmp_path / "index" / "notices.sqlite3"
+    with Store(path) as s:
+        for notice in notices[:6]:
+            s.put(notice)
+        assert s.ids_naming("khe") is None
+        service = AnswerService(s, get_gazetteer(), None, Settings(index=path.parent))
+        place = str(manifest[1]["issuer"]).split(" ", 2)[-1]
+        summaries = s.summaries()
+        expected = [x.id for x in summaries if text_mentions_locality(s.get(x.id).text, place)]
+        assert expected
+        assert service._allowed_ids(summaries, _locality_question(place), None) == expected
