@@ -174,9 +174,24 @@ def test_bm25_scores_equal_bm25s_own_index(
     for query in ("phòng tài chính kế hoạch", "ubnd xã", "y kien ho dan", "ở"):
         tokens = [t for t in tokenize(query) if t in reference.vocab_dict]
         expected = reference.get_scores(tokens)
-        got = index._scores(index._retriever.get_tokens_ids(tokenize(query)))  # type: ignore[union-attr]
+        assert index._retriever is not None
+        token_ids = index._retriever.get_tokens_ids(tokenize(query))
+        got = index._scores(token_ids, skip_common=False)
         assert np.allclose(got, expected, rtol=1e-5, atol=1e-6), query
         assert got.max() > 0
+
+
+def test_bm25_tokens_found_in_every_chunk_only_matter_alone(chunks: list[Chunk]) -> None:
+    """A word in every chunk (here "ubnd" of the notice line) is skipped next to
+    informative words, but a question made only of it still finds passages."""
+    index = BM25Index()
+    index.build(chunks)
+    word = "ubnd"
+    assert all(word in tokenize(c.index_text) for c in chunks)
+    assert [cid for cid, _ in index.search(f"{word} kiểm đếm", 5)] == [
+        cid for cid, _ in index.search("kiểm đếm", 5)
+    ]
+    assert len(index.search(word, 5)) == 5
 
 
 def test_bm25_write_streams_into_place_and_opens_mapped(tmp_path: Path, chunks: list[Chunk]) -> None:
