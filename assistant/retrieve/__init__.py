@@ -3,8 +3,9 @@
 Both indexes are caches of the canonical records; each is stamped with an identity and is
 rebuilt, never patched, when the identity changes.
 
-Names are imported lazily: Chroma and LangChain take about a second to import, and commands
-that answer from the canonical records (assignments, deadlines, metadata) never need them.
+Names are imported lazily: Chroma and LangChain take about a second each to import; commands
+that answer from the canonical records (assignments, deadlines, metadata) need neither, and
+answering an open question never needs LangChain (its adapters live in ``langchain_adapter``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ _EXPORTS = {
     "BM25Index": "bm25",
     "bm25_identity": "bm25",
     "HybridRetriever": "hybrid",
-    "LangChainHybridRetriever": "hybrid",
+    "LangChainHybridRetriever": "langchain_adapter",
+    "EmbedderEmbeddings": "langchain_adapter",
+    "to_document": "langchain_adapter",
     "ScoredChunk": "hybrid",
     "is_unaccented": "hybrid",
     "reciprocal_rank_fusion": "hybrid",
@@ -33,6 +36,7 @@ _EXPORTS = {
 __all__ = [
     "TOKENIZER_VERSION",
     "BM25Index",
+    "EmbedderEmbeddings",
     "Filters",
     "HybridRetriever",
     "LangChainHybridRetriever",
@@ -42,6 +46,7 @@ __all__ = [
     "chroma_client",
     "is_unaccented",
     "reciprocal_rank_fusion",
+    "to_document",
     "tokenize",
     "vector_identity",
 ]

@@ -17,13 +17,11 @@ weighted (``unaccented_dense_weight``, 0 by default: the dense side is then not 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from assistant.chunk import Chunk
 from assistant.embed.base import Embedder
@@ -31,6 +29,19 @@ from assistant.retrieve.bm25 import BM25Index
 from assistant.retrieve.filters import Filters
 from assistant.retrieve.vectors import VectorStore
 from assistant.text import fold, nfc, unaccent
+
+if TYPE_CHECKING:
+    from assistant.retrieve.langchain_adapter import LangChainHybridRetriever
+
+# Moved to ``langchain_adapter`` (LangChain takes ~1 s to import); still reachable from here.
+_ADAPTER_NAMES = frozenset({"LangChainHybridRetriever", "to_document"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ADAPTER_NAMES:
+        return getattr(importlib.import_module("assistant.retrieve.langchain_adapter"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 ChunkLookup = Mapping[str, Chunk] | Callable[[Sequence[str]], Mapping[str, Chunk]]
 
@@ -149,37 +160,6 @@ class HybridRetriever:
     def as_langchain_retriever(
         self, k: int = 8, filters: Filters | None = None
     ) -> LangChainHybridRetriever:
+        from assistant.retrieve.langchain_adapter import LangChainHybridRetriever
+
         return LangChainHybridRetriever(hybrid=self, k=k, filters=filters)
-
-
-def to_document(scored: ScoredChunk) -> Document:
-    """A LangChain ``Document`` whose content is the exact passage and whose metadata says
-    where it sits (notice id, start/end offsets, heading path) and how it scored."""
-    chunk = scored.chunk
-    metadata: dict[str, Any] = {
-        **chunk.metadata,
-        "chunk_id": chunk.id,
-        "notice_id": chunk.notice_id,
-        "start": chunk.start,
-        "end": chunk.end,
-        "heading_path": list(chunk.heading_path),
-        "score": scored.score,
-        "bm25_rank": scored.bm25_rank,
-        "vector_rank": scored.vector_rank,
-    }
-    return Document(id=chunk.id, page_content=chunk.text, metadata=metadata)
-
-
-class LangChainHybridRetriever(BaseRetriever):
-    """LangChain ``BaseRetriever`` over ``HybridRetriever`` (``invoke(query)`` -> Documents)."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    hybrid: HybridRetriever
-    k: int = 8
-    filters: Filters | None = None
-
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
-        return [to_document(s) for s in self.hybrid.search(query, self.k, self.filters)]

@@ -1,9 +1,11 @@
-"""Dense retrieval: chunk vectors in Chroma, reached through LangChain's ``Chroma`` store.
+"""Dense retrieval: chunk vectors in one Chroma collection.
 
 Vectors are computed by our own ``Embedder`` and handed to Chroma ready-made; Chroma's default
-embedding function is never bound (it would download a model), and the LangChain store gets
-an explicit adapter around the Embedder for the few LangChain paths that embed text. The
-distance is cosine, set explicitly at creation (Chroma's default is L2).
+embedding function is never bound (it would download a model). Searches go to the collection
+directly; LangChain's ``Chroma`` store over the same collection (``langchain_store``, with an
+adapter around the Embedder for the LangChain paths that embed text) is built only on request,
+as importing LangChain costs about a second. The distance is cosine, set explicitly at
+creation (Chroma's default is L2).
 
 The collection is stamped with an identity (embedder + chunker version + chunk parameters).
 A store whose stamp differs from the expected identity holds incompatible vectors: callers
@@ -14,22 +16,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
+import json
+import os
+import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
 
-import chromadb
 import numpy as np
-from chromadb.api import ClientAPI
-from chromadb.api.collection_configuration import (
-    CreateCollectionConfiguration,
-    CreateHNSWConfiguration,
-)
-from chromadb.api.models.Collection import Collection
-from chromadb.config import Settings as ChromaSettings
-from langchain_chroma import Chroma
-from langchain_core.embeddings import Embeddings
 
 from assistant.chunk import CHUNKER_VERSION, Chunk
 from assistant.embed.base import Embedder, Vectors
@@ -37,9 +34,24 @@ from assistant.errors import BackendError, ConfigError, IndexStateError
 from assistant.retrieve.filters import Filters
 from assistant.settings import Settings
 
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+    from langchain_chroma import Chroma
+
 COLLECTION = "chunks"
 _SPACE: Literal["cosine"] = "cosine"
 _IDENTITY_KEY = "identity"
+# Beside Chroma's own files: what the collections held when Chroma's database last changed.
+_MANIFEST = ".assistant-collections.json"
+_SQLITE = "chroma.sqlite3"
+
+
+def __getattr__(name: str) -> Any:
+    # The LangChain adapter moved out (LangChain takes ~1 s to import); still reachable here.
+    if name == "EmbedderEmbeddings":
+        return importlib.import_module("assistant.retrieve.langchain_adapter").EmbedderEmbeddings
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def vector_identity(embedder_identity: str, max_chars: int) -> str:
@@ -48,21 +60,36 @@ def vector_identity(embedder_identity: str, max_chars: int) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
-class EmbedderEmbeddings(Embeddings):
-    """LangChain ``Embeddings`` over our ``Embedder`` (passages vs. queries kept apart)."""
+def sqlite_witness(path: Path) -> list[int] | None:
+    """Something that changes whenever the SQLite database at ``path`` is written, or None
+    when no such thing can be read (file missing, WAL mode, a crashed write to roll back).
 
-    def __init__(self, embedder: Embedder) -> None:
-        self.embedder = embedder
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [[float(x) for x in row] for row in self.embedder.embed_passages(texts)]
-
-    def embed_query(self, text: str) -> list[float]:
-        return [float(x) for x in self.embedder.embed_queries([text])[0]]
+    In rollback-journal mode SQLite bumps the header's file change counter (offset 24) on
+    every committed write; the inode, size and modification time come along for files that
+    were replaced or copied. Chroma keeps its collections, their metadata and their records
+    in this one database, so an unchanged witness means unchanged collections.
+    """
+    journal = path.with_name(path.name + "-journal")
+    try:
+        if journal.exists() and journal.stat().st_size > 0:
+            return None
+        with path.open("rb") as fh:
+            stat = os.fstat(fh.fileno())
+            header = fh.read(100)
+    except OSError:
+        return None
+    # Bytes 18-19 are the file format write/read versions: 1 is rollback journal, 2 is WAL.
+    if len(header) < 100 or header[:16] != b"SQLite format 3\x00" or header[18] != 1:
+        return None
+    counter = int.from_bytes(header[24:28], "big")
+    return [stat.st_ino, stat.st_size, stat.st_mtime_ns, counter]
 
 
 def chroma_client(*, path: Path | None = None, url: str | None = None) -> ClientAPI:
     """An embedded persistent client at ``path``, or an HTTP client for a server at ``url``."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
     settings = ChromaSettings(anonymized_telemetry=False)
     if url:
         parsed = urlparse(url)
@@ -87,7 +114,15 @@ def chroma_client(*, path: Path | None = None, url: str | None = None) -> Client
 
 
 class VectorStore:
-    """Chunk vectors in one Chroma collection; ``search`` returns ``(chunk_id, cosine)``."""
+    """Chunk vectors in one Chroma collection; ``search`` returns ``(chunk_id, cosine)``.
+
+    With a local folder (``path``), Chroma is imported and opened only when the vectors are
+    actually read or written: ``count`` and ``is_current``, which every ``assistant ask``
+    checks before answering, are then answered from a small manifest this class keeps beside
+    Chroma's files, trusted only while Chroma's database is unchanged since the manifest was
+    written (``sqlite_witness``); otherwise Chroma is opened and asked, as before. Importing
+    Chroma takes 1-2 s, and a question typed without diacritics never reads the vectors.
+    """
 
     def __init__(
         self,
@@ -100,8 +135,19 @@ class VectorStore:
     ) -> None:
         self.embedder = embedder
         self.collection_name = collection_name
-        self.client = client if client is not None else chroma_client(path=path, url=url)
-        self._store, self._collection = self._open(None)
+        self._lock = threading.RLock()
+        self._collection: Collection | None = None
+        self._store: Chroma | None = None
+        # Only a folder this class opens itself has files to watch; a server, or a client
+        # handed in (its settings unknown), is opened now and asked every time, as before.
+        self._path = path if client is None and not url else None
+        self._client = client
+        if self._path is not None:
+            self._path.mkdir(parents=True, exist_ok=True)
+        else:
+            if self._client is None:
+                self._client = chroma_client(path=path, url=url)
+            self._ensure_open()
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder) -> VectorStore:
@@ -109,55 +155,178 @@ class VectorStore:
             return cls(embedder, url=settings.chroma_url)
         return cls(embedder, path=settings.index / "chroma")
 
-    def _open(self, metadata: dict[str, Any] | None) -> tuple[Chroma, Collection]:
+    @property
+    def client(self) -> ClientAPI:
+        with self._lock:
+            if self._client is None:
+                self._client = chroma_client(path=self._path)
+            return self._client
+
+    # --- opening --------------------------------------------------------------------------
+
+    def _ensure_open(self) -> Collection:
+        with self._lock:
+            if self._collection is None:
+                client = self.client  # opening a persistent client writes to its database
+                before = self._witness()
+                self._collection = self._get_or_create(client, None)
+                self._remember(before)
+            return self._collection
+
+    def _get_or_create(self, client: ClientAPI, metadata: dict[str, Any] | None) -> Collection:
+        from chromadb.api.collection_configuration import (
+            CreateCollectionConfiguration,
+            CreateHNSWConfiguration,
+        )
+
         try:
-            store = Chroma(
-                collection_name=self.collection_name,
-                embedding_function=EmbedderEmbeddings(self.embedder),
-                client=self.client,
-                collection_metadata=metadata,
-                collection_configuration=CreateCollectionConfiguration(
+            # ``embedding_function=None``: omitting it would bind Chroma's default, which
+            # downloads a model; vectors always come ready-made from our Embedder.
+            return client.get_or_create_collection(
+                name=self.collection_name,
+                embedding_function=None,
+                metadata=metadata,
+                configuration=CreateCollectionConfiguration(
                     hnsw=CreateHNSWConfiguration(space=_SPACE)
                 ),
             )
-            # ``embedding_function=None``: a bare get_collection would bind Chroma's default.
-            collection = self.client.get_collection(self.collection_name, embedding_function=None)
         except Exception as exc:
             raise BackendError(
                 f"Không mở được bộ sưu tập Chroma '{self.collection_name}': {exc}"
             ) from exc
-        return store, collection
 
     @property
     def langchain_store(self) -> Chroma:
-        return self._store
+        """The collection as LangChain's ``Chroma`` store (LangChain is imported here)."""
+        with self._lock:
+            if self._store is None:
+                from langchain_chroma import Chroma
+
+                from assistant.retrieve.langchain_adapter import EmbedderEmbeddings
+
+                self._ensure_open()
+                self._store = Chroma(
+                    collection_name=self.collection_name,
+                    embedding_function=EmbedderEmbeddings(self.embedder),
+                    client=self.client,
+                )
+            return self._store
+
+    # --- the manifest -----------------------------------------------------------------------
+
+    def _witness(self) -> list[int] | None:
+        return None if self._path is None else sqlite_witness(self._path / _SQLITE)
+
+    def _read_manifest(self) -> dict[str, Any]:
+        if self._path is None:
+            return {}
+        try:
+            data = json.loads((self._path / _MANIFEST).read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _cached(self) -> dict[str, Any] | None:
+        """The manifest's entry for this collection, if Chroma's database has not changed
+        since it was written; None means "ask Chroma"."""
+        if self._path is None:
+            return None
+        entry = self._read_manifest().get(self.collection_name)
+        if not isinstance(entry, dict):
+            return None
+        witness = self._witness()
+        if witness is None or entry.get("witness") != witness:
+            return None
+        if not isinstance(entry.get("count"), int):
+            return None
+        return entry
+
+    def _remember(self, before: list[int] | None) -> None:
+        """Record identity, distance and count, read from the open collection, if nothing
+        wrote to Chroma's database from ``before`` until after the reads."""
+        if self._path is None or before is None or self._collection is None:
+            return
+        try:
+            entry = {
+                "identity": self._live_identity(),
+                "space": self._live_space(),
+                "count": int(self._collection.count()),
+                "witness": before,
+            }
+        except Exception:
+            return  # the manifest is an optimization: Chroma stays the authority
+        if self._witness() != before:
+            return
+        data = self._read_manifest()
+        data[self.collection_name] = entry
+        with contextlib.suppress(OSError):
+            fd, tmp_name = tempfile.mkstemp(prefix=".manifest.", dir=self._path)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh)
+            try:
+                os.replace(tmp_name, self._path / _MANIFEST)
+            finally:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp_name)
+
+    def _after_write(self) -> None:
+        if self._path is not None:
+            self._remember(self._witness())
+
+    # --- identity and size ----------------------------------------------------------------
+
+    def _live_identity(self) -> str | None:
+        collection = self._ensure_open()
+        value = (collection.metadata or {}).get(_IDENTITY_KEY)
+        return value if isinstance(value, str) else None
+
+    def _live_space(self) -> str | None:
+        # ``configuration_json``: the parsed ``configuration`` warns about Chroma's legacy
+        # embedding-function entry, which is what "no embedding function" is stored as.
+        hnsw = (self._ensure_open().configuration_json or {}).get("hnsw") or {}
+        space = hnsw.get("space")
+        return space if isinstance(space, str) else None
 
     @property
     def stored_identity(self) -> str | None:
-        value = (self._collection.metadata or {}).get(_IDENTITY_KEY)
-        return value if isinstance(value, str) else None
+        with self._lock:
+            if self._collection is None and (entry := self._cached()) is not None:
+                value = entry.get("identity")
+                return value if isinstance(value, str) else None
+            return self._live_identity()
 
     def is_current(self, identity: str) -> bool:
         """True when the collection was built for ``identity`` with cosine distance."""
-        # ``configuration_json``: the parsed ``configuration`` warns about Chroma's legacy
-        # embedding-function entry, which is what "no embedding function" is stored as.
-        hnsw = (self._collection.configuration_json or {}).get("hnsw") or {}
-        return self.stored_identity == identity and hnsw.get("space") == _SPACE
+        with self._lock:
+            if self._collection is None and (entry := self._cached()) is not None:
+                return entry.get("identity") == identity and entry.get("space") == _SPACE
+            return self._live_identity() == identity and self._live_space() == _SPACE
+
+    def count(self) -> int:
+        with self._lock:
+            if self._collection is None and (entry := self._cached()) is not None:
+                return int(entry["count"])
+            return int(self._ensure_open().count())
+
+    # --- writes -----------------------------------------------------------------------------
 
     def reset(self, identity: str) -> None:
         """Drop every vector and start an empty collection stamped with ``identity``."""
-        with contextlib.suppress(chromadb.errors.NotFoundError, ValueError):
-            self.client.delete_collection(self.collection_name)
-        metadata = {
-            _IDENTITY_KEY: identity,
-            "embedder": self.embedder.identity,
-            "chunker": CHUNKER_VERSION,
-            "dimension": self.embedder.dimension,
-        }
-        self._store, self._collection = self._open(metadata)
+        import chromadb.errors
 
-    def count(self) -> int:
-        return int(self._collection.count())
+        with self._lock:
+            client = self.client
+            with contextlib.suppress(chromadb.errors.NotFoundError, ValueError):
+                client.delete_collection(self.collection_name)
+            metadata = {
+                _IDENTITY_KEY: identity,
+                "embedder": self.embedder.identity,
+                "chunker": CHUNKER_VERSION,
+                "dimension": self.embedder.dimension,
+            }
+            self._collection = self._get_or_create(client, metadata)
+            self._store = None
+            self._after_write()
 
     def add(self, chunks: Sequence[Chunk], vectors: Vectors) -> None:
         """Insert or replace chunks with their precomputed (L2-normalized) vectors."""
@@ -171,18 +340,25 @@ class VectorStore:
                 f"Vector có {matrix.shape[1]} chiều, mô hình nhúng có {self.embedder.dimension}; "
                 "hãy chạy 'assistant reindex'."
             )
-        batch = max(1, min(1000, int(self.client.get_max_batch_size())))
-        for at in range(0, len(chunks), batch):
-            part = chunks[at : at + batch]
-            self._collection.upsert(
-                ids=[c.id for c in part],
-                embeddings=matrix[at : at + batch],
-                documents=[c.text for c in part],
-                metadatas=[dict(c.metadata) for c in part],
-            )
+        with self._lock:
+            collection = self._ensure_open()
+            batch = max(1, min(1000, int(self.client.get_max_batch_size())))
+            for at in range(0, len(chunks), batch):
+                part = chunks[at : at + batch]
+                collection.upsert(
+                    ids=[c.id for c in part],
+                    embeddings=matrix[at : at + batch],
+                    documents=[c.text for c in part],
+                    metadatas=[dict(c.metadata) for c in part],
+                )
+            self._after_write()
 
     def delete_notice(self, notice_id: str) -> None:
-        self._collection.delete(where={"notice_id": notice_id})
+        with self._lock:
+            self._ensure_open().delete(where={"notice_id": notice_id})
+            self._after_write()
+
+    # --- reads ------------------------------------------------------------------------------
 
     def search(
         self,
@@ -197,10 +373,20 @@ class VectorStore:
         size = self.count()
         if k <= 0 or size == 0:
             return []
-        results = self._store.similarity_search_by_vector_with_relevance_scores(
-            embedding=[float(x) for x in np.asarray(query_vector).ravel()],
-            k=min(k, size),
-            filter=clause,
+        # The collection's own query, as LangChain's similarity_search_by_vector_with_
+        # relevance_scores makes it (records without a document are skipped there too).
+        results = self._ensure_open().query(
+            query_embeddings=np.asarray(query_vector, dtype=np.float32).reshape(1, -1),
+            n_results=min(k, size),
+            where=clause,
+            include=["documents", "distances"],
         )
+        ids = results["ids"][0]
+        documents: Sequence[str | None] = (results.get("documents") or [[]])[0]
+        distances: Sequence[float] = (results.get("distances") or [[]])[0]
         # Cosine distance is 1 - cosine similarity.
-        return [(doc.id, 1.0 - float(distance)) for doc, distance in results if doc.id]
+        return [
+            (cid, 1.0 - float(distance))
+            for cid, document, distance in zip(ids, documents, distances, strict=False)
+            if cid and document is not None
+        ]
