@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
 from assistant.answer import llm
@@ -358,11 +359,16 @@ class AnswerService:
             refs = [r for r in refs if r.deadline_date is not None]
         if routed.due_day_month:
             day_month = routed.due_day_month
-            refs = [
-                r for r in refs
-                if r.deadline_date is None
-                or date.fromisoformat(r.deadline_date) <= _bound_after_meeting(summaries[r.notice_id], day_month)
-            ]
+            # One bound per notice, compared as ISO text (the order of the dates).
+            bounds: dict[str, str] = {}
+
+            def due_by_bound(ref: AssignmentRef) -> bool:
+                bound = bounds.get(ref.notice_id)
+                if bound is None:
+                    bound = bounds[ref.notice_id] = _bound_after_meeting(summaries[ref.notice_id], day_month).isoformat()
+                return ref.deadline_date is None or ref.deadline_date <= bound
+
+            refs = [r for r in refs if due_by_bound(r)]
         if not refs:
             return self._refuse(routed)
         # Stable: newest notice first among equal deadlines, as the store returns them.
@@ -603,12 +609,17 @@ def _title_names_period(summary: NoticeSummary, since: date | None, until: date 
     """``title_names_period`` on the title column."""
     if summary.title is None or (since is None and until is None):
         return False
-    when = _summary_date(summary)
-    reference = date.fromisoformat(when) if when else None
     return any(
         (until is None or first <= until) and (since is None or last >= since)
-        for first, last in periods_named(summary.title, reference)
+        for first, last in _title_periods(summary.title, _summary_date(summary))
     )
+
+
+@lru_cache(maxsize=32768)
+def _title_periods(title: str, when: str | None) -> tuple[tuple[date, date], ...]:
+    """``periods_named`` of a title column, kept between questions: a question naming a
+    period reads the title of every stored notice."""
+    return tuple(periods_named(title, date.fromisoformat(when) if when else None))
 
 
 def _summary_allowed(summary: NoticeSummary, routed: RoutedQuestion, filters: Filters | None, dates: bool) -> bool:
