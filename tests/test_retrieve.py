@@ -156,17 +156,18 @@ def test_bm25_where_filters_by_notice_facts(chunks: list[Chunk]) -> None:
     assert unfiltered - allowed  # the filter removed something real
 
 
-@pytest.mark.parametrize("spill_tokens", [4_000_000, 97])
+@pytest.mark.parametrize(("spill_tokens", "block_pairs"), [(4_000_000, 8_000_000), (97, 50), (500, 1)])
 def test_bm25_scores_equal_bm25s_own_index(
-    chunks: list[Chunk], monkeypatch: pytest.MonkeyPatch, spill_tokens: int
+    chunks: list[Chunk], monkeypatch: pytest.MonkeyPatch, spill_tokens: int, block_pairs: int
 ) -> None:
-    """The streaming build (also split into many spill parts) scores exactly as bm25s does
-    when it indexes the same token lists itself."""
+    """The streaming build (also split into many spill parts and many column blocks) scores
+    exactly as bm25s does when it indexes the same token lists itself."""
     import bm25s
 
     from assistant.retrieve import bm25 as bm25_module
 
     monkeypatch.setattr(bm25_module, "_SPILL_TOKENS", spill_tokens)
+    monkeypatch.setattr(bm25_module, "_BLOCK_PAIRS", block_pairs)
     index = BM25Index()
     index.build(chunks)
     reference = bm25s.BM25()

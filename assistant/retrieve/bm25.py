@@ -22,9 +22,8 @@ import shutil
 import tempfile
 import uuid
 from array import array
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 import bm25s
 import numpy as np
@@ -46,6 +45,11 @@ _CHUNK_KEYS = frozenset({"part", "start", "end", "heading"})
 # Raw (chunk, token) occurrences buffered before they are reduced to distinct pairs and
 # spilled to disk: bounds the build's memory independently of the archive's size.
 _SPILL_TOKENS = 4_000_000
+# Score-matrix entries built in memory at once (8 bytes each) before they are written out.
+_BLOCK_PAIRS = 8_000_000
+# bm25s's file names for the two long arrays of the score matrix.
+_DATA_FILE = "data.csc.index.npy"
+_INDICES_FILE = "indices.csc.index.npy"
 
 # Below this idf (a token in more than ≈97% of chunks) a column adds at most ≈0.08 to a
 # score, noise next to the 2–10 of a real match.
@@ -321,23 +325,23 @@ def _write_files(directory: Path, chunks: Iterable[Chunk], identity: str) -> Non
     np.save(directory / _IDS_FILE, np.array(ids, dtype=f"S{max((len(i) for i in ids), default=1)}"))
     np.save(directory / _NOTICE_OF_CHUNK_FILE, np.frombuffer(notice_of_chunk, dtype=np.int32))
     if ids:
-        retriever = bm25s.BM25()
-        retriever.scores = _score_matrix(retriever, spill, np.frombuffer(lengths, dtype=np.int32), len(vocab))
-        retriever.vocab_dict = vocab
-        retriever.unique_token_ids_set = set(vocab.values())
-        retriever.nonoccurrence_array = None
-        retriever.save(str(directory), show_progress=False)
+        _write_score_matrix(directory, spill, np.frombuffer(lengths, dtype=np.int32), vocab)
     shutil.rmtree(work)
     _write_meta(directory, identity, notices)
 
 
-def _score_matrix(
-    retriever: bm25s.BM25, spill: _Spill, lengths: np.ndarray, n_vocab: int
-) -> dict[str, Any]:
-    """bm25s's score matrix (CSC: one column of chunk scores per token) from the spilled
-    triples, with bm25s's formulas for the retriever's method, k1 and b. The triples arrive
-    in chunk order, so a counting sort per part keeps every column in chunk order."""
-    n_docs = len(lengths)
+def _write_score_matrix(
+    directory: Path, spill: _Spill, lengths: np.ndarray, vocab: dict[str, int]
+) -> None:
+    """bm25s's score matrix (CSC: one column of chunk scores per token) and its files, from
+    the spilled triples, with bm25s's formulas for its default method, k1 and b.
+
+    The columns are produced in blocks of about ``_BLOCK_PAIRS`` entries, each written to
+    the end of the data and indices files before the next is built, so the build never holds
+    the whole matrix (470 MB at 10k notices) next to an embedding model. Within a block, a
+    counting sort keeps every column in chunk order (the triples arrive in chunk order)."""
+    retriever = bm25s.BM25()
+    n_docs, n_vocab = len(lengths), len(vocab)
     doc_freq = np.zeros(n_vocab, dtype=np.int64)
     for _, token, _ in spill.read():
         doc_freq += np.bincount(token, minlength=n_vocab)
@@ -349,32 +353,87 @@ def _score_matrix(
     )
     tfc_of = _select_tfc_scorer(retriever.method)
     avg_len = float(lengths.mean())
-
     indptr = np.zeros(n_vocab + 1, dtype=np.int64)
     np.cumsum(doc_freq, out=indptr[1:])
-    indices = np.empty(spill.pairs, dtype=retriever.int_dtype)
-    data = np.empty(spill.pairs, dtype=retriever.dtype)
-    next_free = indptr[:-1].copy()
-    for chunk, token, count in spill.read():
-        tfc = tfc_of(
-            tf_array=count.astype(retriever.dtype),
-            l_d=lengths[chunk].astype(retriever.dtype),
-            l_avg=avg_len,
-            k1=retriever.k1,
-            b=retriever.b,
-            delta=retriever.delta,
-        )
-        scores = (idf[token] * tfc).astype(retriever.dtype)
-        order = np.argsort(token, kind="stable")
-        sorted_tokens = token[order]
-        per_token = np.bincount(token, minlength=n_vocab)
-        first_of_token = np.cumsum(per_token) - per_token
-        rank_in_token = np.arange(len(order)) - first_of_token[sorted_tokens]
-        slots = next_free[sorted_tokens] + rank_in_token
-        indices[slots] = chunk[order]
-        data[slots] = scores[order]
-        next_free += per_token
-    return {"data": data, "indices": indices, "indptr": indptr, "num_docs": n_docs}
+
+    # bm25s writes its parameters, vocabulary and column pointers; the two long arrays are
+    # then written here, block by block, under the names bm25s loads them from.
+    retriever.scores = {
+        "data": np.empty(0, dtype=retriever.dtype),
+        "indices": np.empty(0, dtype=retriever.int_dtype),
+        "indptr": indptr,
+        "num_docs": n_docs,
+    }
+    retriever.vocab_dict = vocab
+    retriever.nonoccurrence_array = None
+    retriever.save(str(directory), show_progress=False)
+
+    nnz = int(indptr[-1])
+    with (
+        _NpyWriter(directory / _DATA_FILE, retriever.dtype, nnz) as data_out,
+        _NpyWriter(directory / _INDICES_FILE, retriever.int_dtype, nnz) as indices_out,
+    ):
+        for low, high in _column_blocks(indptr, _BLOCK_PAIRS):
+            base = int(indptr[low])
+            size = int(indptr[high]) - base
+            indices = np.empty(size, dtype=retriever.int_dtype)
+            data = np.empty(size, dtype=retriever.dtype)
+            next_free = indptr[low:high] - base
+            for chunk, token, count in spill.read():
+                keep = (token >= low) & (token < high)
+                chunk, token, count = chunk[keep], token[keep] - low, count[keep]
+                tfc = tfc_of(
+                    tf_array=count.astype(retriever.dtype),
+                    l_d=lengths[chunk].astype(retriever.dtype),
+                    l_avg=avg_len,
+                    k1=retriever.k1,
+                    b=retriever.b,
+                    delta=retriever.delta,
+                )
+                scores = (idf[token + low] * tfc).astype(retriever.dtype)
+                order = np.argsort(token, kind="stable")
+                sorted_tokens = token[order]
+                per_token = np.bincount(token, minlength=high - low)
+                first_of_token = np.cumsum(per_token) - per_token
+                slots = next_free[sorted_tokens] + np.arange(len(order)) - first_of_token[sorted_tokens]
+                indices[slots] = chunk[order]
+                data[slots] = scores[order]
+                next_free += per_token
+            indices_out.write(indices)
+            data_out.write(data)
+
+
+def _column_blocks(indptr: np.ndarray, max_pairs: int) -> Iterator[tuple[int, int]]:
+    """Consecutive column ranges of at most ``max_pairs`` entries (or one longer column)."""
+    low, n_columns = 0, len(indptr) - 1
+    while low < n_columns:
+        high = int(np.searchsorted(indptr, indptr[low] + max_pairs, side="right")) - 1
+        high = min(max(high, low + 1), n_columns)
+        yield low, high
+        low = high
+
+
+class _NpyWriter:
+    """A 1-D ``.npy`` file of known length written in consecutive pieces."""
+
+    def __init__(self, path: Path, dtype: str, length: int) -> None:
+        self._file = path.open("wb")
+        self._dtype = np.dtype(dtype)
+        self._left = length
+        header = {"descr": np.lib.format.dtype_to_descr(self._dtype), "fortran_order": False, "shape": (length,)}
+        np.lib.format.write_array_header_1_0(self._file, header)
+
+    def write(self, piece: np.ndarray) -> None:
+        self._left -= len(piece)
+        self._file.write(np.ascontiguousarray(piece, dtype=self._dtype).tobytes())
+
+    def __enter__(self) -> _NpyWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+        if self._left != 0 and exc[0] is None:
+            raise AssertionError(f"{self._left} entries missing in {self._file.name}")
 
 
 def _idf(doc_freq: np.ndarray, n_docs: int) -> np.ndarray:
