@@ -624,7 +624,7 @@ class Store:
         turns a scan of the whole table into lookups in key order, several times slower."""
         snap = self._notices_snapshot()
         by_id = snap.by_id
-        if not all(r[0] in by_id for r in rows):
+        if not by_id.keys() >= {r[0] for r in rows}:
             # Stored by another process since the snapshot was read.
             snap = self._notices_snapshot(refresh=True)
             by_id = snap.by_id
