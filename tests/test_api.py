@@ -270,6 +270,8 @@ def test_list_and_get_notice_with_spans(client: TestClient) -> None:
         assert 0 <= section["start"] < section["end"] <= len(text)
     for item in full["assignments"]:
         assert text[item["start"] : item["end"]] == item["quote"]
+    for listed in listing["items"]:  # the listing's counts are each notice's own records
+        assert listed["assignments"] == len(client.get(f"/api/notices/{listed['id']}").json()["assignments"])
     missing = client.get("/api/notices/0000000000000000")
     assert missing.status_code == 404 and _error(missing)["code"] == "not_found"
 

@@ -38,9 +38,9 @@ class TooManyFiles(AssistantError):
 @router.get("", summary="Các thông báo đã nạp (mới nhất trước)")
 def list_notices(store: StoreDep) -> dict[str, Any]:
     summaries = store.summaries()
-    counts: dict[str, int] = {}
-    for row in store.assignments():
-        counts[row.notice_id] = counts.get(row.notice_id, 0) + 1
+    # Counted in SQL: decoding every assignment record only to count them took seconds at
+    # 10k notices (≈130k records).
+    counts = {summary.id: count for summary, count in store.assignment_notices()}
     items = [{**asdict(s), "assignments": counts.get(s.id, 0)} for s in summaries]
     return {"items": items, "count": len(items)}
 
