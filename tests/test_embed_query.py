@@ -165,6 +165,27 @@ def test_numpy_query_vectors_match_sentence_transformers(
     assert float((fast[0] * fast[1]).sum()) < 0.99
 
 
+def test_a_folder_without_the_piece_list_gets_it_on_the_first_query(
+    e5_folder: Path, tmp_path: Path
+) -> None:
+    """Data directories set up before the piece list existed heal themselves."""
+    folder = tmp_path / "multilingual-e5-small"
+    folder.mkdir()
+    for item in e5_folder.iterdir():
+        if item.name != FILE_NAME:
+            (folder / item.name).symlink_to(item.resolve())
+    embedder = E5FolderEmbedder(
+        folder, identity="t", dimension=384, query_prefix="query: ", passage_prefix="passage: "
+    )
+    vector = embedder.embed_queries(["rà soát hộ nghèo"])
+    assert (folder / FILE_NAME).is_file()
+    assert load_query_tokenizer(folder) is not None
+    again = E5FolderEmbedder(
+        folder, identity="t", dimension=384, query_prefix="query: ", passage_prefix="passage: "
+    ).embed_queries(["rà soát hộ nghèo"])
+    assert np.array_equal(vector, again)
+
+
 def test_long_queries_use_the_same_windows(e5_folder: Path, st_fp32: object) -> None:
     from assistant.embed.st_backend import SentenceTransformerEmbedder
 

