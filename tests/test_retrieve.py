@@ -298,6 +298,7 @@ def test_chroma_persistent_round_trip(tmp_path: Path, chunks: list[Chunk]) -> No
 
     reopened.reset("new-identity")
     assert reopened.count() == 0 and reopened.is_current("new-identity")
+    assert reopened.search(query, 5) == []  # an empty collection answers with nothing
 
 
 def test_chroma_rejects_vectors_of_another_dimension(tmp_path: Path, chunks: list[Chunk]) -> None:
