@@ -229,6 +229,26 @@ def test_assignments_pages_cover_the_whole_list(client: TestClient) -> None:
     assert client.get("/api/assignments", params={"agency": "phòng TNMT", "limit": 0}).status_code == 422
 
 
+def test_assignments_only_deadline_or_overdue_filters_pages_and_total(client: TestClient) -> None:
+    cases = [("UBND các huyện, thành phố", "deadline", lambda i: i["deadline"] is not None),
+             ("phòng TNMT", "overdue", lambda i: i["overdue"])]  # one recurring deadline: not overdue
+    for agency, only, keep in cases:
+        whole = client.get("/api/assignments", params={"agency": agency}).json()["items"]
+        expected = [i for i in whole if keep(i)]
+        assert 0 < len(expected) < len(whole), only  # the filter must drop some rows to be tested
+        filtered = client.get("/api/assignments", params={"agency": agency, "only": only}).json()
+        assert filtered["items"] == expected and filtered["total"] == len(expected)
+        pages = [
+            client.get("/api/assignments",
+                       params={"agency": agency, "only": only, "limit": 2, "offset": offset}).json()
+            for offset in range(0, len(expected), 2)
+        ]
+        assert all(p["total"] == len(expected) for p in pages)
+        assert [i for p in pages for i in p["items"]] == expected
+    bad = client.get("/api/assignments", params={"agency": "phòng TNMT", "only": "late"})
+    assert bad.status_code == 422
+
+
 def test_assignments_errors(client: TestClient) -> None:
     assert client.get("/api/assignments").status_code == 422
     bad_date = client.get("/api/assignments", params={"agency": "phòng TNMT", "since": "hôm qua"})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
@@ -52,15 +52,25 @@ def assignments(
     until: DateText = None,
     limit: Annotated[int | None, Query(ge=1, le=1000, description="Số nhiệm vụ mỗi trang (mặc định: tất cả).")] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="Bỏ qua bấy nhiêu nhiệm vụ đầu (mới nhất trước).")] = 0,
+    only: Annotated[Literal["deadline", "overdue"] | None, Query(
+        description="Chỉ nhiệm vụ có thời hạn ('deadline') hoặc đã quá hạn ('overdue')."
+    )] = None,
 ) -> dict[str, Any]:
     """Every assignment of the agency, newest notice first; ``limit``/``offset`` page through
-    them and ``total`` counts them all."""
+    them and ``total`` counts them all. ``only`` filters in SQL so that pages and ``total``
+    agree with the filter (a page filtered afterwards in the browser would not)."""
+    today = dt.date.today()
     found = gazetteer.resolve(agency)
     where: dict[str, Any] = {"agency": found.name} if found is not None else {"agency_key": match_key(agency)}
     where.update(since=_date(since), until=_date(until))
+    if only is not None:
+        where["with_deadline"] = True
+    if only == "overdue":
+        # ``overdue`` below is a dated deadline before today; recurring duties carry no date
+        # (assistant.deadlines), so the date bound alone selects exactly those rows.
+        where["due_before"] = today - dt.timedelta(days=1)
     rows = store.assignments(**where, limit=limit, offset=offset)
     total = store.count_assignments(**where) if limit is not None or offset else len(rows)
-    today = dt.date.today()
     return {"query": agency, "agency": agency_json(found), "today": today.isoformat(),
             "total": total, "offset": offset, "limit": limit, "items": _items(store, rows, today)}
 
