@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,6 +31,7 @@ if find_chromium() is None:
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import Select
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 T = TypeVar("T")
@@ -45,6 +47,28 @@ Ngày 02/02/2024, UBND xã họp kiểm thử hiển thị văn bản.
 II. NHIỆM VỤ
 - Phòng Kinh tế xã chủ trì rà soát <img src=x onerror="window.__pwned = 2"> trước ngày 10/02/2024.
 """
+
+
+def _routine_notice(month: int) -> str:
+    """Our own fictional monthly notice: four tasks of Phòng Kinh tế (two dated and past, one
+    recurring, one without a deadline)."""
+    return f"""UBND XÃ THỬ NGHIỆM
+
+THÔNG BÁO
+Kết luận của Chủ tịch UBND xã tại cuộc họp giao ban tháng {month} năm 2024
+
+Ngày 05/{month:02d}/2024, UBND xã họp giao ban định kỳ tháng {month}.
+
+II. NHIỆM VỤ
+1. Phòng Kinh tế chủ trì rà soát sổ theo dõi đợt {month}.1 trước ngày 20/{month:02d}/2024.
+2. Phòng Kinh tế chủ trì kiểm kê kho vật tư đợt {month}.2 trước ngày 25/{month:02d}/2024.
+3. Phòng Kinh tế chủ trì cập nhật bảng kê đợt {month}.3 hằng tháng.
+4. Phòng Kinh tế chủ trì tổng hợp ý kiến cử tri đợt {month}.4.
+"""
+
+
+ROUTINE_MONTHS = (1, 2, 3)  # 3 notices x 4 tasks
+PAGE_SIZE = 5  # so that pages end inside a notice: 5 rows = 4 of March + 1 of February
 
 
 def wait_for(check: Callable[[], T | None], timeout_s: float = 20.0, what: str = "condition") -> T:
@@ -81,6 +105,20 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                    "tmp": tmp_path_factory.mktemp("files")}
         finally:
             driver.quit()
+
+
+@pytest.fixture(scope="module")
+def paged_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second server of its own (the shared one's notice counts are asserted elsewhere)
+    holding one agency with more tasks than a page."""
+    settings = Settings(index=tmp_path_factory.mktemp("paged-index"), embedding={"backend": "fake"})
+    with TestClient(create_app(settings)) as client:
+        files = [("files", (f"giao-ban-{m}.txt", _routine_notice(m).encode(), "text/plain"))
+                 for m in ROUTINE_MONTHS]
+        response = client.post("/api/notices", files=files)
+        assert [r["assignments"] for r in response.json()["results"]] == [4] * len(ROUTINE_MONTHS)
+    with running_server(settings) as url:
+        yield url
 
 
 def _click(driver: Any, element: WebElement) -> None:
@@ -147,6 +185,73 @@ def test_agency_view_lists_tasks_with_overdue_marks(site: dict[str, Any]) -> Non
     assert driver.find_elements(By.CSS_SELECTOR, "#agency-result .badge.danger")  # sample deadlines are past
     _click(driver, tasks[0].find_element(By.CSS_SELECTOR, "button.source-link"))
     wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#viewer mark.quote").text, what="source passage")
+
+
+def _agency_state(driver: Any) -> dict[str, Any]:
+    return dict(driver.execute_script(
+        "const r = document.getElementById('agency-result');"
+        "const more = document.getElementById('agency-more');"
+        "return {rows: r.querySelectorAll('li.task').length,"
+        " headings: Array.from(r.querySelectorAll('.notice-group h3')).map((h) => h.textContent),"
+        " overdue: r.querySelectorAll('li.task.is-overdue').length,"
+        " summary: (document.getElementById('agency-summary') || {}).textContent || '',"
+        " more: !!more && more.offsetParent !== null,"
+        " focus: document.activeElement.tagName + '.' + document.activeElement.className};"
+    ))
+
+
+def _has_rows(rows: int, state: dict[str, Any]) -> bool:
+    return bool(state["rows"] == rows)
+
+
+def _wait_state(driver: Any, done: Callable[[dict[str, Any]], bool], what: str) -> dict[str, Any]:
+    def check() -> dict[str, Any] | None:
+        state = _agency_state(driver)
+        return state if done(state) else None
+
+    return wait_for(check, what=what)
+
+
+def test_agency_view_pages_with_more_button(site: dict[str, Any], paged_url: str) -> None:
+    driver = site["driver"]
+    driver.get(f"{paged_url}/?page_size={PAGE_SIZE}#agency")
+    field = wait_for(lambda: driver.find_element(By.ID, "agency-input"), what="agency form")
+    field.send_keys("phong kinh te", Keys.ENTER)
+    state = _wait_state(driver, lambda s: s["rows"] > 0, "first page")
+    total = 4 * len(ROUTINE_MONTHS)
+    assert state["rows"] == PAGE_SIZE
+    assert f"Phòng Kinh tế được giao {total} nhiệm vụ" in state["summary"]
+    assert "6 quá hạn" in state["summary"]  # of all the rows, not only of the page shown
+    assert f"đang hiển thị {PAGE_SIZE}" in state["summary"]
+    assert len(state["headings"]) == 2 and state["more"]
+
+    more = driver.find_element(By.ID, "agency-more")
+    assert more.tag_name == "button" and f"còn {total - PAGE_SIZE}" in more.text
+    expected_rows = [2 * PAGE_SIZE, total]
+    for click, rows in enumerate(expected_rows, start=1):
+        _click(driver, more)
+        state = _wait_state(driver, partial(_has_rows, rows), f"{rows} rows after click {click}")
+        # A notice cut by the page boundary keeps one heading; its rows continue under it.
+        assert len(state["headings"]) == len(set(state["headings"])) == len(ROUTINE_MONTHS)
+        assert f"được giao {total} nhiệm vụ" in state["summary"]
+        if click < len(expected_rows):
+            assert state["more"] and state["focus"].startswith("BUTTON.more")
+            assert f"đang hiển thị {rows}" in state["summary"]
+    assert not state["more"]
+    assert "đang hiển thị" not in state["summary"] and "đã hiển thị tất cả" in state["summary"]
+    assert state["focus"].startswith("LI.task")  # not lost to the page's top with the button
+    texts = driver.find_element(By.ID, "agency-result").text
+    for month in ROUTINE_MONTHS:  # newest notice first, every task once
+        for task in range(1, 5):
+            assert texts.count(f"đợt {month}.{task}") == 1
+
+    # The overdue filter is applied by the server: a true total and pages of overdue rows only.
+    Select(driver.find_element(By.ID, "agency-filter")).select_by_value("overdue")
+    state = _wait_state(driver, lambda s: "được giao 6 nhiệm vụ quá hạn (tính đến" in s["summary"], "overdue filter")
+    assert state["rows"] == state["overdue"] == PAGE_SIZE and state["more"]
+    _click(driver, driver.find_element(By.ID, "agency-more"))
+    state = _wait_state(driver, lambda s: s["rows"] == 6, "all overdue rows")
+    assert state["overdue"] == 6 and not state["more"]
 
 
 def test_upload_then_script_text_is_shown_as_text(site: dict[str, Any]) -> None:

@@ -402,61 +402,174 @@
     );
   }
 
-  function filterItems(items) {
-    const mode = $("agency-filter").value;
-    if (mode === "deadline") return items.filter((i) => i.deadline);
-    if (mode === "overdue") return items.filter((i) => i.overdue);
-    return items;
+  // Rows per request: an agency can hold thousands of tasks, each sent with its quoted
+  // passage, so the view asks for one page at a time. ?page_size=N in the page address
+  // overrides it (tests, very slow links); the API takes at most 1000.
+  const AGENCY_PAGE_SIZE = (() => {
+    const asked = Number(new URLSearchParams(location.search).get("page_size"));
+    return Number.isInteger(asked) && asked >= 1 && asked <= 1000 ? asked : 100;
+  })();
+
+  function formatCount(n) {
+    return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
   }
 
-  function renderGrouped(result, items, heading) {
-    const box = clear($("agency-result"));
-    const overdue = items.filter((i) => i.overdue).length;
-    box.append(el("div", { class: "result-head" },
-      el("h2", {}, heading),
-      el("p", { class: "muted" }, `${items.length} nhiệm vụ` + (overdue ? `, ${overdue} quá hạn (tính đến ${formatDate(result.today)})` : ""))));
-    if (!items.length) {
-      box.append(el("p", { class: "empty" }, "Không có nhiệm vụ nào phù hợp."));
-      return;
+  // Screen readers hear a short status line, not every appended row.
+  function announce(message) {
+    $("agency-status").textContent = message;
+  }
+
+  let agencySearch = null; // the search shown: its query, counts, groups and "Xem thêm" button
+  let agencyShown = null; // "search" or "deadlines": what the filter menu re-runs
+  let agencyRun = 0; // answers of a superseded request are dropped
+
+  function agencyTotalsText(s) {
+    const today = formatDate(s.today);
+    let text = `${s.name} được giao ${formatCount(s.total)} nhiệm vụ`;
+    if (s.mode === "overdue") text += ` quá hạn (tính đến ${today})`;
+    else {
+      if (s.mode === "deadline") text += " có thời hạn";
+      if (s.overdue) text += `, ${formatCount(s.overdue)} quá hạn (tính đến ${today})`;
     }
-    let group = null;
-    let list = null;
+    if (s.offset < s.total) text += ` — đang hiển thị ${formatCount(s.shown)}`;
+    else if (s.pages > 1) text += " — đã hiển thị tất cả";
+    return text;
+  }
+
+  function updateAgencyMore(s) {
+    s.summary.textContent = agencyTotalsText(s);
+    const left = s.total - s.offset;
+    s.moreRow.hidden = left <= 0;
+    s.more.textContent = `Xem thêm (còn ${formatCount(left)} nhiệm vụ)`;
+  }
+
+  // Appends rows under their notice; a notice already shown (a group cut by the previous
+  // page) keeps its one heading. Returns the first row added.
+  function appendAgencyRows(s, items) {
+    let first = null;
     for (const item of items) {
-      if (!group || group.dataset.notice !== item.notice_id) {
+      // Rows shift if notices are added or deleted between two pages: never show one twice.
+      const key = [item.notice_id, item.start, item.end, item.agency_text, item.role].join("|");
+      if (s.seen.has(key)) continue;
+      s.seen.add(key);
+      let list = s.groups.get(item.notice_id);
+      if (!list) {
         list = el("ul", { class: "tasks" });
-        group = el("section", { class: "panel notice-group", dataset: { notice: item.notice_id } },
+        s.groupsBox.append(el("section", { class: "panel notice-group", dataset: { notice: item.notice_id } },
           el("h3", {}, sourceButton(oneLine(item.notice_title) || item.source, item.notice_id)),
           el("p", { class: "muted small" }, `Họp ngày ${formatDate(item.meeting_date)} · ${item.source}`),
-          list);
-        box.append(group);
+          list));
+        s.groups.set(item.notice_id, list);
       }
-      list.append(taskRow(item, false));
+      const row = taskRow(item, false);
+      list.append(row);
+      s.shown += 1;
+      first = first || row;
     }
+    return first;
+  }
+
+  function agencyPath(s, offset) {
+    const params = new URLSearchParams(s.params);
+    params.set("limit", String(AGENCY_PAGE_SIZE));
+    if (offset) params.set("offset", String(offset));
+    return "/api/assignments?" + params;
   }
 
   async function searchAgency(e) {
     if (e) e.preventDefault();
+    const run = ++agencyRun;
+    agencyShown = "search";
+    agencySearch = null;
     const params = new URLSearchParams({ agency: $("agency-input").value.trim() });
     if ($("agency-since").value) params.set("since", $("agency-since").value);
     if ($("agency-until").value) params.set("until", $("agency-until").value);
+    // Filtered by the server, so that the total and the pages agree with the filter.
+    const mode = $("agency-filter").value;
+    const overdueParams = new URLSearchParams(params);
+    overdueParams.set("only", "overdue");
+    overdueParams.set("limit", "1");
+    if (mode === "deadline" || mode === "overdue") params.set("only", mode);
     const box = clear($("agency-result"));
     box.append(el("p", { class: "muted" }, "Đang tra cứu…"));
     try {
-      const result = await getJSON("/api/assignments?" + params);
-      const name = result.agency ? result.agency.name : result.query;
-      let heading = name;
+      const s = { params: params.toString(), mode, offset: 0, shown: 0, pages: 0, seen: new Set(), groups: new Map() };
+      const first = getJSON(agencyPath(s, 0));
+      // Only the total of this one is used: how many of all the rows are overdue.
+      const overdue = mode === "overdue" ? null : getJSON("/api/assignments?" + overdueParams).then((r) => r.total, () => null);
+      const result = await first;
+      s.overdue = await overdue;
+      if (run !== agencyRun) return;
+      s.name = result.agency ? result.agency.name : result.query;
+      s.today = result.today;
+      s.total = result.total;
+      let heading = s.name;
       if (result.agency && LEVEL_LABELS[result.agency.level]) heading += ` (${LEVEL_LABELS[result.agency.level]})`;
-      renderGrouped(result, filterItems(result.items), heading);
+      s.summary = el("p", { class: "muted", id: "agency-summary" });
+      s.groupsBox = el("div", { class: "notice-groups" });
+      s.more = el("button", { type: "button", id: "agency-more", class: "more", onclick: () => loadMoreAgency(s) }, "Xem thêm");
+      s.moreRow = el("div", { class: "more-row" }, s.more);
+      clear(box);
       if (!result.agency) {
-        $("agency-result").prepend(el("p", { class: "notice-warning" },
+        box.append(el("p", { class: "notice-warning" },
           `Không có “${result.query}” trong danh mục cơ quan; đã tìm theo đúng tên đã ghi.`));
       }
+      box.append(el("div", { class: "result-head" }, el("h2", {}, heading), s.summary), s.groupsBox, s.moreRow);
+      if (!result.items.length) s.groupsBox.append(el("p", { class: "empty" }, "Không có nhiệm vụ nào phù hợp."));
+      s.offset = result.items.length;
+      s.pages = 1;
+      appendAgencyRows(s, result.items);
+      agencySearch = s;
+      updateAgencyMore(s);
+      announce(s.summary.textContent);
     } catch (err) {
+      if (run !== agencyRun) return;
       clear(box).append(el("p", { class: "error-text" }, err.message));
+      announce(err.message);
+    }
+  }
+
+  async function loadMoreAgency(s) {
+    if (s.busy || s !== agencySearch || s.offset >= s.total) return;
+    s.busy = true;
+    // aria-disabled rather than disabled: a disabled button drops the keyboard focus.
+    s.more.setAttribute("aria-disabled", "true");
+    s.more.setAttribute("aria-busy", "true");
+    s.more.textContent = "Đang tải thêm…";
+    let first = null;
+    try {
+      const page = await getJSON(agencyPath(s, s.offset));
+      if (s !== agencySearch) return;
+      s.total = page.total;
+      s.offset += page.items.length;
+      s.pages += 1;
+      // The list shrank since the first page (a notice deleted): nothing more to ask for.
+      if (!page.items.length) s.total = s.offset;
+      first = appendAgencyRows(s, page.items);
+    } catch (err) {
+      toast(err.message);
+    } finally {
+      s.busy = false;
+      s.more.removeAttribute("aria-disabled");
+      s.more.removeAttribute("aria-busy");
+      if (s === agencySearch) {
+        const hadFocus = document.activeElement === s.more;
+        updateAgencyMore(s);
+        announce(agencyTotalsText(s));
+        // The button is gone once everything is shown: focus moves to the first new row,
+        // where reading goes on, instead of falling back to the top of the page.
+        if (first && s.moreRow.hidden && hadFocus) {
+          first.setAttribute("tabindex", "-1");
+          first.focus({ preventScroll: true });
+        }
+      }
     }
   }
 
   async function showDeadlines() {
+    const run = ++agencyRun;
+    agencyShown = "deadlines";
+    agencySearch = null;
     const params = new URLSearchParams();
     const agency = $("agency-input").value.trim();
     if (agency) params.set("agency", agency);
@@ -464,6 +577,7 @@
     box.append(el("p", { class: "muted" }, "Đang tải…"));
     try {
       const result = await getJSON("/api/deadlines?" + params);
+      if (run !== agencyRun) return;
       let items = result.items;
       if ($("agency-filter").value === "overdue") items = items.filter((i) => i.overdue);
       clear(box);
@@ -474,9 +588,18 @@
       const list = el("ul", { class: "tasks panel" });
       for (const item of items) list.append(taskRow(item, true));
       box.append(items.length ? list : el("p", { class: "empty" }, "Không có nhiệm vụ nào có thời hạn."));
+      announce(box.querySelector(".result-head p").textContent);
     } catch (err) {
+      if (run !== agencyRun) return;
       clear(box).append(el("p", { class: "error-text" }, err.message));
+      announce(err.message);
     }
+  }
+
+  // The filter menu re-runs what is shown, so the list never disagrees with the menu.
+  function agencyFilterChanged() {
+    if (agencyShown === "deadlines") showDeadlines();
+    else if (agencyShown === "search" && $("agency-input").value.trim()) searchAgency();
   }
 
   // --- notices ------------------------------------------------------------------------------
@@ -707,6 +830,7 @@
     $("token-button").addEventListener("click", () => askToken());
     $("agency-form").addEventListener("submit", searchAgency);
     $("deadlines-button").addEventListener("click", showDeadlines);
+    $("agency-filter").addEventListener("change", agencyFilterChanged);
     $("draft-form").addEventListener("submit", makeDraft);
     $("draft-download").addEventListener("click", downloadDraft);
     setupChat();
