@@ -77,12 +77,19 @@ def take(out: Path) -> list[Path]:
                 _wait(lambda: driver.find_element(By.CSS_SELECTOR, "#viewer mark.quote"))
                 shot("chat")
 
-                # Agency view with overdue tasks.
-                driver.get(url + "/#agency")
+                # Agency view with overdue tasks. The samples give an agency only a few tasks,
+                # so a page of 2 (instead of 100) shows the total and the "Xem thêm" button;
+                # a taller window fits both in the picture.
+                driver.set_window_size(1366, 1000)
+                driver.get(url + "/?page_size=2#agency")
                 field = _wait(lambda: driver.find_element(By.ID, "agency-input"))
                 field.send_keys("phong tai chinh ke hoach", Keys.ENTER)
-                _wait(lambda: driver.find_elements(By.CSS_SELECTOR, "#agency-result li.task"))
+                _wait(lambda: driver.find_element(By.ID, "agency-more").is_displayed())
+                # no caret or suggestion list in the picture
+                driver.execute_script("document.activeElement.blur()")
+                driver.execute_script("window.scrollTo(0, 0)")
                 shot("agency")
+                driver.set_window_size(1366, 860)
 
                 # Notices list.
                 driver.get(url + "/#notices")

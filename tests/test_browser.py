@@ -195,6 +195,8 @@ def _agency_state(driver: Any) -> dict[str, Any]:
         " headings: Array.from(r.querySelectorAll('.notice-group h3')).map((h) => h.textContent),"
         " overdue: r.querySelectorAll('li.task.is-overdue').length,"
         " summary: (document.getElementById('agency-summary') || {}).textContent || '',"
+        " heading: (r.querySelector('.result-head h2') || {}).textContent || '',"
+        " status: document.getElementById('agency-status').textContent,"
         " more: !!more && more.offsetParent !== null,"
         " focus: document.activeElement.tagName + '.' + document.activeElement.className};"
     ))
@@ -220,7 +222,9 @@ def test_agency_view_pages_with_more_button(site: dict[str, Any], paged_url: str
     state = _wait_state(driver, lambda s: s["rows"] > 0, "first page")
     total = 4 * len(ROUTINE_MONTHS)
     assert state["rows"] == PAGE_SIZE
-    assert f"Phòng Kinh tế được giao {total} nhiệm vụ" in state["summary"]
+    assert state["heading"].startswith("Phòng Kinh tế")
+    assert f"Được giao {total} nhiệm vụ" in state["summary"]
+    assert state["status"].startswith("Phòng Kinh tế: Được giao")  # what a screen reader hears
     assert "6 quá hạn" in state["summary"]  # of all the rows, not only of the page shown
     assert f"đang hiển thị {PAGE_SIZE}" in state["summary"]
     assert len(state["headings"]) == 2 and state["more"]
@@ -233,7 +237,7 @@ def test_agency_view_pages_with_more_button(site: dict[str, Any], paged_url: str
         state = _wait_state(driver, partial(_has_rows, rows), f"{rows} rows after click {click}")
         # A notice cut by the page boundary keeps one heading; its rows continue under it.
         assert len(state["headings"]) == len(set(state["headings"])) == len(ROUTINE_MONTHS)
-        assert f"được giao {total} nhiệm vụ" in state["summary"]
+        assert f"Được giao {total} nhiệm vụ" in state["summary"]
         if click < len(expected_rows):
             assert state["more"] and state["focus"].startswith("BUTTON.more")
             assert f"đang hiển thị {rows}" in state["summary"]
@@ -247,7 +251,7 @@ def test_agency_view_pages_with_more_button(site: dict[str, Any], paged_url: str
 
     # The overdue filter is applied by the server: a true total and pages of overdue rows only.
     Select(driver.find_element(By.ID, "agency-filter")).select_by_value("overdue")
-    state = _wait_state(driver, lambda s: "được giao 6 nhiệm vụ quá hạn (tính đến" in s["summary"], "overdue filter")
+    state = _wait_state(driver, lambda s: "Được giao 6 nhiệm vụ quá hạn (tính đến" in s["summary"], "overdue filter")
     assert state["rows"] == state["overdue"] == PAGE_SIZE and state["more"]
     _click(driver, driver.find_element(By.ID, "agency-more"))
     state = _wait_state(driver, lambda s: s["rows"] == 6, "all overdue rows")

@@ -425,13 +425,14 @@
 
   function agencyTotalsText(s) {
     const today = formatDate(s.today);
-    let text = `${s.name} được giao ${formatCount(s.total)} nhiệm vụ`;
+    // The agency's name is the heading just above: the line starts after it.
+    let text = `Được giao ${formatCount(s.total)} nhiệm vụ`;
     if (s.mode === "overdue") text += ` quá hạn (tính đến ${today})`;
     else {
       if (s.mode === "deadline") text += " có thời hạn";
       if (s.overdue) text += `, ${formatCount(s.overdue)} quá hạn (tính đến ${today})`;
     }
-    if (s.offset < s.total) text += ` — đang hiển thị ${formatCount(s.shown)}`;
+    if (s.offset < s.total) text += ` — đang hiển thị ${formatCount(s.shown)} nhiệm vụ mới nhất`;
     else if (s.pages > 1) text += " — đã hiển thị tất cả";
     return text;
   }
@@ -521,7 +522,7 @@
       appendAgencyRows(s, result.items);
       agencySearch = s;
       updateAgencyMore(s);
-      announce(s.summary.textContent);
+      announce(`${s.name}: ${s.summary.textContent}`);
     } catch (err) {
       if (run !== agencyRun) return;
       clear(box).append(el("p", { class: "error-text" }, err.message));
@@ -555,7 +556,7 @@
       if (s === agencySearch) {
         const hadFocus = document.activeElement === s.more;
         updateAgencyMore(s);
-        announce(agencyTotalsText(s));
+        announce(`${s.name}: ${agencyTotalsText(s)}`);
         // The button is gone once everything is shown: focus moves to the first new row,
         // where reading goes on, instead of falling back to the top of the page.
         if (first && s.moreRow.hidden && hadFocus) {
