@@ -267,6 +267,21 @@ def test_deadlines_sorted_and_filtered(client: TestClient) -> None:
     assert {i["agency"] for i in tnmt["items"]} == {"Phòng Tài nguyên và Môi trường"}
 
 
+def test_deadlines_pages_cover_the_whole_list(client: TestClient) -> None:
+    for params in ({}, {"agency": "phòng TNMT"}, {"agency": "Ban chưa có trong danh mục"},
+                   {"before": "2024-07-31"}, {"agency": "TC-KH", "after": "2024-04-01"}):
+        whole = client.get("/api/deadlines", params=params).json()
+        assert whole["total"] == len(whole["items"])
+        pages = [client.get("/api/deadlines", params={**params, "limit": 3, "offset": offset}).json()
+                 for offset in range(0, whole["total"], 3)]
+        assert all(p["total"] == whole["total"] and p["agency"] == whole["agency"] for p in pages), params
+        assert [i for p in pages for i in p["items"]] == whole["items"], params
+    assert len(client.get("/api/deadlines").json()["items"]) > 3  # more than one page above
+    past_end = client.get("/api/deadlines", params={"limit": 5, "offset": 10_000}).json()
+    assert past_end["items"] == [] and past_end["total"] > 0
+    assert client.get("/api/deadlines", params={"limit": 0}).status_code == 422
+
+
 def test_agency_names(client: TestClient) -> None:
     names = client.get("/api/agencies").json()["names"]
     assert "Phòng Tài nguyên và Môi trường" in names
