@@ -224,7 +224,7 @@ def test_agency_view_pages_with_more_button(site: dict[str, Any], paged_url: str
     assert state["rows"] == PAGE_SIZE
     assert state["heading"].startswith("Phòng Kinh tế")
     assert f"Được giao {total} nhiệm vụ" in state["summary"]
-    assert state["status"].startswith("Phòng Kinh tế: Được giao")  # what a screen reader hears
+    assert state["status"].startswith("Phòng Kinh tế (cấp huyện): Được giao")  # what a screen reader hears
     assert "6 quá hạn" in state["summary"]  # of all the rows, not only of the page shown
     assert f"đang hiển thị {PAGE_SIZE}" in state["summary"]
     assert len(state["headings"]) == 2 and state["more"]
@@ -256,6 +256,22 @@ def test_agency_view_pages_with_more_button(site: dict[str, Any], paged_url: str
     _click(driver, driver.find_element(By.ID, "agency-more"))
     state = _wait_state(driver, lambda s: s["rows"] == 6, "all overdue rows")
     assert state["overdue"] == 6 and not state["more"]
+
+    # "Tất cả thời hạn" pages the same way (flat, earliest deadline first), with the filter.
+    _click(driver, driver.find_element(By.ID, "deadlines-button"))
+    state = _wait_state(driver, lambda s: s["summary"].startswith("6 nhiệm vụ quá hạn"), "overdue deadlines")
+    assert state["rows"] == state["overdue"] == PAGE_SIZE and state["more"]
+    Select(driver.find_element(By.ID, "agency-filter")).select_by_value("all")
+    dated = 2 * len(ROUTINE_MONTHS)
+    with_deadline = 3 * len(ROUTINE_MONTHS)  # the recurring ones too, after the dated ones
+    state = _wait_state(driver, lambda s: s["summary"].startswith(f"{with_deadline} nhiệm vụ có thời hạn"),
+                        "all deadlines")
+    assert f"{dated} quá hạn" in state["summary"] and state["rows"] == PAGE_SIZE
+    _click(driver, driver.find_element(By.ID, "agency-more"))
+    state = _wait_state(driver, partial(_has_rows, with_deadline), "all deadline rows")
+    assert not state["more"] and state["overdue"] == dated
+    deadlines = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#agency-result .deadline")]
+    assert deadlines[0] == "Hạn: trước ngày 20/01/2024Quá hạn" and deadlines[-1].startswith("Hạn: hằng tháng")
 
 
 def test_upload_then_script_text_is_shown_as_text(site: dict[str, Any]) -> None:

@@ -419,50 +419,62 @@
     $("agency-status").textContent = message;
   }
 
-  let agencySearch = null; // the search shown: its query, counts, groups and "Xem thêm" button
+  let agencyList = null; // the list shown (one agency's tasks, or deadlines): query, counts, button
   let agencyShown = null; // "search" or "deadlines": what the filter menu re-runs
   let agencyRun = 0; // answers of a superseded request are dropped
 
-  function agencyTotalsText(s) {
-    const today = formatDate(s.today);
-    // The agency's name is the heading just above: the line starts after it.
-    let text = `Được giao ${formatCount(s.total)} nhiệm vụ`;
-    if (s.mode === "overdue") text += ` quá hạn (tính đến ${today})`;
-    else {
-      if (s.mode === "deadline") text += " có thời hạn";
-      if (s.overdue) text += `, ${formatCount(s.overdue)} quá hạn (tính đến ${today})`;
+  function isoDay(date) {
+    const pad = (n) => String(n).padStart(2, "0");
+    return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  }
+
+  function listTotalsText(s) {
+    const overdue = `quá hạn (tính đến ${formatDate(s.today)})`;
+    let text;
+    if (s.kind === "deadlines") {
+      text = `${formatCount(s.total)} nhiệm vụ ${s.mode === "overdue" ? overdue : "có thời hạn"}, sắp theo hạn`;
+      if (s.mode !== "overdue" && s.overdue) text += `; ${formatCount(s.overdue)} ${overdue}`;
+    } else {
+      // The agency's name is the heading just above: the line starts after it.
+      text = `Được giao ${formatCount(s.total)} nhiệm vụ`;
+      if (s.mode === "overdue") text += " " + overdue;
+      else {
+        if (s.mode === "deadline") text += " có thời hạn";
+        if (s.overdue) text += `, ${formatCount(s.overdue)} ${overdue}`;
+      }
     }
-    if (s.offset < s.total) text += ` — đang hiển thị ${formatCount(s.shown)} nhiệm vụ mới nhất`;
-    else if (s.pages > 1) text += " — đã hiển thị tất cả";
+    if (s.offset < s.total) {
+      text += ` — đang hiển thị ${formatCount(s.shown)} nhiệm vụ ${s.kind === "deadlines" ? "hạn sớm nhất" : "mới nhất"}`;
+    } else if (s.pages > 1) text += " — đã hiển thị tất cả";
     return text;
   }
 
-  function updateAgencyMore(s) {
-    s.summary.textContent = agencyTotalsText(s);
+  function updateListMore(s) {
+    s.summary.textContent = listTotalsText(s);
     const left = s.total - s.offset;
     s.moreRow.hidden = left <= 0;
     s.more.textContent = `Xem thêm (còn ${formatCount(left)} nhiệm vụ)`;
   }
 
-  // Appends rows under their notice; a notice already shown (a group cut by the previous
-  // page) keeps its one heading. Returns the first row added.
-  function appendAgencyRows(s, items) {
+  // Appends rows; in an agency's list under their notice, where a notice already shown (a
+  // group cut by the previous page) keeps its one heading. Returns the first row added.
+  function appendListRows(s, items) {
     let first = null;
     for (const item of items) {
       // Rows shift if notices are added or deleted between two pages: never show one twice.
       const key = [item.notice_id, item.start, item.end, item.agency_text, item.role].join("|");
       if (s.seen.has(key)) continue;
       s.seen.add(key);
-      let list = s.groups.get(item.notice_id);
+      let list = s.kind === "deadlines" ? s.flat : s.groups.get(item.notice_id);
       if (!list) {
         list = el("ul", { class: "tasks" });
-        s.groupsBox.append(el("section", { class: "panel notice-group", dataset: { notice: item.notice_id } },
+        s.rowsBox.append(el("section", { class: "panel notice-group", dataset: { notice: item.notice_id } },
           el("h3", {}, sourceButton(oneLine(item.notice_title) || item.source, item.notice_id)),
           el("p", { class: "muted small" }, `Họp ngày ${formatDate(item.meeting_date)} · ${item.source}`),
           list));
         s.groups.set(item.notice_id, list);
       }
-      const row = taskRow(item, false);
+      const row = taskRow(item, s.kind === "deadlines");
       list.append(row);
       s.shown += 1;
       first = first || row;
@@ -470,59 +482,54 @@
     return first;
   }
 
-  function agencyPath(s, offset) {
+  function listPath(s, offset) {
     const params = new URLSearchParams(s.params);
     params.set("limit", String(AGENCY_PAGE_SIZE));
     if (offset) params.set("offset", String(offset));
-    return "/api/assignments?" + params;
+    return `${s.endpoint}?${params}`;
   }
 
-  async function searchAgency(e) {
-    if (e) e.preventDefault();
+  // Shows the first page of a list and its true totals. spec: kind ("search" or
+  // "deadlines"), endpoint, params, overdueParams (null: no overdue count asked), mode,
+  // heading(result), warning(result).
+  async function showList(spec) {
     const run = ++agencyRun;
-    agencyShown = "search";
-    agencySearch = null;
-    const params = new URLSearchParams({ agency: $("agency-input").value.trim() });
-    if ($("agency-since").value) params.set("since", $("agency-since").value);
-    if ($("agency-until").value) params.set("until", $("agency-until").value);
-    // Filtered by the server, so that the total and the pages agree with the filter.
-    const mode = $("agency-filter").value;
-    const overdueParams = new URLSearchParams(params);
-    overdueParams.set("only", "overdue");
-    overdueParams.set("limit", "1");
-    if (mode === "deadline" || mode === "overdue") params.set("only", mode);
+    agencyShown = spec.kind;
+    agencyList = null;
     const box = clear($("agency-result"));
-    box.append(el("p", { class: "muted" }, "Đang tra cứu…"));
+    box.append(el("p", { class: "muted" }, "Đang tải…"));
     try {
-      const s = { params: params.toString(), mode, offset: 0, shown: 0, pages: 0, seen: new Set(), groups: new Map() };
-      const first = getJSON(agencyPath(s, 0));
+      const s = Object.assign({}, spec, { params: spec.params.toString(), offset: 0, shown: 0, pages: 0, seen: new Set(), groups: new Map() });
+      const first = getJSON(listPath(s, 0));
       // Only the total of this one is used: how many of all the rows are overdue.
-      const overdue = mode === "overdue" ? null : getJSON("/api/assignments?" + overdueParams).then((r) => r.total, () => null);
+      const overdue = spec.overdueParams
+        ? getJSON(`${spec.endpoint}?${spec.overdueParams}`).then((r) => r.total, () => null)
+        : null;
       const result = await first;
       s.overdue = await overdue;
       if (run !== agencyRun) return;
-      s.name = result.agency ? result.agency.name : result.query;
       s.today = result.today;
       s.total = result.total;
-      let heading = s.name;
-      if (result.agency && LEVEL_LABELS[result.agency.level]) heading += ` (${LEVEL_LABELS[result.agency.level]})`;
+      s.heading = spec.heading(result);
       s.summary = el("p", { class: "muted", id: "agency-summary" });
-      s.groupsBox = el("div", { class: "notice-groups" });
-      s.more = el("button", { type: "button", id: "agency-more", class: "more", onclick: () => loadMoreAgency(s) }, "Xem thêm");
+      s.rowsBox = el("div", { class: "list-rows" });
+      if (s.kind === "deadlines") {
+        s.flat = el("ul", { class: "tasks panel" });
+        s.rowsBox.append(s.flat);
+      }
+      s.more = el("button", { type: "button", id: "agency-more", class: "more", onclick: () => loadMoreList(s) }, "Xem thêm");
       s.moreRow = el("div", { class: "more-row" }, s.more);
       clear(box);
-      if (!result.agency) {
-        box.append(el("p", { class: "notice-warning" },
-          `Không có “${result.query}” trong danh mục cơ quan; đã tìm theo đúng tên đã ghi.`));
-      }
-      box.append(el("div", { class: "result-head" }, el("h2", {}, heading), s.summary), s.groupsBox, s.moreRow);
-      if (!result.items.length) s.groupsBox.append(el("p", { class: "empty" }, "Không có nhiệm vụ nào phù hợp."));
+      const warning = spec.warning(result);
+      if (warning) box.append(el("p", { class: "notice-warning" }, warning));
+      box.append(el("div", { class: "result-head" }, el("h2", {}, s.heading), s.summary), s.rowsBox, s.moreRow);
+      if (!result.items.length) s.rowsBox.replaceChildren(el("p", { class: "empty" }, spec.empty));
       s.offset = result.items.length;
       s.pages = 1;
-      appendAgencyRows(s, result.items);
-      agencySearch = s;
-      updateAgencyMore(s);
-      announce(`${s.name}: ${s.summary.textContent}`);
+      appendListRows(s, result.items);
+      agencyList = s;
+      updateListMore(s);
+      announce(`${s.heading}: ${s.summary.textContent}`);
     } catch (err) {
       if (run !== agencyRun) return;
       clear(box).append(el("p", { class: "error-text" }, err.message));
@@ -530,8 +537,8 @@
     }
   }
 
-  async function loadMoreAgency(s) {
-    if (s.busy || s !== agencySearch || s.offset >= s.total) return;
+  async function loadMoreList(s) {
+    if (s.busy || s !== agencyList || s.offset >= s.total) return;
     s.busy = true;
     // aria-disabled rather than disabled: a disabled button drops the keyboard focus.
     s.more.setAttribute("aria-disabled", "true");
@@ -539,24 +546,24 @@
     s.more.textContent = "Đang tải thêm…";
     let first = null;
     try {
-      const page = await getJSON(agencyPath(s, s.offset));
-      if (s !== agencySearch) return;
+      const page = await getJSON(listPath(s, s.offset));
+      if (s !== agencyList) return;
       s.total = page.total;
       s.offset += page.items.length;
       s.pages += 1;
       // The list shrank since the first page (a notice deleted): nothing more to ask for.
       if (!page.items.length) s.total = s.offset;
-      first = appendAgencyRows(s, page.items);
+      first = appendListRows(s, page.items);
     } catch (err) {
       toast(err.message);
     } finally {
       s.busy = false;
       s.more.removeAttribute("aria-disabled");
       s.more.removeAttribute("aria-busy");
-      if (s === agencySearch) {
+      if (s === agencyList) {
         const hadFocus = document.activeElement === s.more;
-        updateAgencyMore(s);
-        announce(`${s.name}: ${agencyTotalsText(s)}`);
+        updateListMore(s);
+        announce(`${s.heading}: ${listTotalsText(s)}`);
         // The button is gone once everything is shown: focus moves to the first new row,
         // where reading goes on, instead of falling back to the top of the page.
         if (first && s.moreRow.hidden && hadFocus) {
@@ -567,34 +574,53 @@
     }
   }
 
-  async function showDeadlines() {
-    const run = ++agencyRun;
-    agencyShown = "deadlines";
-    agencySearch = null;
+  function searchAgency(e) {
+    if (e) e.preventDefault();
+    const query = $("agency-input").value.trim();
+    const params = new URLSearchParams({ agency: query });
+    if ($("agency-since").value) params.set("since", $("agency-since").value);
+    if ($("agency-until").value) params.set("until", $("agency-until").value);
+    // Filtered by the server, so that the total and the pages agree with the filter.
+    const mode = $("agency-filter").value;
+    const overdueParams = new URLSearchParams(params);
+    overdueParams.set("only", "overdue");
+    overdueParams.set("limit", "1");
+    if (mode === "deadline" || mode === "overdue") params.set("only", mode);
+    return showList({
+      kind: "search", endpoint: "/api/assignments", params, mode,
+      overdueParams: mode === "overdue" ? null : overdueParams,
+      empty: "Không có nhiệm vụ nào phù hợp.",
+      heading: (result) => {
+        let heading = result.agency ? result.agency.name : result.query;
+        if (result.agency && LEVEL_LABELS[result.agency.level]) heading += ` (${LEVEL_LABELS[result.agency.level]})`;
+        return heading;
+      },
+      warning: (result) => result.agency ? null
+        : `Không có “${result.query}” trong danh mục cơ quan; đã tìm theo đúng tên đã ghi.`,
+    });
+  }
+
+  function showDeadlines() {
     const params = new URLSearchParams();
     const agency = $("agency-input").value.trim();
     if (agency) params.set("agency", agency);
-    const box = clear($("agency-result"));
-    box.append(el("p", { class: "muted" }, "Đang tải…"));
-    try {
-      const result = await getJSON("/api/deadlines?" + params);
-      if (run !== agencyRun) return;
-      let items = result.items;
-      if ($("agency-filter").value === "overdue") items = items.filter((i) => i.overdue);
-      clear(box);
-      const overdue = items.filter((i) => i.overdue).length;
-      box.append(el("div", { class: "result-head" },
-        el("h2", {}, "Nhiệm vụ có thời hạn" + (result.agency ? " — " + result.agency.name : "")),
-        el("p", { class: "muted" }, `${items.length} nhiệm vụ, sắp theo hạn` + (overdue ? `; ${overdue} quá hạn` : ""))));
-      const list = el("ul", { class: "tasks panel" });
-      for (const item of items) list.append(taskRow(item, true));
-      box.append(items.length ? list : el("p", { class: "empty" }, "Không có nhiệm vụ nào có thời hạn."));
-      announce(box.querySelector(".result-head p").textContent);
-    } catch (err) {
-      if (run !== agencyRun) return;
-      clear(box).append(el("p", { class: "error-text" }, err.message));
-      announce(err.message);
-    }
+    const mode = $("agency-filter").value;
+    // Overdue: a dated deadline before today (recurring duties carry no date).
+    const yesterday = new Date();
+    yesterday.setDate(yesterday.getDate() - 1);
+    const overdueParams = new URLSearchParams(params);
+    overdueParams.set("before", isoDay(yesterday));
+    overdueParams.set("limit", "1");
+    if (mode === "overdue") params.set("before", isoDay(yesterday));
+    return showList({
+      kind: "deadlines", endpoint: "/api/deadlines", params, mode,
+      overdueParams: mode === "overdue" ? null : overdueParams,
+      empty: "Không có nhiệm vụ nào có thời hạn.",
+      heading: (result) => "Nhiệm vụ có thời hạn"
+        + (result.agency ? " — " + result.agency.name : agency ? ` — “${agency}”` : ""),
+      warning: (result) => agency && !result.agency
+        ? `Không có “${agency}” trong danh mục cơ quan; đã tìm theo đúng tên đã ghi.` : null,
+    });
   }
 
   // The filter menu re-runs what is shown, so the list never disagrees with the menu.
