@@ -5,6 +5,7 @@ real app served by uvicorn on a loopback port. Skips when chromium/chromedriver 
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -304,6 +305,33 @@ def test_delete_a_notice(site: dict[str, Any]) -> None:
     driver.switch_to.alert.accept()
     wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".notice-row")) == before - 1, what="row removed")
     assert "kiem-thu-script" not in driver.find_element(By.ID, "notices-list").text
+
+
+def _wait_rows(driver: Any, selector: str, count: int) -> None:
+    wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, selector)) == count, what=f"{count} {selector}")
+
+
+def test_notices_list_builds_a_page_of_rows_at_a_time(site: dict[str, Any]) -> None:
+    driver = site["driver"]
+    driver.get(f"{site['url']}/?page_size=2#notices")
+    title = wait_for(lambda: re.search(r"\((\d+)\)", driver.find_element(By.ID, "notices-title").text),
+                     what="notice count")
+    stored = int(title.group(1))
+    assert stored > 2  # more than a page
+    wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".notice-row")) == 2, what="first page")
+    assert f"Đang hiển thị 2 trên {stored} thông báo" in driver.find_element(By.ID, "notices-count").text
+    more = driver.find_element(By.ID, "notices-more")
+    for shown in range(4, stored + 2, 2):
+        _click(driver, more)
+        _wait_rows(driver, ".notice-row", min(shown, stored))
+    assert not more.is_displayed() and driver.find_element(By.ID, "notices-count").text == ""
+    # The filter runs on the whole list, not only on the rows built.
+    field = driver.find_element(By.ID, "notices-filter")
+    field.send_keys("kiem-thu-khong-co")
+    wait_for(lambda: "Không có thông báo nào khớp" in driver.find_element(By.ID, "notices-list").text, what="no match")
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(Keys.BACKSPACE)
+    _wait_rows(driver, ".notice-row", 2)  # first page again
 
 
 def test_draft_preview_trace_and_docx_download(site: dict[str, Any]) -> None:

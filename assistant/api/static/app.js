@@ -403,9 +403,10 @@
   }
 
   // Rows per request: an agency can hold thousands of tasks, each sent with its quoted
-  // passage, so the view asks for one page at a time. ?page_size=N in the page address
+  // passage, so the view asks for one page at a time (the notices list builds its rows a
+  // page at a time too). ?page_size=N in the page address
   // overrides it (tests, very slow links); the API takes at most 1000.
-  const AGENCY_PAGE_SIZE = (() => {
+  const PAGE_SIZE = (() => {
     const asked = Number(new URLSearchParams(location.search).get("page_size"));
     return Number.isInteger(asked) && asked >= 1 && asked <= 1000 ? asked : 100;
   })();
@@ -484,7 +485,7 @@
 
   function listPath(s, offset) {
     const params = new URLSearchParams(s.params);
-    params.set("limit", String(AGENCY_PAGE_SIZE));
+    params.set("limit", String(PAGE_SIZE));
     if (offset) params.set("offset", String(offset));
     return `${s.endpoint}?${params}`;
   }
@@ -646,29 +647,69 @@
     }
   }
 
+  // The list comes whole (the filter runs on it here) but only a page of rows is built at a
+  // time: at 10k notices building every row took seconds, and again on each keystroke.
+  let noticeMatches = [];
+  let noticeRendered = 0;
+
   function renderNotices() {
     const box = clear($("notices-list"));
     const query = $("notices-filter").value.trim().toLowerCase();
-    const items = noticeItems.filter((n) => !query ||
+    noticeMatches = noticeItems.filter((n) => !query ||
       [n.title, n.issuer, n.number, n.source, n.chair].join(" ").toLowerCase().includes(query));
-    $("notices-title").textContent = `Thông báo đã lưu (${noticeItems.length})`;
-    if (!items.length) {
+    $("notices-title").textContent = `Thông báo đã lưu (${formatCount(noticeItems.length)})`;
+    if (!noticeMatches.length) {
       box.append(el("p", { class: "empty" }, noticeItems.length ? "Không có thông báo nào khớp." : "Kho chưa có thông báo nào. Hãy tải lên ở trên."));
       return;
     }
-    for (const n of items) {
-      const kind = n.kind === "notice" ? null : el("span", { class: "badge" }, n.kind === "news_article" ? "bài báo" : n.kind);
-      box.append(el("article", { class: "notice-row", dataset: { id: n.id } },
-        el("div", { class: "notice-main" },
-          el("h3", {}, sourceButton(oneLine(n.title) || n.source, n.id), kind),
-          el("p", { class: "muted small" },
-            [oneLine(n.issuer), n.number, "họp " + formatDate(n.meeting_date), `${n.assignments} nhiệm vụ`].filter(Boolean).join(" · ")),
-          el("p", { class: "muted small mono" }, `${n.source} · mã ${n.id}`)),
-        el("div", { class: "notice-actions" },
-          el("button", { type: "button", class: "ghost", onclick: () => openNotice(n.id) }, "Mở"),
-          el("button", { type: "button", class: "danger-ghost", onclick: () => deleteNotice(n) }, "Xóa")),
-      ));
+    noticeRendered = 0;
+    box.append(el("div", { id: "notices-rows" }),
+      el("p", { id: "notices-count", class: "muted small" }),
+      el("div", { id: "notices-more-row", class: "more-row" },
+        el("button", { type: "button", id: "notices-more", class: "more", onclick: moreNotices }, "Xem thêm")));
+    appendNotices();
+  }
+
+  function appendNotices() {
+    const rows = $("notices-rows");
+    let first = null;
+    for (const n of noticeMatches.slice(noticeRendered, noticeRendered + PAGE_SIZE)) {
+      const row = noticeRow(n);
+      rows.append(row);
+      first = first || row;
     }
+    noticeRendered = Math.min(noticeMatches.length, noticeRendered + PAGE_SIZE);
+    const left = noticeMatches.length - noticeRendered;
+    $("notices-more-row").hidden = left <= 0;
+    $("notices-more").textContent = `Xem thêm (còn ${formatCount(left)} thông báo)`;
+    $("notices-count").textContent = left > 0
+      ? `Đang hiển thị ${formatCount(noticeRendered)} trên ${formatCount(noticeMatches.length)} thông báo${$("notices-filter").value.trim() ? " khớp" : ""}.`
+      : "";
+    return first;
+  }
+
+  function moreNotices() {
+    const hadFocus = document.activeElement === $("notices-more");
+    const first = appendNotices();
+    // As in the agency view: when the button goes, focus goes on to the first new row.
+    if (first && hadFocus && $("notices-more-row").hidden) {
+      first.setAttribute("tabindex", "-1");
+      first.focus({ preventScroll: true });
+    }
+  }
+
+  function noticeRow(n) {
+    const kind = n.kind === "notice" ? null : el("span", { class: "badge" }, n.kind === "news_article" ? "bài báo" : n.kind);
+    return el("article", { class: "notice-row", dataset: { id: n.id } },
+      el("div", { class: "notice-main" },
+        el("h3", {}, sourceButton(oneLine(n.title) || n.source, n.id), kind),
+        el("p", { class: "muted small" },
+          [oneLine(n.issuer), n.number, "họp " + formatDate(n.meeting_date), `${n.assignments} nhiệm vụ`].filter(Boolean).join(" · ")),
+        el("p", { class: "muted small mono" }, `${n.source} · mã ${n.id}`)),
+      el("div", { class: "notice-actions" },
+        el("button", { type: "button", class: "ghost", onclick: () => openNotice(n.id) }, "Mở"),
+        el("button", { type: "button", class: "danger-ghost", onclick: () => deleteNotice(n) }, "Xóa")),
+    );
   }
 
   async function deleteNotice(n) {
