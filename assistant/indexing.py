@@ -8,18 +8,25 @@ silently answering from a different set of notices or from incompatible vectors.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import hashlib
 import json
 import logging
 import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from assistant.chunk import Chunk, chunk_notice
 from assistant.embed import make_embedder
-from assistant.embed.base import Embedder
+from assistant.embed.base import Embedder, Vectors
 from assistant.errors import AssistantError, IndexStateError
 from assistant.model import Notice
 from assistant.retrieve.bm25 import BM25Index, bm25_identity
@@ -32,6 +39,12 @@ log = logging.getLogger(__name__)
 
 MAX_CHUNK_CHARS = 1200
 FLUSH_CHUNKS = 512
+# A batch that embedded at least this many chunks releases the passage model before its
+# vectors go into Chroma and BM25 is built: the model's memory (≈1.5 GiB with torch) and
+# Chroma's in-memory HNSW index of the whole archive (≈0.6 GiB at 10k notices, 384
+# dimensions) are then never held at the same time. Smaller batches (an upload to the
+# server) keep the model for the next one.
+RELEASE_MODEL_AFTER_CHUNKS = 20_000
 _STATE_FILE = "search_state.json"
 
 
@@ -115,6 +128,41 @@ class ChunkTable:
         self._conn.close()
 
 
+class _VectorSpill:
+    """Vectors embedded during the current batch, kept on disk until the batch ends."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._dir: Path | None = None
+        self._parts: list[Path] = []
+        self.count = 0
+
+    def add(self, ids: Sequence[str], vectors: Vectors) -> None:
+        if self._dir is None:
+            self._root.mkdir(parents=True, exist_ok=True)
+            # Only the one writer (see locks.py) spills, so any other spill is what a killed
+            # batch left behind.
+            for leftover in self._root.glob(".vectors-*"):
+                shutil.rmtree(leftover, ignore_errors=True)
+            self._dir = Path(tempfile.mkdtemp(prefix=".vectors-", dir=self._root))
+        path = self._dir / f"{len(self._parts):06d}.npz"
+        np.savez(path, ids=np.array(ids), vectors=np.asarray(vectors, dtype=np.float32))
+        self._parts.append(path)
+        self.count += len(ids)
+
+    def read(self) -> Iterator[tuple[list[str], np.ndarray]]:
+        for path in self._parts:
+            with np.load(path) as part:
+                yield [str(i) for i in part["ids"]], part["vectors"]
+
+    def discard(self) -> None:
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+        self._dir = None
+        self._parts = []
+        self.count = 0
+
+
 class SearchIndex:
     """Owns the caches for one data directory; implements ``ingest.NoticeIndexer``."""
 
@@ -129,6 +177,7 @@ class SearchIndex:
         self._bm25: BM25Index | None = None
         self._bm25_dirty = False
         self._pending: list[Chunk] = []
+        self._spill = _VectorSpill(self.root)
 
     # --- status -------------------------------------------------------------------------
 
@@ -184,7 +233,25 @@ class SearchIndex:
         hundreds of chunks, instead of one per notice (Chroma costs ~5x less per chunk so)."""
         pending, self._pending = self._pending, []
         if pending:
-            self.vectors.add(pending, self.embedder.embed_passages([c.embed_text or c.index_text for c in pending]))
+            vectors = self.embedder.embed_passages([c.embed_text or c.index_text for c in pending])
+            self._spill.add([c.id for c in pending], vectors)
+
+    def _store_vectors(self) -> None:
+        """Write the batch's spilled vectors to Chroma, after releasing the passage model when
+        the batch was large. Chunks no longer in the chunk table (their notice was replaced
+        later in the batch) are skipped."""
+        if self._spill.count >= RELEASE_MODEL_AFTER_CHUNKS:
+            release = getattr(self.embedder, "release", None)
+            if callable(release):
+                release()
+                _return_freed_memory()
+        try:
+            for ids, vectors in self._spill.read():
+                found = self.chunks.get_many(ids)
+                keep = [i for i, cid in enumerate(ids) if cid in found]
+                self.vectors.add([found[ids[i]] for i in keep], vectors[keep])
+        finally:
+            self._spill.discard()
 
     def notice_deleted(self, notice_id: str) -> None:
         self._write_state(stale=True)
@@ -201,6 +268,7 @@ class SearchIndex:
         ):
             self.rebuild()
             return
+        self._store_vectors()
         if self._bm25_dirty or self._load_bm25() is None:
             self._save_bm25()
         self._write_state(stale=False)
@@ -212,6 +280,7 @@ class SearchIndex:
         self.vectors.reset(vector_identity(self.embedder.identity, MAX_CHUNK_CHARS))
         self.chunks.clear()
         self._pending = []
+        self._spill.discard()
         ids = self.store.ids()
         total = 0
         for done, notice_id in enumerate(ids, start=1):
@@ -225,6 +294,7 @@ class SearchIndex:
             if on_progress:
                 on_progress(done, len(ids))
         self._flush()
+        self._store_vectors()
         self._save_bm25()
         self._write_state(stale=False)
         self._bm25_dirty = False
@@ -286,6 +356,14 @@ class SearchIndex:
         os.replace(tmp, path)
 
 
+def _return_freed_memory() -> None:
+    """Collect garbage and ask glibc to give freed heap pages back to the system, so the
+    next phase of a large batch starts from a smaller resident set."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def _combined_identity(embedder_identity: str) -> str:
     key = f"{vector_identity(embedder_identity, MAX_CHUNK_CHARS)}|{bm25_identity(MAX_CHUNK_CHARS)}"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -296,7 +374,12 @@ def open_search_index(settings: Settings, store: Store) -> SearchIndex:
 
 
 def open_retriever(settings: Settings, store: Store) -> HybridRetriever:
-    """A retriever over current indexes, rebuilding them first if they are stale."""
+    """A retriever over current indexes, rebuilding them first if they are stale (under the
+    data directory's write lock, so a rebuild never races an ingest)."""
     index = open_search_index(settings, store)
-    index.ensure_current()
+    if not index.status().healthy:
+        from assistant.locks import write_lock
+
+        with write_lock(settings.index):
+            index.ensure_current()
     return index.retriever()

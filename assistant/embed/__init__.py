@@ -88,6 +88,12 @@ class LazyEmbedder:
                 self._loaded = model
             return self._loaded
 
+    def release(self) -> None:
+        """Drop the loaded model (the next text loads it again): a large ingest frees its
+        memory before Chroma and BM25 take theirs."""
+        with self._lock:
+            self._loaded = None
+
     def embed_passages(self, texts: list[str]) -> Vectors:
         return self._model().embed_passages(texts)
 
