@@ -8,8 +8,6 @@ silently answering from a different set of notices or from incompatible vectors.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import gc
 import hashlib
 import json
@@ -26,7 +24,7 @@ import numpy as np
 
 from assistant.chunk import Chunk, chunk_notice
 from assistant.embed import make_embedder
-from assistant.embed.base import Embedder, Vectors
+from assistant.embed.base import Embedder, Vectors, return_freed_heap
 from assistant.errors import AssistantError, IndexStateError
 from assistant.model import Notice
 from assistant.retrieve.bm25 import BM25Index, bm25_identity
@@ -357,11 +355,10 @@ class SearchIndex:
 
 
 def _return_freed_memory() -> None:
-    """Collect garbage and ask glibc to give freed heap pages back to the system, so the
-    next phase of a large batch starts from a smaller resident set."""
+    """Collect garbage and give freed heap pages back, so the next phase of a large batch
+    starts from a smaller resident set."""
     gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return_freed_heap()
 
 
 def _combined_identity(embedder_identity: str) -> str:

@@ -127,7 +127,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"machine": machine(), "corpus": str(args.corpus), "files": len(files)}
     try:
         t0 = time.perf_counter()
-        embedder = make_embedder(settings.embedding, settings.index)
+        # Lazy, as `assistant ingest` builds it: a large batch can then release the model.
+        embedder = make_embedder(settings.embedding, settings.index, lazy=True)
         embedder.embed_passages(["khởi động"])  # first call loads kernels; not per-chunk cost
         result["embedder_load_s"] = round(time.perf_counter() - t0, 2)
         result["embedder"] = embedder.identity

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -27,3 +29,15 @@ class Embedder(Protocol):
     def embed_queries(self, texts: list[str]) -> Vectors:
         """Like ``embed_passages`` but for search queries (e5 uses another prefix)."""
         ...
+
+
+def return_freed_heap() -> None:
+    """Ask glibc to give freed heap pages back to the system (glibc only; else a no-op).
+
+    torch's activation buffers change shape with every batch; glibc keeps the freed ones in
+    its heap, fragmented, and a 1k-notice ingest grew to 2.5 GiB of resident memory. Trimming
+    once per call (512 passages) keeps the resident floor where the model left it: 20 calls
+    stayed at 1.34 GiB between calls (peak 1.58 GiB) at full speed, where fixing glibc's mmap
+    threshold instead saved as much but doubled the CPU time per passage."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

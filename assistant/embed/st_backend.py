@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.embed.base import Vectors
+from assistant.embed.base import Vectors, return_freed_heap
 from assistant.errors import ConfigError
 
 # Files whose names and sizes stand for "these weights, this config" in the identity.
@@ -162,7 +162,11 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
         with self._lock:
-            return self._encode_locked(texts)
+            try:
+                return self._encode_locked(texts)
+            finally:
+                if len(texts) > 1:  # a passage batch, not a single query
+                    return_freed_heap()
 
     def _encode_locked(self, texts: list[str]) -> Vectors:
         import torch
