@@ -76,6 +76,11 @@ class SentenceTransformerEmbedder:
         num_threads: int | None = None,
         precision: str = "auto",
     ) -> None:
+        # oneDNN keeps up to 1,024 compiled kernels, one per input shape, and passages come
+        # in ever-changing (batch, length) shapes: a small cache kept 30 batches of 512
+        # passages ≈100 MB lower (floor and peak) for ≈6 % more time. Read when torch first
+        # uses oneDNN, so it only applies before that; a user's own setting wins.
+        os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "8")
         import torch
         from sentence_transformers import SentenceTransformer
 
