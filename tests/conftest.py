@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import importlib.util
+import sys
 import unicodedata
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -29,3 +32,15 @@ def encode_windows_1258(text: str) -> bytes:
             shape = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
             out += shape.encode("cp1258") + tones.encode("cp1258")
     return out
+
+
+@pytest.fixture(scope="session")
+def scale_generator() -> ModuleType:
+    """``scripts/make_scale_corpus.py`` imported as a module (it is a script, not a package)."""
+    script = REPO / "scripts" / "make_scale_corpus.py"
+    spec = importlib.util.spec_from_file_location("make_scale_corpus", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module

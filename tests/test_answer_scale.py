@@ -4,13 +4,12 @@ long lists are cut with an honest total, the notice cache stays bounded, the sto
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import re
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -27,23 +26,13 @@ from assistant.retrieve.filters import Filters
 from assistant.settings import Settings
 from assistant.store import Store
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "make_scale_corpus.py"
 N = 80
 
 
-def _generator() -> object:
-    spec = importlib.util.spec_from_file_location("make_scale_corpus", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, object]]]:
+def corpus(tmp_path_factory: pytest.TempPathFactory, scale_generator: ModuleType) -> tuple[Path, list[dict[str, object]]]:
     root = tmp_path_factory.mktemp("scale")
-    _generator().generate(N, 11, root)  # type: ignore[attr-defined]
+    scale_generator.generate(N, 11, root)
     manifest = [json.loads(line) for line in (root / "manifest.jsonl").read_text(encoding="utf-8").splitlines() if line]
     return root, manifest
 

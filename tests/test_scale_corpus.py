@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
@@ -17,17 +15,10 @@ from assistant.load import load_path
 from assistant.model import DocumentKind, Role
 from assistant.parse import parse_document
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "make_scale_corpus.py"
-
 
 @pytest.fixture(scope="module")
-def generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_scale_corpus", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+def generator(scale_generator: ModuleType) -> ModuleType:
+    return scale_generator
 
 
 def _files(root: Path) -> dict[str, bytes]:

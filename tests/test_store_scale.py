@@ -5,13 +5,12 @@ directory written by an older version is migrated when it is opened."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import sqlite3
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -26,7 +25,6 @@ from assistant.parse import parse_document
 from assistant.settings import Settings
 from assistant.store import Store, notice_words
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "make_scale_corpus.py"
 N = 40
 # What a store written before the covering indexes and the words index looked like.
 _OLD_INDEXES = """
@@ -43,19 +41,10 @@ CREATE INDEX assignments_deadline ON assignments(deadline_date);
 """
 
 
-def _generator() -> object:
-    spec = importlib.util.spec_from_file_location("make_scale_corpus", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def parsed(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Notice], list[dict[str, object]]]:
+def parsed(tmp_path_factory: pytest.TempPathFactory, scale_generator: ModuleType) -> tuple[list[Notice], list[dict[str, object]]]:
     root = tmp_path_factory.mktemp("store-scale")
-    _generator().generate(N, 23, root)  # type: ignore[attr-defined]
+    scale_generator.generate(N, 23, root)
     manifest = [json.loads(line) for line in (root / "manifest.jsonl").read_text(encoding="utf-8").splitlines() if line]
     gazetteer = get_gazetteer()
     notices = [parse_document(load_path(path), gazetteer) for path in sorted((root / "notices").iterdir())]
