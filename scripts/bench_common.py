@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import os
 import platform
 import resource
+import socket
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -92,3 +94,29 @@ def summary_ms(seconds: Sequence[float]) -> dict[str, float]:
 
 def mark(ok: bool) -> str:
     return "✅" if ok else "❌"
+
+
+def free_port() -> int:
+    """A free TCP port on loopback for a server the benchmark starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http_status(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 120.0,
+) -> int:
+    """One request to the loopback server on ``port``; the response is read and dropped."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=dict(headers or {}))
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()

@@ -17,11 +17,9 @@ Prints Markdown tables; ``--json`` writes the figures.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import threading
@@ -34,7 +32,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_common import REPO, loadavg, machine, mark, peak_rss_mib, percentile, summary_ms
+from bench_common import (
+    REPO,
+    free_port,
+    http_status,
+    loadavg,
+    machine,
+    mark,
+    peak_rss_mib,
+    percentile,
+    summary_ms,
+)
 
 ASSISTANT = Path(sys.executable).parent / "assistant"
 PAGE = 50  # rows per page of the paged lookup (what the web view asks for)
@@ -206,23 +214,10 @@ def bench_startup(index: Path, embedder: str, runs: int) -> dict[str, Any]:
 API_PAGE = 100
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _request(port: int, method: str, path: str, body: dict[str, Any] | None) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        payload = json.dumps(body).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"} if payload else {}
-        conn.request(method, path, body=payload, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
+    payload = json.dumps(body).encode() if body is not None else None
+    headers = {"Content-Type": "application/json"} if payload else {}
+    return http_status(port, method, path, payload, headers, timeout=60)
 
 
 def bench_api(index: Path, embedder: str, qs: dict[str, list[str]], clients: int, max_requests: int, max_seconds: float) -> dict[str, Any]:
@@ -232,7 +227,7 @@ def bench_api(index: Path, embedder: str, qs: dict[str, list[str]], clients: int
         return {"skipped": "assistant.api chưa có"}
     from urllib.parse import quote
 
-    port = _free_port()
+    port = free_port()
     started = time.perf_counter()
     # Every benchmark client comes from 127.0.0.1, which the per-client rate limit would treat
     # as one very busy user (half the requests got 429 in the first run); measure the service,

@@ -15,7 +15,6 @@ connection). ``--json FILE`` writes the figures. Exit status 1 when any request 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
@@ -33,7 +32,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_common import REPO, loadavg, machine, percentile
+from bench_common import REPO, free_port, http_status, loadavg, machine, percentile
 
 SAMPLES = REPO / "samples" / "notices"
 QUESTIONS = [
@@ -62,17 +61,6 @@ def _jobs() -> list[Job]:
     return jobs
 
 
-def _request(port: int, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    try:
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
-
-
 def _upload_body(n: int) -> tuple[bytes, dict[str, str]]:
     sample = SAMPLES / "2024-03-15_tx-ben-van_thang-03.txt"
     text = sample.read_text(encoding="utf-8").rstrip("\n") + f"\nBản tải lên số {n}.\n"
@@ -91,14 +79,6 @@ def _env(index: Path, embedder: str, rate_limit: bool) -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def run(index: Path, embedder: str, clients: int, seconds: float, upload_every: float,
         rate_limit: bool) -> dict[str, Any]:
     machine_info = machine()
@@ -107,14 +87,14 @@ def run(index: Path, embedder: str, clients: int, seconds: float, upload_every: 
     if not (index / "notices.sqlite3").exists():
         subprocess.run([*cli, "ingest", str(SAMPLES)], env=env, check=True, cwd=REPO,
                        stdout=subprocess.DEVNULL)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([*cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
                               env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         started = time.monotonic()
         while True:
             try:
-                if _request(port, "GET", "/health", None, {}) == 200:
+                if http_status(port, "GET", "/health", None, {}) == 200:
                     break
             except OSError:
                 pass
@@ -124,7 +104,7 @@ def run(index: Path, embedder: str, clients: int, seconds: float, upload_every: 
             time.sleep(0.2)
         jobs = _jobs()
         for job in {j[0]: j for j in jobs}.values():  # warm the lazy parts, outside the window
-            _request(port, *job[1:])
+            http_status(port, *job[1:])
 
         lock = threading.Lock()
         latencies: dict[str, list[float]] = defaultdict(list)
@@ -145,7 +125,7 @@ def run(index: Path, embedder: str, clients: int, seconds: float, upload_every: 
                 kind, method, path, body, headers = rng.choice(jobs)
                 t0 = time.perf_counter()
                 try:
-                    status, error = _request(port, method, path, body, headers), None
+                    status, error = http_status(port, method, path, body, headers), None
                 except OSError as exc:
                     status, error = None, type(exc).__name__
                 record(kind, status, time.perf_counter() - t0, error)
@@ -157,7 +137,7 @@ def run(index: Path, embedder: str, clients: int, seconds: float, upload_every: 
                 n += 1
                 t0 = time.perf_counter()
                 try:
-                    status, error = _request(port, "POST", "/api/notices", body, headers), None
+                    status, error = http_status(port, "POST", "/api/notices", body, headers), None
                 except OSError as exc:
                     status, error = None, type(exc).__name__
                 record("POST /api/notices", status, time.perf_counter() - t0, error)
