@@ -139,7 +139,7 @@ def test_bm25_filters_and_unknown_words(chunks: list[Chunk]) -> None:
     index.build(chunks)
     assert index.search("zzzkhongco", 5) == []
     province = index.ids_where(Filters(level=Level.PROVINCE).matches)
-    hits = index.search("tài chính", 10, allowed_ids=province)
+    hits = index.search("tài chính", 10, where=Filters(level=Level.PROVINCE).matches)
     assert hits and all(cid in province for cid, _ in hits)
     assert _id_of(chunks, "Sở Tài chính thẩm định") == hits[0][0]
 

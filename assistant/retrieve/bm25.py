@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import uuid
 from array import array
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import bm25s
@@ -72,7 +72,6 @@ class BM25Index:
         self._ids: np.ndarray = np.array([], dtype="S1")
         self._notice_of_chunk: np.ndarray = np.array([], dtype=np.int32)
         self._notices: list[dict[str, MetadataValue]] = []
-        self._position: dict[str, int] | None = None
         self._retriever: bm25s.BM25 | None = None
 
     def __len__(self) -> int:
@@ -118,7 +117,6 @@ class BM25Index:
         self._ids = other._ids
         self._notice_of_chunk = other._notice_of_chunk
         self._notices = other._notices
-        self._position = None
         self._retriever = other._retriever
 
     # --- searching ----------------------------------------------------------------------
@@ -135,14 +133,10 @@ class BM25Index:
         return {raw.decode("ascii") for raw in self._ids[self.mask_where(predicate)].tolist()}
 
     def search(
-        self,
-        query: str,
-        k: int,
-        allowed_ids: Collection[str] | None = None,
-        where: NoticePredicate | None = None,
+        self, query: str, k: int, where: NoticePredicate | None = None
     ) -> list[tuple[str, float]]:
         """Top ``k`` chunks sharing at least one token with ``query``, best first; ``where``
-        (a notice predicate) and ``allowed_ids`` restrict the candidates."""
+        (a predicate on the notice's metadata) restricts the candidates."""
         if self._retriever is None or k <= 0:
             return []
         token_ids = self._retriever.get_tokens_ids(tokenize(query))
@@ -151,8 +145,6 @@ class BM25Index:
         scores = self._scores(token_ids)
         if where is not None:
             scores[~self.mask_where(where)] = 0.0
-        if allowed_ids is not None:
-            scores[~self._mask_of_ids(allowed_ids)] = 0.0
         candidates = np.flatnonzero(scores > 0)
         if len(candidates) > k:
             # Keep everything tied with the k-th best, so the stable sort below decides ties
@@ -183,16 +175,6 @@ class BM25Index:
             [data[start:end] * repeat for start, end, repeat in zip(starts, ends, repeats, strict=True)]
         )
         return np.bincount(rows, weights=weights, minlength=len(self._ids))
-
-    def _mask_of_ids(self, allowed_ids: Collection[str]) -> np.ndarray:
-        if self._position is None:
-            self._position = {cid: i for i, cid in enumerate(self.ids)}
-        mask = np.zeros(len(self._ids), dtype=bool)
-        for cid in allowed_ids:
-            position = self._position.get(cid)
-            if position is not None:
-                mask[position] = True
-        return mask
 
     # --- persistence --------------------------------------------------------------------
 
