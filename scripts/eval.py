@@ -26,6 +26,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -156,9 +157,14 @@ class System:
 
 @contextmanager
 def built_system(
-    corpus: Path, embedder: str, index_dir: Path | None, models_from: Path | None
+    corpus: Path,
+    embedder: str,
+    index_dir: Path | None,
+    models_from: Path | None,
+    paths: Sequence[Path] | None = None,
 ) -> Iterator[System]:
-    """Ingest ``corpus`` into a fresh index (removed afterwards unless given) and open it."""
+    """Ingest ``paths`` (default: all of ``corpus``) into a fresh index (removed afterwards
+    unless given) and open it; notices are named relative to ``corpus``."""
     temp = None
     if index_dir is None:
         temp = tempfile.mkdtemp(prefix="assistant-eval-")
@@ -175,7 +181,7 @@ def built_system(
         gazetteer = get_gazetteer(settings.agencies.extra_file)
         index = SearchIndex(settings, store)
         began = time.perf_counter()
-        results = ingest_paths([corpus], store, settings, gazetteer, indexer=index)
+        results = ingest_paths(list(paths) if paths else [corpus], store, settings, gazetteer, indexer=index)
         index.finish()
         ingest_s = time.perf_counter() - began
         failed = [r for r in results if r.status is FileStatus.FAILED]
@@ -378,6 +384,241 @@ def _miss_reason(system: System, g: GoldAssignment) -> str:
     return "không trích xuất"
 
 
+
+# --- gold sets: seed corpus, dev corpus, the team's samples -----------------------------------
+
+
+@dataclass(frozen=True)
+class GoldSet:
+    """One column of docs/EVALUATION.md: the files ingested together and their gold."""
+
+    name: str
+    root: Path  # notices are named relative to it ('dev/05_….docx', 'notices/….txt')
+    paths: tuple[Path, ...]
+    gold: Path
+    structure: Path | None = None
+    questions: Path | None = None
+
+
+def gold_sets(corpus: Path) -> dict[str, GoldSet]:
+    seed_paths = tuple(sorted(p for p in corpus.iterdir() if p.is_file() and p.suffix != ".tsv"))
+    extra = corpus / "extra"
+    return {
+        "seed": GoldSet(
+            "seed", corpus, seed_paths + ((extra,) if extra.is_dir() else ()),
+            EVAL_DIR / "assignments_gold.jsonl", None, EVAL_DIR / "questions.jsonl",
+        ),
+        "dev": GoldSet(
+            "dev", corpus, (corpus / "dev",),
+            EVAL_DIR / "dev" / "assignments_gold.jsonl", EVAL_DIR / "dev" / "structure_gold.jsonl",
+        ),
+        "samples": GoldSet(
+            "samples", REPO / "samples", (REPO / "samples" / "notices", REPO / "samples" / "other"),
+            EVAL_DIR / "samples" / "assignments_gold.jsonl", EVAL_DIR / "samples" / "structure_gold.jsonl",
+        ),
+    }
+
+
+def assignment_question(agency: str) -> str:
+    """The question a clerk types for an agency's tasks; the baseline is asked the same."""
+    return f"{agency} được giao những nhiệm vụ gì?"
+
+
+@dataclass
+class ChatAssignmentReport:
+    gold: int = 0
+    found: int = 0
+    missed: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def completeness(self) -> float:
+        return self.found / self.gold if self.gold else 0.0
+
+
+def evaluate_chat_assignments(system: System, gold: Sequence[GoldAssignment]) -> ChatAssignmentReport:
+    """Per gold agency, ask the chat for its tasks; a gold task counts when its anchor is in the
+    answer or inside a cited span of its file (records and 'Đoạn có thể liên quan' alike)."""
+    report = ChatAssignmentReport()
+    by_agency: dict[str, list[GoldAssignment]] = {}
+    for g in gold:
+        by_agency.setdefault(g.agency, []).append(g)
+    for agency, items in by_agency.items():
+        result = system.service.ask(assignment_question(agency))
+        answer = loose(result.answer)
+        for g in items:
+            report.gold += 1
+            notice = system.notices.get(g.file)
+            ok = loose(g.anchor) in answer
+            if not ok and notice is not None:
+                spans = anchor_spans(notice.text, g.anchor)
+                ok = any(c.notice_id == notice.id and covers(c.start, c.end, spans) for c in result.citations)
+            if ok:
+                report.found += 1
+            else:
+                report.missed.append({"file": g.file, "agency": agency, "anchor": g.anchor})
+    return report
+
+
+STRUCTURE_FIELDS = ("kind", "issuer", "number", "meeting_date", "chair", "signer", "top_sections")
+
+
+def _issuer_key(value: str | None) -> str:
+    """'ỦY BAN NHÂN DÂN\nTỈNH LÂM ĐỒNG' == 'UBND tỉnh Lâm Đồng'."""
+    key = loose(value or "").replace("uy ban nhan dan", "ubnd").replace("uỷ ban nhan dan", "ubnd")
+    return collapse_spaces(key.replace("*", " ").replace("\n", " "))
+
+
+def _number_key(value: str | None) -> str:
+    return (value or "").replace(" ", "").lstrip("Số:").strip().lower()
+
+
+def notice_structure(notice: Notice) -> dict[str, Any]:
+    """The structure fields of a parsed notice, in the gold's shape."""
+    number = notice.number.text if notice.number is not None else None
+    if number is not None and not re.match(r"\s*\d", number):
+        number = None  # '/TB-UBND': the number is left blank before signing
+    return {
+        "kind": notice.kind.value,
+        "issuer": getattr(notice, "issuer_name", None) or (notice.issuer.text if notice.issuer is not None else None),
+        "number": number,
+        "meeting_date": notice.meeting_date.value.isoformat()
+        if notice.meeting_date is not None and notice.meeting_date.value is not None
+        else None,
+        "chair": notice.chair.name if notice.chair is not None else None,
+        "signer": notice.signature.signer if notice.signature is not None else None,
+        "top_sections": [_marker_key(s.marker) for s in notice.sections if _marker_key(s.marker)],
+    }
+
+
+def _marker_key(marker: str) -> str:
+    return marker.strip().rstrip(".)").lstrip("#").strip()
+
+
+def structure_matches(field_name: str, got: Any, want: Any) -> bool:
+    if field_name == "issuer":
+        return _issuer_key(got) == _issuer_key(want)
+    if field_name == "number":
+        return _number_key(got) == _number_key(want)
+    if field_name in ("chair", "signer"):
+        return loose(got or "") == loose(want or "")
+    return bool(got == want)
+
+
+@dataclass
+class StructureReport:
+    checked: int = 0
+    correct: int = 0
+    per_field: dict[str, list[int]] = field(default_factory=dict)  # field -> [correct, n]
+    wrong: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.checked if self.checked else 0.0
+
+
+def evaluate_structure(system: System, rows: Sequence[dict[str, Any]]) -> StructureReport:
+    report = StructureReport()
+    for row in rows:
+        notice = system.notices.get(row["file"])
+        got = notice_structure(notice) if notice is not None else {}
+        for name in STRUCTURE_FIELDS:
+            if name not in row:
+                continue
+            ok = notice is not None and structure_matches(name, got.get(name), row[name])
+            counts = report.per_field.setdefault(name, [0, 0])
+            counts[1] += 1
+            report.checked += 1
+            if ok:
+                counts[0] += 1
+                report.correct += 1
+            else:
+                report.wrong.append({"file": row["file"], "field": name, "want": row[name], "got": got.get(name)})
+    return report
+
+
+def run_gold_set(args: argparse.Namespace, gold_set: GoldSet) -> dict[str, Any]:
+    """Records, chat and structure on one gold set, with the plain recipe beside them."""
+    gold = load_gold(gold_set.gold)
+    questions = load_questions(gold_set.questions) if gold_set.questions else []
+    structure = read_jsonl(gold_set.structure) if gold_set.structure and gold_set.structure.exists() else []
+    with built_system(gold_set.root, args.embedder, None, args.models_from, gold_set.paths) as system:
+        records = evaluate_assignments(system, gold)
+        chat = evaluate_chat_assignments(system, gold)
+        struct = evaluate_structure(system, structure)
+        outcomes = [evaluate_question(system, q) for q in questions]
+        out: dict[str, Any] = {
+            "set": gold_set.name,
+            "notices": len(system.notices),
+            "chunks": system.chunks,
+            "gold": records.gold,
+            "records": {"found": records.found, "completeness": records.completeness,
+                        "returned": records.returned, "precision": records.precision,
+                        "by_file": {f: {"found": c[0], "gold": c[1]} for f, c in sorted(records.by_file.items())},
+                        "missed": records.missed, "extra": records.extra},
+            "chat": {"found": chat.found, "completeness": chat.completeness, "missed": chat.missed},
+            "structure": {"checked": struct.checked, "accuracy": struct.accuracy,
+                          "per_field": {k: {"correct": v[0], "n": v[1]} for k, v in struct.per_field.items()},
+                          "wrong": struct.wrong},
+            "answer_accuracy": sum(o.correct for o in outcomes) / len(outcomes) if outcomes else None,
+        }
+        if args.baseline:
+            from baseline_rag import run_baseline
+
+            documents = {name: n.text for name, n in system.notices.items()}
+            out["baseline"] = run_baseline(documents, system.index.embedder, questions, gold).as_json()
+    return out
+
+
+def sets_markdown(results: Sequence[dict[str, Any]], embedder: str) -> str:
+    names = [r["set"] for r in results]
+    lines = [
+        f"### Gold sets (embedder `{embedder}`)",
+        "",
+        "| measure | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+
+    def row(label: str, cells: Iterable[str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    row("notices / gold tasks", (f"{r['notices']} / {r['gold']}" for r in results))
+    row("records completeness", (f"{_pct(r['records']['completeness'])} ({r['records']['found']})" for r in results))
+    row("records precision", (f"{_pct(r['records']['precision'])} ({r['records']['returned']})" for r in results))
+    row("chat completeness", (f"{_pct(r['chat']['completeness'])} ({r['chat']['found']})" for r in results))
+    row("plain recipe completeness (top 5)", (
+        f"{_pct(r['baseline']['assignment_completeness'])} ({r['baseline']['gold_found']})" if "baseline" in r else "—"
+        for r in results
+    ))
+    row("structure fields", (
+        f"{_pct(r['structure']['accuracy'])} ({r['structure']['checked']})" if r["structure"]["checked"] else "—"
+        for r in results
+    ))
+    row("answer accuracy (questions)", (_pct(r["answer_accuracy"]) for r in results))
+    for r in results:
+        if r["structure"]["checked"]:
+            lines += ["", f"Structure fields, {r['set']}: " + ", ".join(
+                f"{k} {v['correct']}/{v['n']}" for k, v in r["structure"]["per_field"].items()
+            )]
+    return "\n".join(lines)
+
+
+def sets_details(results: Sequence[dict[str, Any]], limit: int = 80) -> str:
+    lines: list[str] = []
+    for r in results:
+        rec = r["records"]
+        lines += ["", f"== {r['set']}: per file (records found/gold)"]
+        lines += [f"  {f}: {c['found']}/{c['gold']}" for f, c in rec["by_file"].items()]
+        lines += [f"-- missed by records ({len(rec['missed'])}):"]
+        lines += [f"  {m['file']} | {m['agency']} | {m['anchor']} — {m['why']}" for m in rec["missed"][:limit]]
+        lines += [f"-- returned outside the gold ({len(rec['extra'])}):"]
+        lines += [f"  {e['file']} | {e['agency']} | {e['task']}" for e in rec["extra"][:limit]]
+        lines += [f"-- missed by chat ({len(r['chat']['missed'])}):"]
+        lines += [f"  {m['file']} | {m['agency']} | {m['anchor']}" for m in r["chat"]["missed"][:limit]]
+        lines += [f"-- structure fields wrong ({len(r['structure']['wrong'])}):"]
+        lines += [f"  {w['file']} | {w['field']}: want {w['want']!r}, got {w['got']!r}" for w in r["structure"]["wrong"]]
+    return "\n".join(lines)
+
+
 # --- report ---------------------------------------------------------------------------------
 
 
@@ -535,6 +776,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline", action="store_true", help="Chạy cả RAG LangChain cơ bản để so sánh.")
     parser.add_argument("--json", action="store_true", help="In kết quả dạng JSON.")
     parser.add_argument("--details", action="store_true", help="In các câu sai và nhiệm vụ bỏ sót.")
+    parser.add_argument("--sets", default=None,
+                        help="Đánh giá theo bộ gold (seed,dev,samples; cách nhau dấu phẩy) thay cho lượt cũ.")
     args = parser.parse_args(argv)
     if not args.corpus.is_dir():
         print(f"Không tìm thấy thư mục văn bản: {args.corpus}", file=sys.stderr)
@@ -543,6 +786,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     for noisy in ("bm25s", "chromadb", "httpx"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    if args.sets:
+        known = gold_sets(args.corpus)
+        wanted = [name.strip() for name in args.sets.split(",") if name.strip()]
+        unknown = [name for name in wanted if name not in known]
+        if unknown:
+            print(f"Không có bộ gold: {', '.join(unknown)} (có: {', '.join(known)})", file=sys.stderr)
+            return 2
+        results = [run_gold_set(args, known[name]) for name in wanted]
+        if args.json:
+            print(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+        else:
+            print(sets_markdown(results, args.embedder))
+            if args.details:
+                print(sets_details(results))
+        return 0
     summary = run(args)
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2, default=str))

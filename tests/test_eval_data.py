@@ -12,7 +12,7 @@ from assistant.load import load_path
 
 EVAL = Path(__file__).resolve().parents[1] / "eval"
 CATEGORIES = {"assignment", "fact", "deadline", "unanswerable", "unaccented"}
-ROLES = {"chu_tri", "phoi_hop", "thuc_hien"}
+ROLES = {"chu_tri", "phoi_hop", "thuc_hien", "de_nghi"}
 LEVELS = {"trung_uong", "tinh", "huyen", "xa", "khong_ro"}
 QUESTION_KEYS = {
     "id", "category", "question", "expected_files", "expected_anchors", "expected_answer", "must_refuse",
@@ -64,9 +64,58 @@ def test_gold_anchors_occur_once_in_their_file(corpus_dir: Path) -> None:
             assert r["deadline"] in text, (r["file"], r["deadline"])
 
 
-def test_gold_covers_every_corpus_file(corpus_dir: Path) -> None:
-    files = {p.relative_to(corpus_dir).as_posix() for p in corpus_dir.rglob("*") if p.is_file()}
+def test_gold_covers_every_seed_corpus_file(corpus_dir: Path) -> None:
+    files = {
+        p.relative_to(corpus_dir).as_posix()
+        for p in corpus_dir.rglob("*")
+        if p.is_file() and p.suffix != ".tsv" and "dev" not in p.relative_to(corpus_dir).parts
+    }
     assert {r["file"] for r in _rows("assignments_gold.jsonl")} == files
+
+
+# -- the dev corpus and the team's samples: same shape, plus structure fields ---------------
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+STRUCTURE_KEYS = {
+    "file", "kind", "issuer", "number", "meeting_date", "chair", "signer", "top_sections",
+    "assignments_total", "anchors",
+}
+
+
+def _check_gold_set(folder: str, root: Path) -> None:
+    rows = _rows(f"{folder}/assignments_gold.jsonl")
+    structure = _rows(f"{folder}/structure_gold.jsonl")
+    assert rows and structure
+    keys = [(r["file"], r["agency"], r["anchor"], r["role"]) for r in rows]
+    assert len(set(keys)) == len(keys), "duplicate (file, agency, anchor, role)"
+    for r in rows:
+        assert set(r) == GOLD_KEYS, r
+        assert r["role"] in ROLES and r["level"] in LEVELS, r
+        assert 3 <= len(r["anchor"].split()) <= 12, r["anchor"]
+        text = _text(root, r["file"])
+        assert text.count(r["anchor"]) == 1, (r["file"], r["anchor"])
+        if r["deadline"] is not None:
+            assert r["deadline"] in text, (r["file"], r["deadline"])
+    for s in structure:
+        assert set(s) <= STRUCTURE_KEYS and {"file", "kind"} <= set(s), s["file"]
+        text = _text(root, s["file"])
+        for anchor in s.get("anchors", []):
+            assert anchor in text, (s["file"], anchor)
+
+
+def test_dev_gold_is_well_formed(corpus_dir: Path) -> None:
+    _check_gold_set("dev", corpus_dir)
+    files = {r["file"] for r in _rows("dev/structure_gold.jsonl")}
+    loadable = {
+        p.relative_to(corpus_dir).as_posix()
+        for p in (corpus_dir / "dev").iterdir()
+        if p.suffix in (".docx", ".md", ".txt") and "-ocr" not in p.name
+    }
+    assert loadable <= files, sorted(loadable - files)
+
+
+def test_samples_gold_is_well_formed() -> None:
+    _check_gold_set("samples", SAMPLES)
 
 
 def test_question_anchors_and_answers_occur_in_expected_files(corpus_dir: Path) -> None:
