@@ -83,11 +83,14 @@ _DROP = frozenset({"va"})
 # Place qualifiers that may follow a name ("Phòng Tư pháp thị xã", "Sở Y tế tỉnh Nam Định").
 _QUALIFIERS = ("thị xã", "thành phố", "thị trấn", "tp", "huyện", "tỉnh", "quận", "xã", "phường")
 
-# Heads of agencies that are not in the gazetteer but still name a responsible body.
+# Heads of agencies that are not in the gazetteer but still name a responsible body: the
+# grammar of Vietnamese body names is a head word (or words) followed by the body's name.
 _UNKNOWN_MULTI_HEADS: tuple[tuple[str, ...], ...] = (
     ("ban", "quan", "ly"),
     ("ban", "chi", "dao"),
     ("ban", "chi", "huy"),
+    ("tong", "cong", "ty"),
+    ("tong", "cuc"),
     ("trung", "tam"),
     ("chi", "cuc"),
     ("chi", "nhanh"),
@@ -95,18 +98,37 @@ _UNKNOWN_MULTI_HEADS: tuple[tuple[str, ...], ...] = (
     ("tap", "doan"),
     ("hoi", "dong"),
     ("ngan", "hang"),
+    ("kho", "bac"),
+    ("dien", "luc"),
     ("van", "phong"),
     ("benh", "vien"),
-    ("tong", "cong", "ty"),
+    ("hoc", "vien"),
     ("to", "cong", "tac"),
+    ("dang", "uy"),
+    ("dang", "bo"),
+    ("uy", "ban"),
+    ("thanh", "tra"),
+    ("cong", "an"),
+    ("toa", "an"),
+    ("vien", "kiem", "sat"),
+    ("mat", "tran"),
+    ("lien", "doan"),
+    ("nha", "dau", "tu"),
+    ("chu", "dau", "tu"),
+    ("thuong", "truc"),
 )
 # Multi-word heads specific enough to name a body even when the next word is lowercase
 # ('Trung tâm phát triển quỹ đất').
 _SPECIFIC_HEADS = frozenset(
-    {("ban", "quan", "ly"), ("trung", "tam"), ("chi", "cuc"), ("cong", "ty"), ("tap", "doan")}
+    {
+        ("ban", "quan", "ly"), ("trung", "tam"), ("chi", "cuc"), ("cong", "ty"), ("tap", "doan"),
+        ("tong", "cong", "ty"), ("tong", "cuc"), ("kho", "bac"), ("ngan", "hang"),
+        ("nha", "dau", "tu"), ("chu", "dau", "tu"),
+    }
 )
 _UNKNOWN_SINGLE_HEADS = frozenset(
-    {"ban", "cuc", "doi", "dai", "phong", "so", "bo", "vien", "xa", "phuong", "ubnd", "quy"}
+    {"ban", "cuc", "doi", "dai", "phong", "so", "bo", "vien", "xa", "phuong", "ubnd", "quy", "hdnd",
+     "hoi", "truong"}
 )
 # Lowercase words that end an unknown name: the verb or preposition that follows it.
 _STOP_BIGRAMS = frozenset(
@@ -117,7 +139,11 @@ _STOP_BIGRAMS = frozenset(
         "hoan thien", "tang cuong", "day nhanh", "xem xet", "lam ro", "de xuat", "giai quyet",
         "chi dao", "quan tam", "phan cong", "ban hanh", "tong hop", "dam bao", "cung cap",
         "theo doi", "phan dau", "tuyen truyen", "thong nhat", "chuan bi", "khac phuc",
-        "tiep thu", "tiep nhan", "phe duyet", "tham dinh", "rut kinh",
+        "tiep thu", "tiep nhan", "phe duyet", "tham dinh", "rut kinh", "bao dam", "tham tra",
+        "can doi", "so hoa", "nghiem tuc", "sap xep", "boi thuong", "ho tro", "giai ngan",
+        "cap nhat", "lap ho", "bo tri", "tich cuc", "uu tien", "rà soat", "thuc day",
+        "phoi ket", "trinh ubnd", "giam sat", "van dong", "kien toan", "dieu chinh", "thanh lap",
+        "ket noi", "day manh", "quyet liet", "dong gop", "nang cao", "ra quyet", "xu ly",
     }
 )
 _STOP_WORDS = frozenset(
@@ -127,6 +153,24 @@ _STOP_WORDS = frozenset(
         "o", "giao", "co", "kip", "som", "ngay", "cung", "deu", "gui", "nay", "do", "bi",
     }
 )
+# The same words with their diacritics: in a text written with diacritics 'tư' (đầu tư) and
+# 'Tư pháp' must not stop a name the way 'từ' does.
+_STOP_WORDS_WRITTEN = frozenset(
+    {
+        "đã", "cần", "phải", "sẽ", "đang", "của", "với", "cho", "theo", "tại", "trên", "trong",
+        "về", "để", "được", "thì", "là", "như", "khi", "nếu", "từ", "đến", "sau", "trước",
+        "nhằm", "ở", "giao", "có", "kịp", "sớm", "ngày", "cùng", "đều", "gửi", "này", "do", "bị",
+    }
+)
+
+
+def is_stop_word(word: str, key: str) -> bool:
+    """Whether a lowercase word ends a name: compared with its diacritics when it has them."""
+    if word.isascii():
+        return key in _STOP_WORDS
+    return fold(word) in _STOP_WORDS_WRITTEN
+
+
 _MAX_UNKNOWN_TOKENS = 12
 # Thành phố trực thuộc trung ương: their People's Committee and departments are province-level.
 _CENTRAL_CITIES = frozenset({"ha noi", "hai phong", "da nang", "hue", "can tho", "ho chi minh"})
@@ -534,11 +578,25 @@ class Gazetteer:
                 j = _extend_qualifier(text, toks, j, ends_with_place=window[-1].key in _PLACE_KEYS)
                 if agency.level is Level.DISTRICT and "tp" in (t.key for t in window):
                     agency = self._city_twin(agency, window, toks[i + n : j], level, on)
+                stated = _QUALIFIER_LEVEL.get(toks[i + n].key) if j > i + n else None
+                if stated is not None and stated is not agency.level:
+                    twins = [a for a in allowed if a.level is stated]
+                    if twins:
+                        agency = self._choose(twins, stated, on) or agency
+                    else:
+                        # 'Trung tâm Phục vụ hành chính công tỉnh': the place says another level
+                        # than the one known body of that name; keep it as written
+                        return AgencyRef(
+                            text=text[toks[i].start : toks[j - 1].end], level=stated,
+                            place=_place_name(text, toks[i + n : j]),
+                            start=toks[i].start, end=toks[j - 1].end,
+                        ), j
             ref = AgencyRef(
                 text=text[toks[i].start : toks[j - 1].end],
                 canonical=agency.name,
                 level=agency.level,
                 is_group=agency.is_group,
+                place=None if agency.is_group else _place_name(text, toks[i + n : j]),
                 start=toks[i].start,
                 end=toks[j - 1].end,
             )
@@ -590,6 +648,8 @@ class Gazetteer:
             return None
         if not specific and not _is_capitalized(nxt):
             return None
+        proper_run = 0  # capitalized words in a row: a place or proper name ('Lam Giang')
+        closed = False  # a number, an all-caps code or a place qualifier with its name ends it
         while j < len(toks) and j - i < _MAX_UNKNOWN_TOKENS:
             tok = toks[j]
             if tok.hard_before or "," in text[toks[j - 1].end : tok.start]:
@@ -597,10 +657,29 @@ class Gazetteer:
             if self._known_at(text, toks, j, level, on, case_rules=True) is not None and j > i + head_len:
                 break
             word = text[tok.start : tok.end]
-            if not _is_capitalized(word):
+            if not _is_capitalized(word) and not word.isdigit():
                 bigram = tok.key + " " + toks[j + 1].key if j + 1 < len(toks) else ""
-                if tok.key in _STOP_WORDS or bigram in _STOP_BIGRAMS:
+                of_body = (
+                    tok.key == "cua"
+                    and j + 1 < len(toks)
+                    and _is_capitalized(text[toks[j + 1].start : toks[j + 1].end])
+                )
+                if of_body:
+                    # 'Ủy ban Kinh tế của Quốc hội', 'Ban Pháp chế của HĐND tỉnh'
+                    j += 1
+                    continue
+                if is_stop_word(word, tok.key) or bigram in _STOP_BIGRAMS:
                     break
+                if (closed or proper_run >= 2) and tok.key not in _PLACE_KEYS:
+                    # 'Công ty … Lam Giang bảo đảm …', 'Kho bạc … khu vực XV rà soát …': after a
+                    # proper name or a code, a lowercase word is the verb that follows
+                    break
+                proper_run = 0
+            elif word.isdigit() or (len(word) > 1 and word.isupper() and j > i + head_len):
+                closed = True
+                proper_run = 0
+            else:
+                proper_run += 1
             j += 1
         if j == i + head_len:
             return None
@@ -619,6 +698,10 @@ _QUALIFIER_KEYS: tuple[tuple[str, ...], ...] = tuple(
 )
 _QUALIFIER_FOLDED = frozenset(fold(q) for q in _QUALIFIERS) | {"thành phố"}
 _PLACE_KEYS = frozenset({"tinh", "huyen", "xa", "phuong", "quan", "tp", "tran"})
+# The level a place qualifier states ('… tỉnh', '… xã'); 'thành phố' and 'thị xã' are left out:
+# a city can be either level and 'thị' starts both 'thị xã' and 'thị trấn'.
+_QUALIFIER_LEVEL = {"tinh": Level.PROVINCE, "huyen": Level.DISTRICT, "xa": Level.COMMUNE,
+                    "phuong": Level.COMMUNE}
 
 
 def _names_other_body(text: str, toks: list[_Tok], i: int, j: int) -> int | None:
@@ -646,6 +729,15 @@ def _names_other_body(text: str, toks: list[_Tok], i: int, j: int) -> int | None
         ):
             return None
     return None
+
+
+def _place_name(text: str, toks: list[_Tok]) -> str | None:
+    """The proper name among the words that follow a known name ('tỉnh Nam Định' -> 'Nam
+    Định', 'Tân Phú' after 'UBND xã')."""
+    names = [t for t in toks if _is_capitalized(text[t.start : t.end]) and t.key not in _PLACE_KEYS]
+    if not names:
+        return None
+    return " ".join(text[names[0].start : names[-1].end].split())
 
 
 def _strip_qualifier(keys: tuple[str, ...]) -> tuple[str, ...]:

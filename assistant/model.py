@@ -36,6 +36,7 @@ class Role(StrEnum):
     LEAD = "chu_tri"
     COORDINATE = "phoi_hop"
     ASSIGNED = "thuc_hien"  # named responsible without saying lead/coordinate
+    REQUEST = "de_nghi"  # asked ('Đề nghị Bộ X …'): a body outside the issuer's hierarchy
 
 
 class LoadedDocument(BaseModel):
@@ -92,6 +93,11 @@ class AgencyRef(BaseModel):
     canonical: str | None = Field(default=None, description="Gazetteer name; None if unknown")
     level: Level = Level.UNKNOWN
     is_group: bool = Field(default=False, description="'UBND các xã, phường', 'các Sở, ngành'")
+    place: str | None = Field(
+        default=None,
+        description="The locality named with the body ('Tân Phú' in 'UBND xã Tân Phú', in "
+        "'UBND các xã: Tân Phú, Hòa Bình'); with ``canonical`` it identifies the body",
+    )
     start: int
     end: int
 
@@ -122,6 +128,10 @@ class Notice(BaseModel):
     text: str
     kind: DocumentKind = DocumentKind.NOTICE
     issuer: Spanned | None = None
+    issuer_name: str | None = Field(
+        default=None,
+        description="Full readable issuer with its place ('UBND thành phố Nam Định'); not spanned",
+    )
     level: Level = Level.UNKNOWN
     number: Spanned | None = None
     place: Spanned | None = None

@@ -143,8 +143,13 @@ def _notice(corpus_dir: Path, name: str) -> Notice:
     return _cache[name]
 
 
-def test_table_covers_the_whole_corpus(corpus_dir: Path) -> None:
-    files = {str(p.relative_to(corpus_dir)) for p in corpus_dir.rglob("*") if p.is_file()}
+def test_table_covers_the_whole_seed_corpus(corpus_dir: Path) -> None:
+    # the dev corpus (dev/) is measured against its own gold: eval/dev/, scripts/eval.py --sets dev
+    files = {
+        str(p.relative_to(corpus_dir))
+        for p in corpus_dir.rglob("*")
+        if p.is_file() and p.suffix != ".tsv" and "dev" not in p.relative_to(corpus_dir).parts
+    }
     assert files == set(FACTS)
 
 

@@ -45,6 +45,7 @@ def parse_document(doc: LoadedDocument, gazetteer: Gazetteer | None = None) -> N
         text=text,
         kind=header.kind,
         issuer=header.issuer,
+        issuer_name=header.issuer_name,
         level=header.level,
         number=header.number,
         place=header.place,

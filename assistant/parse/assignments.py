@@ -49,6 +49,8 @@ _LIST_GAP = re.compile(r"^[\s,&\-]*(?:(?:va|cung|,)\s*)*$")
 _LEAD = re.compile(r"[\s,]*(?:(?:khan truong|tiep tuc|chu dong|can)\s+)*chu tri(?!\w)")
 _COORD = re.compile(r"(?<!\w)phoi hop(?:\s+chat che)?(?:\s+voi)?\s+")
 _PAST_OR_OBJECT = re.compile(r"^\s*(?:\(|da\b|duoc\b|la\b|cua\b|ve\b|tai\b|trong\b|va\b|nhu\b)")
+# 'Sở X được giao (nhiệm vụ) …', 'Sở X được giao chủ trì …': the passive names the assignee
+_PASSIVE = re.compile(r"^\s*duoc\s+giao(?!\w)(?:\s+(?:nhiem vu|trach nhiem))?")
 # 'X chỉ đạo các sở …' still gives X the task of directing; only these make X the requester
 _REQUESTER_VERB = re.compile(r"^\s*(?:giao|yeu cau|de nghi|ket luan|thong bao)(?!\w)")
 _OPENER = re.compile(
@@ -56,7 +58,12 @@ _OPENER = re.compile(
     r"voi |nham |tuy nhien)"
 )
 # words before a subject that do not change it: 'Tất cả các địa phương …', 'Trong đó huyện X …'
-_SUBJECT_LEAD = re.compile(r"\s*(?:(?:tat ca|toan bo|trong do|dong thoi|rieng)\s*,?\s+)+")
+_SUBJECT_LEAD = re.compile(
+    r"\s*(?:(?:tat ca|toan bo|trong do|dong thoi|rieng|"
+    # enumerations written out: 'Một là, …', 'Thứ hai, …', 'Cuối cùng, …'
+    r"(?:mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi) la|thu (?:nhat|hai|ba|tu|nam|sau|bay|tam|chin|muoi)|"
+    r"cuoi cung)\s*,?\s+)+"
+)
 _MODAL = re.compile(r"\s*(?:can|phai|co trach nhiem)(?!\w)")
 # an order given inside someone's task ('khẩn trương giao Ban QLDA cấp xã lập hồ sơ') is part
 # of that task, not an assignment by the chair
@@ -80,9 +87,13 @@ _VAGUE = re.compile(
 )
 # 'các huyện Hải Hậu, Giao Thủy', 'các Tập đoàn: Bưu chính …, Công nghiệp …': each one named
 _DISTRIBUTIVE = re.compile(
-    r"cac\s+(huyen|xa|phuong|thi xa|quan|tap doan|tong cong ty|bo|so|ngan hang)\s*:?\s+"
+    r"(?P<committee>(?:ubnd|uy ban nhan dan)\s+)?"
+    r"cac\s+(?P<head>huyen|xa|phuong|thi xa|quan|tinh|thanh pho|tap doan|tong cong ty|bo|so|ngan hang)"
+    r"\s*:?\s+"
 )
-_DISTRIBUTIVE_HEAD = re.compile(r"cac\s+(?:tap doan|tong cong ty|bo|so|ngan hang)\s*$")
+_DISTRIBUTIVE_HEAD = re.compile(
+    r"cac\s+(?:tap doan|tong cong ty|bo|so|ngan hang|huyen|xa|phuong|thi xa|quan|tinh|thanh pho)\s*$"
+)
 _INTRO_VERB = re.compile(
     r"(?<!\w)(?:can|phai|tap trung|tiep tuc|thuc hien|trien khai|no luc|khan truong|chu dong|"
     r"quan tam|co trach nhiem|day manh|tang cuong)(?!\w)"
@@ -134,6 +145,9 @@ class _Extractor:
     limit: int = 0
     results: list[Assignment] = field(default_factory=list)
     _seen: dict[tuple[str, int, int], int] = field(default_factory=dict)
+    # intros waiting to learn whether the items after them are tasks: (found, start, end, path,
+    # number of results when the intro was read)
+    _pending: list[tuple[list[_Found], int, int, list[str], int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.text = self.notice.text
@@ -153,6 +167,20 @@ class _Extractor:
     # -- tree walk ----------------------------------------------------------------------
 
     def visit(self, section: Section, path: list[str], inherited: _Context | None) -> None:
+        mark = len(self._pending)
+        self._visit(section, path, inherited)
+        self.settle(mark)
+
+    def settle(self, mark: int = 0) -> None:
+        """An intro ('… các sở cần tập trung thực hiện các nhiệm vụ sau:') is not a task when the
+        items after it are tasks; when none of them is (a list of projects, of places), the
+        intro itself is the task."""
+        while len(self._pending) > mark:
+            found, s, e, path, results_then = self._pending.pop()
+            if len(self.results) == results_then:
+                self._emit(found, s, e, None, path)
+
+    def _visit(self, section: Section, path: list[str], inherited: _Context | None) -> None:
         own_start, own_end = self._own_span(section)
         if own_start >= self.limit:
             return
@@ -398,7 +426,11 @@ class _Extractor:
         m = _DISTRIBUTIVE.match(self.view, pos, end)
         if m is None:
             return None
-        head = self.text[m.start(1) : m.end(1)]
+        head = self.text[m.start("head") : m.end("head")]
+        # 'UBND các xã: Tân Phú, Hòa Bình': each is that commune's People's Committee
+        committee = (
+            self.gazetteer.lookup(f"UBND {head}", self.level, self.on) if m.group("committee") else None
+        )
         refs: list[AgencyRef] = []
         cursor = m.end()
         last = cursor
@@ -407,13 +439,14 @@ class _Extractor:
             if name_end == cursor:
                 break
             name = self.text[cursor:name_end]
-            agency = self.gazetteer.lookup(f"{head} {name}", self.level, self.on)
-            at = m.start(1) if not refs else cursor
+            agency = committee or self.gazetteer.lookup(f"{head} {name}", self.level, self.on)
+            at = (m.start() if committee is not None else m.start("head")) if not refs else cursor
             refs.append(
                 AgencyRef(
                     text=self.text[at:name_end],
                     canonical=agency.name if agency is not None else None,
                     level=agency.level if agency is not None else Level.UNKNOWN,
+                    place=name if head.lower() in _PLACE_WORDS else None,
                     start=at,
                     end=name_end,
                 )
@@ -469,12 +502,24 @@ class _Extractor:
                     comma = self.view.find(", ", comma + 2, ce)
                 if refs:
                     role = Role.LEAD if _LEAD.match(self.view, after, ce) else Role.ASSIGNED
-                    principal.extend(_Found(r, role) for r in refs)
+                    asks = fold(self.text[trig.start() : trig.end()]) == "đề nghị"
+                    principal.extend(
+                        _Found(r, Role.REQUEST if asks and self._outside(r) else role) for r in refs
+                    )
             found.extend(principal)
             had_principal = had_principal or bool(principal)
             if had_principal:
                 found.extend(self._coordinators(cs, ce))
         return found
+
+    def _outside(self, ref: AgencyRef) -> bool:
+        """A body outside the issuer's line of command: of a higher level (a ministry asked by a
+        province), a company or investor, a Party, Front or elected body (HĐND, Quốc hội)."""
+        if self.level is not None and ref.level is not Level.UNKNOWN:
+            if _LEVEL_RANK.get(ref.level, 0) > _LEVEL_RANK.get(self.level, 0):
+                return True
+        written = search_view(ref.text if ref.canonical is None else f"{ref.text} {ref.canonical}")
+        return bool(_OUTSIDE_BODY.search(written))
 
     def _subject(self, start: int, end: int, colon: bool = False) -> list[_Found]:
         pos = start
@@ -504,6 +549,10 @@ class _Extractor:
         if not rest.strip(" :;,.\n"):
             # 'Phòng Văn hóa – Thông tin, Đài Truyền thanh thị xã: Tập trung …'
             return [_Found(r, Role.ASSIGNED) for r in refs] if colon else []
+        passive = _PASSIVE.match(rest)
+        if passive is not None:
+            role = Role.LEAD if _LEAD.match(rest, passive.end()) else Role.ASSIGNED
+            return [_Found(r, role) for r in refs]
         if _PAST_OR_OBJECT.match(rest) or _REQUESTER_VERB.match(rest):
             return []
         role = Role.LEAD if _LEAD.match(rest) else Role.ASSIGNED
@@ -620,8 +669,9 @@ class _Extractor:
             return None
         after = max(f.ref.end for f in main)
         if _INTRO_VERB.search(self.view, after, e):
-            # a request with content, not a bare label ('- BQLDA đầu tư xây dựng thành phố:')
-            self._emit(found, s, e, None, path)
+            # a request with content, not a bare label ('- BQLDA đầu tư xây dựng thành phố:'):
+            # a task only if the items it introduces are not tasks themselves
+            self._pending.append((found, s, e, list(path), len(self.results)))
         start = None if umbrella else main[0].ref.start
         return _Context([f.ref for f in main], main[0].role, start, umbrella=umbrella)
 
@@ -732,7 +782,7 @@ class _Extractor:
 
     def _identity(self, ref: AgencyRef) -> str:
         if ref.canonical:
-            return f"{ref.canonical}|{ref.level.value}"
+            return f"{ref.canonical}|{ref.level.value}|{match_key(ref.place or '')}"
         return match_key(ref.text)
 
     def _deadline(self, start: int, end: int) -> Deadline | None:
@@ -743,6 +793,14 @@ class _Extractor:
         return deadlines[0] if deadlines else None
 
 
+_LEVEL_RANK = {Level.COMMUNE: 1, Level.DISTRICT: 2, Level.PROVINCE: 3, Level.CENTRAL: 4}
+# Bodies a People's Committee asks rather than orders: enterprises and investors, Party, Front
+# and mass organisations, elected bodies and their committees.
+_OUTSIDE_BODY = re.compile(
+    r"(?<!\w)(?:cong ty|tong cong ty|tap doan|ngan hang|nha dau tu|chu dau tu|doanh nghiep|"
+    r"dang uy|dang bo|tinh uy|thanh uy|huyen uy|mat tran|lien doan|hiep hoi|hoi dong nhan dan|hdnd|"
+    r"quoc hoi|toa an|vien kiem sat|doan dai bieu)(?!\w)"
+)
 _SECTOR_HEADS: dict[Level | None, tuple[str, ...]] = {
     Level.CENTRAL: ("Bộ",),
     Level.PROVINCE: ("Sở",),
@@ -811,4 +869,5 @@ def extract_assignments(notice: Notice, gazetteer: Gazetteer) -> list[Assignment
         extractor.news()
     for section in notice.sections:
         extractor.visit(section, [], None)
+    extractor.settle()
     return sorted(extractor.results, key=lambda a: (a.start, a.end, a.agency.start))
