@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assistant import agency_forms
 from assistant.errors import ConfigError
 from assistant.model import AgencyRef, Level
 from assistant.text import fold, match_key, nfc, search_view
@@ -126,6 +127,8 @@ _SPECIFIC_HEADS = frozenset(
         ("nha", "dau", "tu"), ("chu", "dau", "tu"),
     }
 )
+# Heads that name a responsible party on their own ('Nhà đầu tư của 02 dự án …:').
+_BARE_HEADS = frozenset({("nha", "dau", "tu"), ("chu", "dau", "tu")})
 _UNKNOWN_SINGLE_HEADS = frozenset(
     {"ban", "cuc", "doi", "dai", "phong", "so", "bo", "vien", "xa", "phuong", "ubnd", "quy", "hdnd",
      "hoi", "truong"}
@@ -274,6 +277,7 @@ class Gazetteer:
         for agency in self._agencies.values():
             self._index(agency)
         self._max_len = max((len(k) for k in self._surfaces), default=1)
+        self._derived = agency_forms.AbbreviationIndex(self._agencies.values())
 
     # -- construction -------------------------------------------------------------------
 
@@ -423,7 +427,35 @@ class Gazetteer:
         refs = [r for r in self._scan(query, 0, len(query), level, on, case_rules=False) if r.canonical]
         if len(refs) == 1:
             return self.by_name(refs[0].canonical or "", refs[0].level)
+        derived = self._derived.candidates(query)
+        if derived:
+            return self._choose(derived, level, on)
+        # 'Sở TC Quảng Ngãi', 'P.KT xã Tân Lam': a short form followed by a place
+        for reading in agency_forms.readings(self, query):
+            hint = level if reading.place is None or reading.place.level is None else reading.place.level
+            return self._choose(list(reading.candidates), hint, on)
         return None
+
+    def candidates(self, label: str) -> list[Agency]:
+        """Every agency that ``label`` names as a whole, case and diacritics ignored: a form of
+        the gazetteer ('Phòng TN&MT', 'UBND xã'), a bare short name ('Văn phòng'), a short form
+        derived by rule from a canonical name ('Sở CT', 'SCT', 'P.KT', 'TT PVHCC'), else the name
+        without its head word ('tai chinh ke hoach'). Unlike ``lookup`` no place qualifier is
+        stripped, and nothing is chosen: the caller decides between levels."""
+        keys = _keys(nfc(label).strip())
+        if not keys:
+            return []
+        found = [s.agency for s in self._surfaces.get(keys, [])] + self._short.get(keys, [])
+        found += self._derived.candidates(label)
+        if not found and keys[0] != "cac":
+            for head in _HEADS:
+                found.extend(s.agency for s in self._surfaces.get(_keys(head) + keys, []))
+        return list({a.id: a for a in found}.values())
+
+    def choose(self, candidates: list[Agency], level: Level | None = None, on: date | None = None) -> Agency | None:
+        """The one of ``candidates`` that ``resolve`` would pick: the level hint, then the
+        agency valid on ``on``, then the gazetteer's order."""
+        return self._choose(candidates, level, on)
 
     def find_mentions(
         self,
@@ -652,11 +684,23 @@ class Gazetteer:
         closed = False  # a number, an all-caps code or a place qualifier with its name ends it
         while j < len(toks) and j - i < _MAX_UNKNOWN_TOKENS:
             tok = toks[j]
-            if tok.hard_before or "," in text[toks[j - 1].end : tok.start]:
+            gap = text[toks[j - 1].end : tok.start]
+            word = text[tok.start : tok.end]
+            if tok.hard_before:
                 break
+            if "," in gap and not (
+                # 'Trung tâm Xúc tiến Đầu tư, Thương mại và Du lịch': a list of capitalized fields
+                # inside the name; another body ('…, Sở Xây dựng') ends it
+                _is_capitalized(word)
+                and j > i + head_len
+                and self._known_at(text, toks, j, level, on, case_rules=True) is None
+                and not _starts_head(toks, j)
+            ):
+                break
+            if not _is_capitalized(word) and _and_between(text, toks[j - 1], tok):
+                break  # 'Nhà đầu tư và các đơn vị liên quan': 'và' joins two bodies
             if self._known_at(text, toks, j, level, on, case_rules=True) is not None and j > i + head_len:
                 break
-            word = text[tok.start : tok.end]
             if not _is_capitalized(word) and not word.isdigit():
                 bigram = tok.key + " " + toks[j + 1].key if j + 1 < len(toks) else ""
                 of_body = (
@@ -675,13 +719,20 @@ class Gazetteer:
                     # proper name or a code, a lowercase word is the verb that follows
                     break
                 proper_run = 0
-            elif word.isdigit() or (len(word) > 1 and word.isupper() and j > i + head_len):
+            elif word.isdigit():
+                # 'Ban Quản lý dự án … số 1', 'xã Bảo Lâm 2' name a body; 'Nhà đầu tư 02 dự án'
+                # counts projects
+                if toks[j - 1].key != "so" and proper_run == 0:
+                    break
+                closed = True
+                proper_run = 0
+            elif len(word) > 1 and word.isupper() and j > i + head_len:
                 closed = True
                 proper_run = 0
             else:
                 proper_run += 1
             j += 1
-        if j == i + head_len:
+        if j == i + head_len and tuple(t.key for t in toks[i:j]) not in _BARE_HEADS:
             return None
         ref = AgencyRef(
             text=text[toks[i].start : toks[j - 1].end],
@@ -731,6 +782,19 @@ def _names_other_body(text: str, toks: list[_Tok], i: int, j: int) -> int | None
     return None
 
 
+def _starts_head(toks: list[_Tok], j: int) -> bool:
+    """Whether a body's head word starts at token ``j`` ('Sở', 'Trung tâm', 'Ban Quản lý')."""
+    if toks[j].key in _UNKNOWN_SINGLE_HEADS:
+        return True
+    keys = tuple(t.key for t in toks[j : j + 3])
+    return any(keys[: len(h)] == h for h in _UNKNOWN_MULTI_HEADS)
+
+
+def _and_between(text: str, left: _Tok, right: _Tok) -> bool:
+    """'và' written between two tokens (the tokenizer drops it)."""
+    return bool(re.search(r"(?<!\w)(?:và|va)(?!\w)", text[left.end : right.start], re.IGNORECASE))
+
+
 def _place_name(text: str, toks: list[_Tok]) -> str | None:
     """The proper name among the words that follow a known name ('tỉnh Nam Định' -> 'Nam
     Định', 'Tân Phú' after 'UBND xã')."""
@@ -769,7 +833,9 @@ def _extend_qualifier(text: str, toks: list[_Tok], j: int, ends_with_place: bool
             tok = toks[j]
             if tok.hard_before or text[toks[j - 1].end : tok.start].strip():
                 break
-            if not _is_capitalized(text[tok.start : tok.end]):
+            word = text[tok.start : tok.end]
+            # 'UBND Phường 2 Bảo Lộc', 'UBND xã Bảo Lâm 2': numbered localities
+            if not _is_capitalized(word) and not (word.isdigit() and len(word) <= 3):
                 break
             j += 1
             names += 1

@@ -79,7 +79,10 @@ _LABEL_PREFIX = re.compile(
 # whatever topic follows ('## Yêu cầu đối với Sở X trong công tác …')
 _HEADING_FOR = re.compile(r"\s*(?:(?:yeu cau|nhiem vu)\s+)?(?:doi voi|cua)\s+")
 # 'Ủy ban nhân dân các xã, phường có cụm công nghiệp': a qualifier, still a label
-_LABEL_QUALIFIER = re.compile(r"^\s*(?:co|thuoc|noi co|tren dia ban)\s+[^,:;.]{1,60}[:;.]?\s*$")
+# 'Nhà đầu tư của 02 dự án …:', 'UBND các xã có dự án đi qua:': a qualifier, still a label
+_LABEL_QUALIFIER = re.compile(
+    r"^\s*(?:co|thuoc|noi co|tren dia ban|cua|tai|o|quan ly)\s+[^:;.]{1,160}[:;.]?\s*$"
+)
 # partners named too vaguely to be recorded (eval/README rule 2), skipped inside a list
 _VAGUE = re.compile(
     r"(?:cac\s+)?(?:nganh chuc nang|nganh|chu dau tu(?: ha tang)?|dia phuong|don vi)(?:\s+lien quan)?"
@@ -197,7 +200,11 @@ class _Extractor:
                     self.visit(child, eval_path, intro)
             return
         context = inherited
-        is_heading = section.number is not None or section.marker.startswith("#")
+        is_heading = (
+            section.number is not None
+            or section.marker.startswith("#")
+            or self._topic_bullet(section, own_start, own_end)
+        )
         has_body = bool(self.text[head_e:own_end].strip())
         label_ctx = (
             self._label_context(head_s, head_e, heading=is_heading and (has_body or bool(section.children)))
@@ -260,11 +267,22 @@ class _Extractor:
     def _heading_span(self, section: Section, own_start: int, own_end: int) -> tuple[int, int]:
         if section.heading_start is not None and section.heading_end is not None:
             return max(section.heading_start, own_start), min(section.heading_end, own_end)
-        if section.number is not None:
+        if section.number is not None or self._topic_bullet(section, own_start, own_end):
             newline = self.text.find("\n", own_start, own_end)
             return own_start, newline if newline != -1 else own_end
         # a bullet: the whole item, which is a label when it is only agencies and a colon
         return own_start, own_end
+
+    def _topic_bullet(self, section: Section, own_start: int, own_end: int) -> bool:
+        """'* Đối với công tác phòng, chống dịch' on its own line, the text below it: a heading
+        written with a bullet marker."""
+        if section.number is not None or section.marker[:1] not in _BULLET_MARKERS:
+            return False
+        newline = self.text.find("\n", own_start, own_end)
+        if newline == -1 or not self.text[newline:own_end].strip():
+            return False
+        first = self.view[own_start:newline].strip()
+        return bool(re.match(r"(?:doi voi|ve)\s", first)) and not first.endswith((".", ";", ":"))
 
     # -- labels -------------------------------------------------------------------------
 
@@ -470,7 +488,12 @@ class _Extractor:
         had_principal = False
         for cs, ce in self._clauses(start, end):
             if _TOPIC.match(self.view, cs):
-                continue
+                # 'Về đề nghị Bộ Nội vụ tham mưu …' is the topic, not an order; 'Về dự thảo Kế
+                # hoạch …, giao Trung tâm X:' orders after the topic
+                comma = self.view.find(", ", cs, ce)
+                if comma == -1 or not _TRIGGER.search(self.view, comma, ce):
+                    continue
+                cs = comma + 1
             principal = self._subject(cs, ce, colon=ce < end and self.text[ce] == ":")
             if not principal and _OPENER.match(self.view, cs):
                 # 'Để …, giải ngân …, tỉnh X cần …': the subject follows one of the commas
@@ -512,6 +535,12 @@ class _Extractor:
                 found.extend(self._coordinators(cs, ce))
         return found
 
+    def _inherited_role(self, context: _Context, task_start: int) -> Role:
+        """'Giao Sở X:' then '- Chủ trì, phối hợp với …': the item makes X the lead."""
+        if context.role is Role.ASSIGNED and _LEAD.match(self.view, task_start):
+            return Role.LEAD
+        return context.role
+
     def _outside(self, ref: AgencyRef) -> bool:
         """A body outside the issuer's line of command: of a higher level (a ministry asked by a
         province), a company or investor, a Party, Front or elected body (HĐND, Quốc hội)."""
@@ -528,6 +557,8 @@ class _Extractor:
         lead = _SUBJECT_LEAD.match(self.view, pos, end)
         if lead:
             pos = lead.end()
+        if colon and self.view.startswith("doi voi ", pos):
+            pos += len("doi voi ")  # 'Đối với Nhà đầu tư dự án X: khẩn trương …'
         title = _TITLE.match(self.view, pos, end)
         if title:
             pos = title.end()
@@ -600,7 +631,7 @@ class _Extractor:
             self._emit(first + self._coordinators(c0, task_e), task_s, task_e, None, path)
         elif context is not None:
             coords = self._coordinators(task_s, task_e)
-            self._emit([_Found(r, context.role) for r in context.refs] + coords,
+            self._emit([_Found(r, self._inherited_role(context, task_s)) for r in context.refs] + coords,
                        task_s, task_e, context.start, path)
         else:
             # 'Rà soát kế hoạch vốn, phối hợp với phòng Tài chính – Kế hoạch …': the lead is
@@ -647,7 +678,7 @@ class _Extractor:
                 self._emit(carry + self._coordinators(s, e), s, e, carry_start, path)
             elif context is not None:
                 coords = self._coordinators(s, e)
-                self._emit([_Found(r, context.role) for r in context.refs] + coords,
+                self._emit([_Found(r, self._inherited_role(context, s)) for r in context.refs] + coords,
                            s, e, context.start, path)
         return intro
 
@@ -859,15 +890,20 @@ def _proper_name(text: str, view: str, pos: int, end: int) -> int:
 def extract_assignments(notice: Notice, gazetteer: Gazetteer) -> list[Assignment]:
     """Every (agency, task) the notice assigns, in document order."""
     extractor = _Extractor(notice, gazetteer)
+    opening: _Context | None = None
     if notice.sections:
         # the opening may end with the request the whole body answers ('… yêu cầu các cơ quan,
         # UBND các xã, phường cần tập trung thực hiện một số nhiệm vụ sau:'): recorded once
         first = min(section.start for section in notice.sections)
         line_start = notice.text.rfind("\n", 0, max(0, first - 1)) + 1
-        extractor._intro(line_start, first)
+        opening = extractor._intro(line_start, first)
     elif notice.kind is DocumentKind.NEWS_ARTICLE:
         extractor.news()
-    for section in notice.sections:
-        extractor.visit(section, [], None)
+    for index, section in enumerate(notice.sections):
+        # '… Giao Trung tâm X:' ending the opening, then '-' items before any numbered part
+        leading = opening is not None and all(
+            s.number is None and s.marker[:1] in _BULLET_MARKERS for s in notice.sections[: index + 1]
+        )
+        extractor.visit(section, [], opening if leading else None)
     extractor.settle()
     return sorted(extractor.results, key=lambda a: (a.start, a.end, a.agency.start))
