@@ -175,6 +175,8 @@ def is_stop_word(word: str, key: str) -> bool:
 
 
 _MAX_UNKNOWN_TOKENS = 12
+_SUBORDINATE_SURFACES = frozenset({("cac", "dia", "phuong")})
+_TWO_TIERS_FROM = date(2025, 7, 1)  # districts abolished: local government of two tiers
 # Thành phố trực thuộc trung ương: their People's Committee and departments are province-level.
 _CENTRAL_CITIES = frozenset({"ha noi", "hai phong", "da nang", "hue", "can tho", "ho chi minh"})
 _HARD_BREAK = re.compile(r"[.;:!?()\[\]\n\"/]")
@@ -424,12 +426,13 @@ class Gazetteer:
             candidates.extend(s.agency for s in self._surfaces.get(_keys(head) + keys, []))
         if candidates:
             return self._choose(candidates, level, on)
-        refs = [r for r in self._scan(query, 0, len(query), level, on, case_rules=False) if r.canonical]
-        if len(refs) == 1:
-            return self.by_name(refs[0].canonical or "", refs[0].level)
+        # 'Sở CT', 'SCT', 'bo xd': a short form derived by rule from a canonical name
         derived = self._derived.candidates(query)
         if derived:
             return self._choose(derived, level, on)
+        refs = [r for r in self._scan(query, 0, len(query), level, on, case_rules=False) if r.canonical]
+        if len(refs) == 1:
+            return self.by_name(refs[0].canonical or "", refs[0].level)
         # 'Sở TC Quảng Ngãi', 'P.KT xã Tân Lam': a short form followed by a place
         for reading in agency_forms.readings(self, query):
             hint = level if reading.place is None or reading.place.level is None else reading.place.level
@@ -593,6 +596,8 @@ class Gazetteer:
                         continue
                 allowed.append(surface.agency)
             agency = self._choose(allowed, level, on)
+            if agency is not None and tuple(t.key for t in window) in _SUBORDINATE_SURFACES:
+                agency = self._subordinate(level, on) or agency
             if agency is None:
                 continue
             j = i + n
@@ -633,6 +638,18 @@ class Gazetteer:
                 end=toks[j - 1].end,
             )
             return ref, j
+        return None
+
+    def _subordinate(self, level: Level | None, on: date | None) -> Agency | None:
+        """'các địa phương' names the localities one tier below the issuer: the provinces in a
+        central notice, the districts (until 1/7/2025) or communes in a province's, the communes
+        in a district's."""
+        if level is Level.CENTRAL:
+            return self.get("ubnd-tinh")
+        if level is Level.PROVINCE and on is not None and on < _TWO_TIERS_FROM:
+            return self.get("nhom-ubnd-huyen")
+        if level in (Level.PROVINCE, Level.DISTRICT):
+            return self.get("nhom-ubnd-xa")
         return None
 
     def _city_twin(

@@ -19,7 +19,22 @@ from assistant.text import collapse_spaces, nfc
 class DocumentKind(StrEnum):
     NOTICE = "notice"
     NEWS_ARTICLE = "news_article"
+    MINUTES = "minutes"  # biên bản họp / làm việc / kiểm tra
+    SPEECH = "speech"  # bài phát biểu kết luận of the chair
+    DIRECTIVE = "directive"  # công văn 'Kính gửi: …' carrying out a notice
+    ROUTING_SLIP = "routing_slip"  # phiếu trình: internal slip to sign a document
     OTHER = "other"
+
+
+KIND_LABELS: dict[str, str] = {
+    "notice": "thông báo",
+    "news_article": "bài báo",
+    "minutes": "biên bản",
+    "speech": "bài phát biểu",
+    "directive": "công văn",
+    "routing_slip": "phiếu trình",
+    "other": "văn bản khác",
+}
 
 
 class Level(StrEnum):

@@ -41,10 +41,15 @@ _TRIGGER = re.compile(r"(?<!\w)(giao|yeu cau|de nghi)(?!\w)")
 # 'được giao', 'bàn giao', 'theo đề nghị', 'Về đề nghị' are not orders to an agency
 _NOT_TRIGGER_BEFORE = re.compile(r"(?:duoc|ban|ve|theo|viec|nhan|chuyen|ket qua|da|nhu)\s+$")
 _TRIGGER_WORDS = frozenset({"giao", "yêu cầu", "đề nghị"})
-_TRIGGER_FILLER = re.compile(r"\s*(?:cho\s+|cac dong chi\s+)?")
+_TRIGGER_FILLER = re.compile(r"\s*(?:cho\s+|(?:cac\s+)?dong chi\s+)?")
+# the head of a body stands for the body: 'Bộ trưởng Bộ Xây dựng', 'Thủ trưởng các sở, ngành'
 _TITLE = re.compile(
-    r"\s*(?:thu truong|chu tich|giam doc|lanh dao|truong|pho truong|chanh van phong)\s+"
+    r"\s*(?:(?:thu truong|bo truong|chu tich|pho chu tich|giam doc|lanh dao|truong|pho truong|"
+    r"chanh van phong)(?:\s*,\s*(?:thu truong|pho giam doc|pho chu tich))?)\s+"
 )
+# 'Kính gửi: - Thủ trưởng các sở, ban, ngành tỉnh; - Chủ tịch UBND các huyện …': the addressees
+# of a directive letter are responsible for its tasks that name nobody
+_ADDRESSEES = re.compile(r"(?im)^[ \t]*kính\s+gửi\s*:?")
 _LIST_GAP = re.compile(r"^[\s,&\-]*(?:(?:va|cung|,)\s*)*$")
 _LEAD = re.compile(r"[\s,]*(?:(?:khan truong|tiep tuc|chu dong|can)\s+)*chu tri(?!\w)")
 _COORD = re.compile(r"(?<!\w)phoi hop(?:\s+chat che)?(?:\s+voi)?\s+")
@@ -535,6 +540,32 @@ class _Extractor:
                 found.extend(self._coordinators(cs, ce))
         return found
 
+    def addressees(self) -> tuple[_Context, int] | None:
+        """The bodies a directive letter is addressed to ('Kính gửi: …') and where the list
+        ends; they hand its subjectless tasks down (not an umbrella: sector headings keep them)."""
+        m = _ADDRESSEES.search(self.text, 0, min(self.limit, 3000))
+        if m is None:
+            return None
+        refs: list[AgencyRef] = []
+        pos = m.end()
+        end = pos
+        for line in re.finditer(r"[^\n]*", self.text[pos : pos + 600]):
+            s, e = pos + line.start(), pos + line.end()
+            if not self.text[s:e].strip():
+                continue
+            if refs and not re.match(r"\s*[-+•–]", self.text[s:e]):
+                break
+            body = s + len(self.text[s:e]) - len(self.text[s:e].lstrip(" \t-+•–"))
+            title = _TITLE.match(self.view, body, e)
+            found, _ = self._agency_list(title.end() if title else body, e, lenient=True)
+            if not found:
+                break
+            refs.extend(found)
+            end = e
+        if not refs:
+            return None
+        return _Context(refs, Role.ASSIGNED, None, umbrella=False), end
+
     def _inherited_role(self, context: _Context, task_start: int) -> Role:
         """'Giao Sở X:' then '- Chủ trì, phối hợp với …': the item makes X the lead."""
         if context.role is Role.ASSIGNED and _LEAD.match(self.view, task_start):
@@ -899,11 +930,25 @@ def extract_assignments(notice: Notice, gazetteer: Gazetteer) -> list[Assignment
         opening = extractor._intro(line_start, first)
     elif notice.kind is DocumentKind.NEWS_ARTICLE:
         extractor.news()
+    if notice.kind is DocumentKind.ROUTING_SLIP:
+        return []  # a slip proposes who signs; it assigns nothing
+    addressees = extractor.addressees() if notice.kind is DocumentKind.DIRECTIVE else None
+    if addressees is not None:
+        context, block_end = addressees
+        if opening is None:
+            opening = context
     for index, section in enumerate(notice.sections):
+        if addressees is not None and section.start < addressees[1]:
+            continue  # the addressee list itself
         # '… Giao Trung tâm X:' ending the opening, then '-' items before any numbered part
         leading = opening is not None and all(
-            s.number is None and s.marker[:1] in _BULLET_MARKERS for s in notice.sections[: index + 1]
+            s.number is None and s.marker[:1] in _BULLET_MARKERS
+            for s in notice.sections[: index + 1]
+            if addressees is None or s.start >= addressees[1]
         )
-        extractor.visit(section, [], opening if leading else None)
+        inherited = opening if leading else None
+        if addressees is not None and inherited is None:
+            inherited = addressees[0]
+        extractor.visit(section, [], inherited)
     extractor.settle()
     return sorted(extractor.results, key=lambda a: (a.start, a.end, a.agency.start))

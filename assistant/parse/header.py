@@ -192,6 +192,14 @@ _PLACE_DATE = re.compile(
 # --- zones -----------------------------------------------------------------------------------
 
 _DOC_TYPE = re.compile(r"^THÔNG\s+BÁO\s*$")
+# Neighbours of the notice, by the type line that opens them.
+_OTHER_TYPES: tuple[tuple[re.Pattern[str], DocumentKind], ...] = (
+    (re.compile(r"^BIÊN\s+BẢN\b"), DocumentKind.MINUTES),
+    (re.compile(r"^PHIẾU\s+TRÌNH\b"), DocumentKind.ROUTING_SLIP),
+    (re.compile(r"^(?:BÀI\s+)?PHÁT\s+BIỂU\b"), DocumentKind.SPEECH),
+)
+_ADDRESSED = re.compile(r"^Kính\s+gửi\b", re.IGNORECASE)
+_SUBJECT_LINE = re.compile(r"^V/v\b")
 _NATIONAL = re.compile(r"^(?:CỘNG\s+HÒA|CỘNG\s+HOÀ|Độc\s+lập)", re.IGNORECASE)
 _NUMBER_LINE = re.compile(r"^Số\s*:\s*")
 _SEPARATOR = re.compile(r"^[-_=*.~\s]{3,}$")
@@ -234,6 +242,13 @@ def parse_header(text: str) -> HeaderFields:
         return out
 
     doc_type = next((i for i, ln in enumerate(lines[:20]) if _DOC_TYPE.match(ln.text)), None)
+    other_type = None
+    if doc_type is None:
+        for i, ln in enumerate(lines[:20]):
+            kind = next((k for rx, k in _OTHER_TYPES if rx.match(ln.text)), None)
+            if kind is not None:
+                doc_type, other_type = i, kind
+                break
     # Footer first: it bounds everything else.
     footer_index = next((i for i, ln in enumerate(lines) if _RECIPIENTS.match(ln.text)), None)
     recipients: list[Spanned] = []
@@ -315,6 +330,11 @@ def parse_header(text: str) -> HeaderFields:
         out.issuer_name = _issuer_name(text, out.issuer.text)
         out.level = _level(out.issuer.text)
     out.kind = _kind(text, lines, out, doc_type is not None)
+    if out.kind is not DocumentKind.OTHER:
+        if other_type is not None:
+            out.kind = other_type
+        elif doc_type is None and _is_directive(lines):
+            out.kind = DocumentKind.DIRECTIVE
     return out
 
 
@@ -790,6 +810,14 @@ def _level(issuer: str) -> Level:
 
 
 _VIETNAMESE = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽềếểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
+
+
+def _is_directive(lines: list[Line]) -> bool:
+    """A letter: 'V/v …' under the number and 'Kính gửi:' before the body."""
+    head = lines[:25]
+    return any(_ADDRESSED.match(ln.text) for ln in head) and any(
+        _SUBJECT_LINE.match(ln.text) for ln in head
+    )
 
 
 def _kind(text: str, lines: list[Line], out: HeaderFields, has_doc_type: bool) -> DocumentKind:
