@@ -24,6 +24,7 @@ from assistant.deadlines import parse_user_date
 from assistant.errors import AssistantError
 from assistant.ingest import STATUS_LABELS, FileResult, FileStatus, ingest_paths
 from assistant.model import Notice, Section
+from assistant.office import INSTALL_HINT, converter_status
 from assistant.settings import Settings
 from assistant.store import AssignmentRow, Store
 from assistant.text import match_key
@@ -116,7 +117,7 @@ def _print_json(data: Any) -> None:
 @app.command()
 @user_errors
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Tệp hoặc thư mục (.txt .md .docx .pdf).")],
+    paths: Annotated[list[Path], typer.Argument(help="Tệp hoặc thư mục (.txt .md .docx .pdf .doc .rtf .odt).")],
     as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
 ) -> None:
     """Nạp thông báo vào kho: mỗi tệp một dòng kết quả; lỗi ở một tệp không chặn các tệp khác."""
@@ -509,15 +510,26 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
         search = open_search_index(settings, store)
         status = search.status()
         search.close()
+    # Not an index problem (the exit code stays): without it only .doc/.rtf/.odt files fail.
+    converter = converter_status(settings.load)
     if as_json:
-        _print_json({**status.__dict__, "healthy": status.healthy, "problems": status.problems()})
-    elif status.healthy:
-        out.print(
-            f"[green]Tốt:[/green] {status.notices} thông báo, {status.chunks} đoạn, "
-            f"{status.vectors} vector; chỉ mục khớp với kho."
-        )
+        _print_json({**status.__dict__, "healthy": status.healthy, "problems": status.problems(),
+                     "converter": {"program": converter.configured, "path": converter.path,
+                                   "available": converter.available}})
     else:
-        out.print("[yellow]Cần sửa:[/yellow] " + "; ".join(status.problems()) + ". Chạy: assistant reindex")
+        if status.healthy:
+            out.print(
+                f"[green]Tốt:[/green] {status.notices} thông báo, {status.chunks} đoạn, "
+                f"{status.vectors} vector; chỉ mục khớp với kho."
+            )
+        else:
+            out.print("[yellow]Cần sửa:[/yellow] " + "; ".join(status.problems()) + ". Chạy: assistant reindex")
+        if converter.available:
+            out.print(f"Chuyển đổi .doc/.rtf/.odt: LibreOffice có sẵn ({converter.path}).",
+                      highlight=False)
+        else:
+            out.print(f"[yellow]Thiếu LibreOffice[/yellow] ('{converter.configured}'): không nạp được "
+                      f"tệp .doc, .rtf, .odt. {INSTALL_HINT}.", highlight=False)
     if not status.healthy:
         raise typer.Exit(4)
 

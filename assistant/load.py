@@ -1,5 +1,7 @@
 """Files -> LoadedDocument: decode, NFC, and reflow lines hard-wrapped by PDF extraction.
 
+Formats: .txt, .md, .docx, .pdf (text layer); .doc, .rtf and .odt through LibreOffice.
+
 The text produced here is the reference for every span downstream, so loading is the only
 place where the text is allowed to change (newlines, spaces, reflow); later stages only read it.
 """
@@ -16,10 +18,12 @@ from pathlib import Path
 
 from assistant.errors import LoadError, UnsupportedFileType
 from assistant.model import LoadedDocument
+from assistant.office import CONVERTED_SUFFIXES, convert_to_docx, sniff
 from assistant.settings import LoadSettings
 from assistant.text import nfc
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+# .doc, .rtf and .odt go through LibreOffice (assistant/office.py) and then the .docx path.
+SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", *CONVERTED_SUFFIXES)
 
 # Characters that TCVN3 (ABC) text shows when read as Windows-1252/Latin-1: á=¸, à=µ, ả=¶,
 # ã=·, ạ=¹, ô=«, đ=®, ư=­ … They almost never occur in real Vietnamese Unicode text.
@@ -102,6 +106,8 @@ def load_bytes(data: bytes, name: str, settings: LoadSettings | None = None) -> 
         paragraphs = _docx_paragraphs(data, name, settings)
     elif suffix == ".pdf":
         paragraphs = reflow(_pdf_text(data, name).split("\n"))
+    elif suffix in CONVERTED_SUFFIXES:
+        paragraphs = _converted_paragraphs(data, name, settings)
     else:
         raise UnsupportedFileType(f"Định dạng '{suffix}' không được hỗ trợ.", source=name)
     text = "\n".join(paragraphs).strip()
@@ -339,6 +345,23 @@ def _docx_paragraphs(data: bytes, name: str, settings: LoadSettings) -> list[str
         line = _SPACES.sub(" ", nfc(line).replace("\n", " ").replace("\v", " ")).strip()
         if line:
             paragraphs.append(line)
+    return paragraphs
+
+
+def _converted_paragraphs(data: bytes, name: str, settings: LoadSettings) -> list[str]:
+    """.doc / .rtf / .odt: LibreOffice makes a .docx, read like any other."""
+    if sniff(data) in ("odt", "docx"):  # a zip (.odt, or a .docx under an old name): bombs first
+        _check_zip(data, name, settings)
+    paragraphs = _docx_paragraphs(convert_to_docx(data, name, settings), name, settings)
+    # Old Word files were often typed in TCVN3 (.VnTime) or VNI fonts: the characters are then
+    # Latin-1 look-alikes, not Vietnamese, and every later stage would see nonsense.
+    legacy = _guess_legacy_text("\n".join(paragraphs))
+    if legacy:
+        raise LoadError(
+            f"Văn bản trong tệp được gõ bằng phông chữ/bảng mã cũ ({legacy}) nên hiển thị sai dấu. "
+            "Hãy chuyển sang Unicode (ví dụ bằng Unikey: Công cụ chuyển mã) rồi nạp lại.",
+            source=name,
+        )
     return paragraphs
 
 

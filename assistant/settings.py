@@ -26,6 +26,18 @@ class LoadSettings(BaseModel):
         description="A file whose text is longer than this many characters is refused: parsing "
         "time grows with it (about 40 times the longest real notice).",
     )
+    converter: str = Field(
+        default="soffice",
+        description="LibreOffice program (a name looked up on PATH, or a full path) that converts "
+        ".doc, .rtf and .odt files to .docx; Debian package libreoffice-writer-nogui, installed "
+        "by scripts/install_converter.sh.",
+    )
+    converter_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds one file's conversion may take (a first start of LibreOffice takes "
+        "1-3 s); past it the converter is killed and the file is reported as failed.",
+    )
 
 
 class AgencySettings(BaseModel):

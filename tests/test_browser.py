@@ -296,6 +296,50 @@ def test_upload_then_script_text_is_shown_as_text(site: dict[str, Any]) -> None:
     assert not driver.find_elements(By.CSS_SELECTOR, "#viewer-text script, #viewer-text img, .notice-row img")
 
 
+@pytest.fixture(scope="module")
+def small_upload_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of its own with a small per-file limit (the shared one's counts are asserted
+    elsewhere): a request of a few hundred kB is then too large as a whole."""
+    settings = Settings(index=tmp_path_factory.mktemp("small-upload-index"),
+                        embedding={"backend": "fake"}, server={"max_upload_bytes": 300_000})
+    with running_server(settings) as url:
+        yield url
+
+
+def test_upload_reports_each_file_and_one_bad_file_never_keeps_the_others_out(
+    site: dict[str, Any], small_upload_url: str
+) -> None:
+    """Good file, corrupt .doc, wrong type and a file too large for the whole request, in one
+    upload: the server answers per file, and the page sends the files one by one when the
+    request as a whole is refused (413), so the good file still lands."""
+    driver = site["driver"]
+    folder = site["tmp"] / "mixed"
+    folder.mkdir()
+    good = folder / "thong-bao-tot.txt"
+    good.write_bytes((SAMPLES / "notices" / "2024-03-15_tx-ben-van_thang-03.txt").read_bytes())
+    corrupt = folder / "hong.doc"
+    corrupt.write_bytes(bytes(range(256)) * 12)
+    wrong = folder / "anh.exe"
+    wrong.write_bytes(b"MZ")
+    huge = folder / "qua-lon.txt"
+    huge.write_bytes(b"a" * 3_000_000)
+    driver.get(f"{small_upload_url}/#notices")
+    wait_for(lambda: driver.find_element(By.ID, "view-notices").is_displayed(), what="notices view")
+    upload = driver.find_element(By.ID, "upload-input")
+    upload.send_keys("\n".join(str(p) for p in (good, corrupt, wrong, huge)))
+    _click(driver, driver.find_element(By.ID, "upload-button"))
+    rows = wait_for(lambda: [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#upload-results li")
+                             if "Đang nạp" not in li.text] or None, what="per-file results")
+    ok = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#upload-results li.ok")]
+    failed = [li.text for li in driver.find_elements(By.CSS_SELECTOR, "#upload-results li.failed")]
+    assert len(rows) == 4, rows
+    assert len(ok) == 1 and "thong-bao-tot.txt" in ok[0]
+    assert [next(n for n in ("hong.doc", "anh.exe", "qua-lon.txt") if n in t) for t in failed] == [
+        "hong.doc", "anh.exe", "qua-lon.txt"]
+    assert "không phải tệp Word" in failed[0] and "'.exe'" in failed[1]
+    wait_for(lambda: len(driver.find_elements(By.CSS_SELECTOR, ".notice-row")) == 1, what="1 notice")
+
+
 def test_delete_a_notice(site: dict[str, Any]) -> None:
     driver = _open(site, "notices")
     rows = wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, ".notice-row"), what="rows")

@@ -12,6 +12,7 @@ from pypdf import PdfWriter
 
 from assistant.errors import LoadError, UnsupportedFileType
 from assistant.load import load_bytes, load_path, reflow, walk_paths
+from assistant.office import CONVERTED_SUFFIXES, find_converter
 from assistant.settings import LoadSettings
 from assistant.text import fold, match_key, search_view, unaccent
 from tests.conftest import encode_windows_1258
@@ -243,7 +244,11 @@ def test_views_are_length_preserving(text: str) -> None:
 @pytest.mark.corpus
 def test_every_corpus_file_loads(corpus_dir: Path) -> None:
     walked = walk_paths([corpus_dir])
-    assert len(walked.files) == 11
+    # 11 seed and extra notices; dev/ holds 17 more documents (3 of them legacy .doc) and a TSV.
+    assert len(walked.files) == 11 + 17
+    assert [p.name for p in walked.skipped] == ["SOURCES.tsv"]
+    if find_converter(LoadSettings().converter) is None:  # test_load_legacy says so, by name
+        walked.files = [p for p in walked.files if p.suffix not in CONVERTED_SUFFIXES]
     for path in walked.files:
         doc = load_path(path)
         assert len(doc.text) > 1000, path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,16 +14,16 @@ from fastapi import APIRouter, File, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import ApiContext, Context, StoreDep, WriteAccess
-from assistant.api.security import safe_upload_name
+from assistant.api.security import InvalidUploadName, safe_upload_name
 from assistant.cli import assignment_item, notice_json
-from assistant.errors import AssistantError, UnsupportedFileType
-from assistant.ingest import FileStatus, ingest_upload
+from assistant.errors import AssistantError
+from assistant.ingest import FileResult, FileStatus, ingest_upload
+from assistant.load import SUPPORTED_SUFFIXES
 from assistant.store import AssignmentRow
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/notices", tags=["Thông báo"])
 
-ALLOWED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 MAX_FILES = 20
 UPLOAD_DIR = "uploads"
 
@@ -72,15 +73,6 @@ def delete_notice(notice_id: str, context: Context, _: WriteAccess) -> dict[str,
     return {"deleted": notice.id, "source": notice.source}
 
 
-async def _read_limited(upload: UploadFile, limit: int, name: str) -> bytes:
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise PayloadTooLarge(
-            f"Tệp '{name}' vượt quá giới hạn {limit / (1024 * 1024):.0f} MB mỗi tệp."
-        )
-    return data
-
-
 def _save_original(index: Path, name: str, data: bytes) -> None:
     """Keep the uploaded original in ``<index>/uploads`` (by its sanitized name only)."""
     folder = (index / UPLOAD_DIR).resolve()
@@ -93,41 +85,74 @@ def _save_original(index: Path, name: str, data: bytes) -> None:
     os.replace(tmp, target)
 
 
-@router.post("", summary="Tải lên và nạp một hoặc nhiều tệp (.txt .md .docx .pdf)")
+@router.post("", summary="Tải lên và nạp một hoặc nhiều tệp (.txt .md .docx .pdf .doc .rtf .odt)")
 async def upload_notices(
     context: Context,
     _: WriteAccess,
     files: Annotated[list[UploadFile], File(description="Một hoặc nhiều tệp thông báo.")],
 ) -> dict[str, Any]:
-    """A result per file; a file that cannot be read is reported and the others still land.
-
-    Type and size are checked for every file before anything is stored: one wrong file refuses
-    the whole request (415 / 413) with its name in the message."""
+    """A result per file, in the order sent: a file of the wrong type, over the size limit, with
+    an unusable name or that cannot be read is reported as failed and the others still land."""
     if len(files) > MAX_FILES:
         raise TooManyFiles(f"Mỗi lần chỉ tải lên tối đa {MAX_FILES} tệp (đã gửi {len(files)}).")
     limit = context.settings.server.max_upload_bytes
-    accepted: list[tuple[str, bytes]] = []
+    batch: list[tuple[str, bytes] | FileResult] = []
     for upload in files:
+        batch.append(await _accept(upload, limit))
+    # Conversion, parsing and embedding are blocking work: off the event loop.
+    return await run_in_threadpool(_ingest, context, batch)
+
+
+async def _accept(upload: UploadFile, limit: int) -> tuple[str, bytes] | FileResult:
+    """The file's safe name and bytes, or its failed result (type, size, name) before any work."""
+    try:
         name = safe_upload_name(upload.filename)
-        if Path(name).suffix.lower() not in ALLOWED_SUFFIXES:
-            raise UnsupportedFileType(
-                f"Tệp '{name}' không phải .txt, .md, .docx hoặc .pdf; không tệp nào được nạp."
-            )
-        accepted.append((name, await _read_limited(upload, limit, name)))
-    # Parsing and embedding are blocking work: off the event loop.
-    return await run_in_threadpool(_ingest, context, accepted)
+    except InvalidUploadName as exc:
+        return FileResult(f"{UPLOAD_DIR}/{_label(upload.filename)}", FileStatus.FAILED,
+                          message=exc.message)
+    source = f"{UPLOAD_DIR}/{name}"
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        return FileResult(source, FileStatus.FAILED, message=(
+            f"Định dạng '{suffix or '(không có phần mở rộng)'}' không được hỗ trợ "
+            f"(chỉ nhận {', '.join(SUPPORTED_SUFFIXES)}); tệp này không được nạp."
+        ))
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        return FileResult(source, FileStatus.FAILED, message=(
+            f"Tệp vượt quá giới hạn {_size(limit)} mỗi tệp; tệp này không được nạp."
+        ))
+    return name, data
 
 
-def _ingest(context: ApiContext, accepted: list[tuple[str, bytes]]) -> dict[str, Any]:
-    results = []
-    with context.writing() as session:
-        for name, data in accepted:
-            _save_original(context.settings.index, name, data)
-            results.append(
-                ingest_upload(data, f"{UPLOAD_DIR}/{name}", session.store, context.settings,
-                              context.gazetteer, indexer=session.search)
-            )
-        session.search.finish()
+def _size(limit: int) -> str:
+    return f"{limit / 1_048_576:.0f} MB" if limit >= 1_048_576 else f"{limit / 1024:.0f} KB"
+
+
+def _label(filename: str | None) -> str:
+    """A printable last path part of a refused name, for its result row only (never a path)."""
+    base = re.split(r"[\\/]", filename or "")[-1]
+    base = "".join(ch for ch in base if ch.isprintable())[:120]
+    return base or "(không có tên)"
+
+
+def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) -> dict[str, Any]:
+    results: list[FileResult] = []
+    if all(isinstance(item, FileResult) for item in batch):  # nothing to store: no write lock
+        results = [item for item in batch if isinstance(item, FileResult)]
+    else:
+        with context.writing() as session:
+            for item in batch:
+                if isinstance(item, FileResult):
+                    results.append(item)
+                    continue
+                name, data = item
+                _save_original(context.settings.index, name, data)
+                results.append(
+                    ingest_upload(data, f"{UPLOAD_DIR}/{name}", session.store, context.settings,
+                                  context.gazetteer, indexer=session.search)
+                )
+            session.search.finish()
     stored = sum(r.status is not FileStatus.FAILED for r in results)
     return {"results": [r.to_json() for r in results], "stored": stored,
             "failed": len(results) - stored}

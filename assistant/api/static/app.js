@@ -727,20 +727,43 @@
 
   const STATUS_LABELS = { added: "đã nạp", replaced: "đã cập nhật", unchanged: "không đổi (đã có)", failed: "lỗi", skipped: "bỏ qua" };
 
+  // The server answers a result per file; only a request it refuses as a whole (too large in
+  // total, too many files) has no per-file answer, and then each file is sent on its own so one
+  // bad file never keeps the others out.
+  const UPLOAD_BATCH = 20;
+
+  async function sendFiles(files) {
+    const form = new FormData();
+    for (const f of files) form.append("files", f, f.name);
+    return (await (await request("/api/notices", { method: "POST", body: form })).json()).results;
+  }
+
+  async function uploadBatch(files) {
+    try {
+      return await sendFiles(files);
+    } catch (err) {
+      // Network, token, store busy: the same for every file, so reported once.
+      if (!(err instanceof ApiError) || (err.status !== 413 && err.status !== 400)) throw err;
+      if (files.length === 1) return [{ source: files[0].name, status: "failed", message: err.message }];
+      const rows = [];
+      for (const f of files) rows.push(...await uploadBatch([f]));
+      return rows;
+    }
+  }
+
   async function upload(files) {
     if (!files.length) {
       toast("Hãy chọn ít nhất một tệp.");
       return;
     }
-    const form = new FormData();
-    for (const f of files) form.append("files", f, f.name);
     const results = clear($("upload-results"));
     results.append(el("li", { class: "muted" }, `Đang nạp ${files.length} tệp…`));
     $("upload-button").disabled = true;
     try {
-      const data = await (await request("/api/notices", { method: "POST", body: form })).json();
+      const rows = [];
+      for (let i = 0; i < files.length; i += UPLOAD_BATCH) rows.push(...await uploadBatch(files.slice(i, i + UPLOAD_BATCH)));
       clear(results);
-      for (const r of data.results) {
+      for (const r of rows) {
         const ok = r.status !== "failed";
         results.append(el("li", { class: ok ? "ok" : "failed" },
           el("strong", {}, (ok ? "✓ " : "✗ ") + (STATUS_LABELS[r.status] || r.status)),
