@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from assistant.agencies import Agency, Gazetteer, get_gazetteer
+from assistant.agency_lookup import lookup_rows
 from assistant.deadlines import parse_user_date
 from assistant.errors import AssistantError
 from assistant.ingest import STATUS_LABELS, FileResult, FileStatus, ingest_paths
@@ -27,7 +28,6 @@ from assistant.model import Notice, Section
 from assistant.office import INSTALL_HINT, converter_status
 from assistant.settings import Settings
 from assistant.store import AssignmentRow, Store
-from assistant.text import match_key
 
 app = typer.Typer(
     help="Trợ lý Thông báo kết luận: nạp, tra cứu nhiệm vụ được giao, hỏi đáp và soạn thảo.",
@@ -310,10 +310,6 @@ def _add_sections(tree: Tree, sections: list[Section]) -> None:
 # --- assignments / deadlines ----------------------------------------------------------------
 
 
-def _resolve_agency(gazetteer: Gazetteer, query: str) -> Agency | None:
-    return gazetteer.resolve(query)
-
-
 def assignment_item(row: AssignmentRow, notice_text: str | None = None) -> dict[str, Any]:
     item = row.assignment
     return {
@@ -360,10 +356,10 @@ def lookup_assignments(
     since: dt.date | None = None,
     until: dt.date | None = None,
 ) -> tuple[Agency | None, list[AssignmentRow]]:
-    agency = _resolve_agency(gazetteer, query)
-    if agency is not None:
-        return agency, store.assignments(agency=agency.name, since=since, until=until)
-    return None, store.assignments(agency_key=match_key(query), since=since, until=until)
+    """The agency ``query`` names (None for a body known only from notices, or no match) and
+    all its rows: ``assistant.agency_lookup.lookup_rows`` in its older shape."""
+    found, rows = lookup_rows(store, gazetteer, query, since, until)
+    return found.agency, rows
 
 
 def _date_option(value: str | None) -> dt.date | None:
@@ -384,18 +380,18 @@ def assignments(
     settings = state.settings()
     with _open_store(settings) as store:
         gazetteer = _gazetteer(settings)
-        found, rows = lookup_assignments(store, gazetteer, agency, _date_option(since), _date_option(until))
+        found, rows = lookup_rows(store, gazetteer, agency, _date_option(since), _date_option(until))
         items = _items_with_quotes(store, rows)
     if as_json:
-        _print_json({"agency": agency_json(found), "items": items})
+        _print_json({"agency": agency_json(found.agency), "lookup": found.to_json(), "items": items})
         return
-    name = found.name if found else agency
-    if not found:
-        out.print(f"[yellow]Không có '{agency}' trong danh mục cơ quan; tìm theo đúng tên đã ghi.[/yellow]", highlight=False)
+    for note in found.notes():
+        out.print(f"[yellow]{escape(note)}[/yellow]", highlight=False)
     if not items:
-        out.print(f"Không tìm thấy nhiệm vụ nào giao cho {name}.", highlight=False)
+        if found.matched and not found.notes():
+            out.print(f"Không tìm thấy nhiệm vụ nào giao cho {found.label()}.", highlight=False)
         return
-    out.print(f"[bold]{len(items)} nhiệm vụ giao cho {name}[/bold]", highlight=False)
+    out.print(f"[bold]{len(items)} nhiệm vụ giao cho {escape(found.label())}[/bold]", highlight=False)
     _print_items(items)
 
 

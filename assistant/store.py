@@ -150,6 +150,24 @@ class AssignmentRef(NamedTuple):
     deadline_date: str | None
 
 
+class AgencyRowRef(NamedTuple):
+    """An ``AssignmentRef`` with the agency columns: what an agency look-up filters on (the
+    level of a name several levels share, a place named in the mention) before any record is
+    decoded."""
+
+    notice_id: str
+    ord: int
+    deadline_text: str | None
+    deadline_date: str | None
+    agency: str | None
+    agency_text: str
+    agency_level: str
+
+    @property
+    def ref(self) -> AssignmentRef:
+        return AssignmentRef(self.notice_id, self.ord, self.deadline_text, self.deadline_date)
+
+
 @dataclass(frozen=True, slots=True)
 class AssignmentRow:
     notice_id: str
@@ -663,6 +681,74 @@ class Store:
                 for ord_, data in rows:
                     found[(notice_id, ord_)] = _row(notice, Assignment.model_validate_json(data))
         return [found[(ref.notice_id, ref.ord)] for ref in refs if (ref.notice_id, ref.ord) in found]
+
+    def agency_refs(
+        self,
+        names: Collection[str] = (),
+        keys: Collection[str] = (),
+        **filters: Unpack[AssignmentFilters],
+    ) -> list[AgencyRowRef]:
+        """The rows whose canonical agency is one of ``names`` or, for agencies the gazetteer
+        did not know, whose ``agency_key`` is one of ``keys``; newest notice first, with their
+        agency columns. ``filters`` as in ``assignments`` (its ``agency``/``agency_key`` unused)."""
+        names, keys = list(dict.fromkeys(names)), list(dict.fromkeys(keys))
+        if not names and not keys:
+            return []
+        rest = {k: v for k, v in filters.items() if k not in ("agency", "agency_key")}
+        where, params = _assignment_where(rest)  # type: ignore[arg-type]
+        ors: list[str] = []
+        args: list[object] = []
+        if names:
+            ors.append(f"a.agency IN ({','.join('?' * len(names))})")
+            args.extend(names)
+        if keys:
+            ors.append(f"(a.agency IS NULL AND a.agency_key IN ({','.join('?' * len(keys))}))")
+            args.extend(keys)
+        clause = f"({' OR '.join(ors)})"
+        where = f"{where} AND {clause}" if where else f"WHERE {clause}"
+        rows = self._conn.execute(
+            "SELECT a.notice_id, a.ord, a.deadline_text, a.deadline_date, a.agency, a.agency_text,"
+            f" a.agency_level FROM assignments a {where}",
+            [*params, *args],
+        ).fetchall()
+        _, rows = self._in_snapshot(rows, filters)
+        return list(map(AgencyRowRef._make, rows))
+
+    def agency_level_counts(self, names: Collection[str]) -> dict[tuple[str, str], int]:
+        """How many rows each of the canonical ``names`` has, per level of the agency
+        (a name several levels share, 'Phòng Kinh tế', is counted per level)."""
+        names = list(dict.fromkeys(names))
+        if not names:
+            return {}
+        rows = self._conn.execute(
+            "SELECT agency, agency_level, COUNT(*) FROM assignments"
+            f" WHERE agency IN ({','.join('?' * len(names))}) GROUP BY agency, agency_level",
+            names,
+        ).fetchall()
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    def unknown_agencies(self) -> list[tuple[str, str, int]]:
+        """The bodies the gazetteer did not know, as stored: (``agency_key``, one spelling as
+        written, how many rows), most rows first."""
+        rows = self._conn.execute(
+            "SELECT agency_key, MIN(agency_text), COUNT(*) FROM assignments WHERE agency IS NULL"
+            " GROUP BY agency_key ORDER BY 3 DESC, 1"
+        ).fetchall()
+        return [(r[0], r[1], int(r[2])) for r in rows]
+
+    def notice_localities(self, ids: Collection[str]) -> dict[str, str]:
+        """Where each notice comes from, as written: its issuer, its full issuer name ('UBND
+        thị xã Bến Vân') and its place of issue, joined by newlines (place look-ups)."""
+        out: dict[str, str] = {}
+        for part in _batches(list(ids)):
+            rows = self._conn.execute(
+                "SELECT id, COALESCE(issuer, ''), COALESCE(json_extract(data, '$.issuer_name'), ''),"
+                " COALESCE(json_extract(data, '$.place.text'), '') FROM notices"
+                f" WHERE id IN ({','.join('?' * len(part))})",
+                part,
+            ).fetchall()
+            out.update((r[0], "\n".join(p for p in r[1:] if p)) for r in rows)
+        return out
 
     def agency_names(self) -> list[str]:
         return [

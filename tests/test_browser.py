@@ -188,6 +188,22 @@ def test_agency_view_lists_tasks_with_overdue_marks(site: dict[str, Any]) -> Non
     wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "#viewer mark.quote").text, what="source passage")
 
 
+def test_agency_view_suggests_the_closest_agencies(site: dict[str, Any]) -> None:
+    driver = _open(site, "agency")
+    field = driver.find_element(By.ID, "agency-input")
+    field.clear()
+    field.send_keys("Sở Tài chánh")
+    field.send_keys(Keys.ENTER)
+    chips = wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "#agency-result .suggestions button"),
+                     what="suggestions")
+    assert "Không tìm thấy cơ quan nào khớp" in driver.find_element(By.ID, "agency-result").text
+    assert chips[0].text == "Sở Tài chính"
+    _click(driver, chips[0])
+    wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "#agency-result li.task"), what="tasks")
+    assert driver.find_element(By.CSS_SELECTOR, "#agency-result h2").text == "Sở Tài chính (cấp tỉnh)"
+    assert driver.find_element(By.ID, "agency-input").get_attribute("value") == "Sở Tài chính"
+
+
 def _agency_state(driver: Any) -> dict[str, Any]:
     return dict(driver.execute_script(
         "const r = document.getElementById('agency-result');"

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
+from assistant.agency_forms import words
 from assistant.model import AgencyRef, Level
 from assistant.text import collapse_spaces, nfc, search_view
 
@@ -325,12 +326,52 @@ def _agency(question: str, gazetteer: GazetteerLike) -> tuple[str | None, str | 
     for mention in mentions:
         if mention.canonical:
             return mention.canonical, mention.text
+    # 'SCT được giao những việc gì?', 'so tai chinh quang ngai duoc giao viec gi': the words
+    # around the question's intent, read as clerks type an agency
+    phrase = agency_phrase(question)
+    if phrase:
+        found = gazetteer.resolve(phrase)
+        if found is not None:
+            return found.name, phrase
     found = gazetteer.resolve(question)
     if found is not None:
         return found.name, None
     if mentions:
         return None, mentions[0].text
     return None, None
+
+
+# Words around an agency in an assignment question that are not its name (accent-free).
+_PHRASE_LEAD = frozenset(
+    ["nhiem", "vu", "cong", "viec", "nhung", "cac", "cua", "cho", "giao", "duoc", "gi", "nao", "la", "hay", "liet", "ke", "xem", "ma"]
+)
+_PHRASE_TAIL = frozenset(["la", "gi", "nao", "nhung", "cac", "duoc", "da", "se", "dang", "phai", "can", "co", "the", "vay"])
+# A period or a condition after the agency ends its name.
+_PHRASE_END = frozenset(["trong", "tu", "den", "truoc", "sau", "nam", "thang", "quy", "ngay", "hien", "hom", "tuan", "khi"])
+_PHRASE_MAX_WORDS = 12
+
+
+def agency_phrase(question: str) -> str | None:
+    """The words of an assignment question that name its agency, as typed: 'SCT' in 'SCT được
+    giao những việc gì?', 'Sở TC tỉnh Lam Giang' in 'Nhiệm vụ của Sở TC tỉnh Lam Giang là gì?',
+    'P.KT' in 'những việc nào giao cho P.KT trong tháng 9/2025?'. None without such an intent."""
+    question = collapse_spaces(nfc(question))
+    match = _ASSIGNMENT.search(search_view(question))
+    if match is None:
+        return None
+    for segment in (question[: match.start()], question[match.end() :]):
+        ws = words(segment)
+        while ws and ws[0].key in _PHRASE_LEAD:
+            ws = ws[1:]
+        for i, w in enumerate(ws):
+            if w.key in _PHRASE_END or w.key.isdigit():
+                ws = ws[:i]
+                break
+        while ws and ws[-1].key in _PHRASE_TAIL:
+            ws = ws[:-1]
+        if 0 < len(ws) <= _PHRASE_MAX_WORDS:
+            return segment[ws[0].start : ws[-1].end]
+    return None
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -15,8 +15,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, Unpack
 
+from assistant.agencies import Gazetteer
+from assistant.agency_lookup import AgencyLookup, find_agency
 from assistant.answer import llm
 from assistant.answer.citations import (
     AnswerResult,
@@ -45,7 +47,6 @@ from assistant.answer.extractive import (
     topic_upper_bound,
 )
 from assistant.answer.route import (
-    GazetteerLike,
     MetaField,
     Route,
     RoutedQuestion,
@@ -58,7 +59,7 @@ from assistant.model import Assignment, DocumentKind, Notice, Role
 from assistant.prompts import REFUSAL
 from assistant.retrieve.filters import Filters
 from assistant.settings import Settings
-from assistant.store import AssignmentRef, AssignmentRow, NoticeSummary, Store
+from assistant.store import AssignmentFilters, AssignmentRef, AssignmentRow, NoticeSummary, Store
 from assistant.text import collapse_spaces, match_key
 
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ class AnswerService:
     def __init__(
         self,
         store: Store,
-        gazetteer: GazetteerLike,
+        gazetteer: Gazetteer,
         retriever: Retriever | None,
         settings: Settings,
         chat_model: BaseChatModel | None = None,
@@ -255,56 +256,61 @@ class AnswerService:
 
     # --- records ------------------------------------------------------------------------------
 
-    def _agency_where(self, routed: RoutedQuestion, **kwargs: object) -> dict[str, object]:
-        if routed.agency:
-            return {"agency": routed.agency, **kwargs}
-        if routed.agency_text:
-            return {"agency_key": match_key(routed.agency_text), **kwargs}
-        return dict(kwargs)
+    def _lookup(self, routed: RoutedQuestion, **filters: Unpack[AssignmentFilters]) -> AgencyLookup | None:
+        """The agency the question names, read by the one agency look-up (``find_agency``) from
+        the words as typed; None when the question names no agency."""
+        query = routed.agency_text or routed.agency
+        if not query:
+            return None
+        return find_agency(self.store, self.gazetteer, query, **filters)
 
     def _allowed_refs(
-        self, where: dict[str, object], routed: RoutedQuestion, filters: Filters | None, dates: bool = True
+        self, refs: Sequence[AssignmentRef], routed: RoutedQuestion, filters: Filters | None, dates: bool = True
     ) -> tuple[list[AssignmentRef], dict[str, NoticeSummary]]:
-        """The rows of the question (newest first) whose notice meets its constraints."""
-        refs, summaries = self.store.assignment_refs_and_notices(**where)  # type: ignore[arg-type]
-        kept = set(self._allowed_ids(list(summaries.values()), routed, filters, dates))
+        """Those of ``refs`` (newest first) whose notice meets the question's constraints."""
+        summaries = self.store.summaries_of({r.notice_id for r in refs})
+        order = [summaries[i] for i in dict.fromkeys(r.notice_id for r in refs) if i in summaries]
+        kept = set(self._allowed_ids(order, routed, filters, dates))
         return [r for r in refs if r.notice_id in kept], {i: s for i, s in summaries.items() if i in kept}
 
-    def _newest_lines(
-        self, groups: Sequence[tuple[NoticeSummary, int]], where: dict[str, object], with_agency: bool
-    ) -> tuple[list[Line], int]:
-        """Lines of the newest notices' rows (``groups``: notices and their row counts), whole
-        notices at a time until ``CHAT_LINES`` are reached, reading and decoding only the rows
-        shown; also how many rows the lines cover."""
+    def _not_found(self, routed: RoutedQuestion, lookup: AgencyLookup) -> AnswerResult:
+        """No agency matched what was typed: say so, with the closest agencies in the store."""
+        return AnswerResult(
+            question=routed.question, answer=lookup.message() or REFUSAL, refused=True, route=routed.route.value
+        )
+
+    def _assignments(self, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
+        # The question's constraints are all on the notice, and only the newest notices'
+        # rows are decoded and shown.
+        lookup = self._lookup(routed)
+        if lookup is None:
+            return self._refuse(routed)
+        if not lookup.matched:
+            return self._not_found(routed, lookup)
+        refs, _ = self._allowed_refs(lookup.refs, routed, filters)
+        if not refs:
+            return self._refuse(routed)
+        by_notice: dict[str, list[AssignmentRef]] = {}
+        for ref in refs:
+            by_notice.setdefault(ref.notice_id, []).append(ref)
+        name = lookup.label()
+        intro = f"{name} được giao {len(refs)} nhiệm vụ trong {len(by_notice)} thông báo:"
+        level_note = lookup.level_note()
+        if level_note:
+            intro = f"{level_note}\n\n{intro}"
         lines: list[Line] = []
-        taken = 0
-        for notice, count in groups:
+        shown = 0
+        for notice_refs in by_notice.values():
             if len(lines) >= CHAT_LINES:
                 break
             # A notice's rows at a time: rows sharing a passage (chủ trì + phối hợp) stay on one line.
-            refs = self.store.assignment_refs_of([notice.id], **where)  # type: ignore[arg-type]
-            lines.extend(self._assignment_lines(self.store.assignment_rows(refs), with_agency=with_agency))
-            taken += count
-        return lines, taken
-
-    def _assignments(self, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
-        # Counted per notice: the question's constraints are all on the notice, and only the
-        # newest notices' rows are shown.
-        where = self._agency_where(routed)
-        groups = self.store.assignment_notices(**where)  # type: ignore[arg-type]
-        kept = set(self._allowed_ids([n for n, _ in groups], routed, filters))
-        groups = [(n, count) for n, count in groups if n.id in kept]
-        if not groups:
-            return self._refuse(routed)
-        name = routed.agency or routed.agency_text or ""
-        total = sum(count for _, count in groups)
-        intro = f"{name} được giao {total} nhiệm vụ trong {len(groups)} thông báo:"
-        lines, shown = self._newest_lines(groups, where, with_agency=False)
+            lines.extend(self._assignment_lines(self.store.assignment_rows(notice_refs), with_agency=bool(lookup.stored)))
+            shown += len(notice_refs)
         note = ""
-        if shown < total:
+        if shown < len(refs):
             note = (
-                f"Trên đây là {len(lines)} đoạn trích mới nhất ({shown}/{total} nhiệm vụ). "
-                f'Xem đủ {total} nhiệm vụ: lệnh `assistant assignments "{name}"` hoặc trang cơ quan '
+                f"Trên đây là {len(lines)} đoạn trích mới nhất ({shown}/{len(refs)} nhiệm vụ). "
+                f'Xem đủ {len(refs)} nhiệm vụ: lệnh `assistant assignments "{lookup.query}"` hoặc trang cơ quan '
                 "trên giao diện web."
             )
         return self._composed(routed, lines, intro, note)
@@ -351,21 +357,25 @@ class AnswerService:
         return True
 
     def _deadlines(self, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
-        where = self._agency_where(
-            routed, with_deadline=True, due_after=routed.due_after, due_before=routed.due_before
-        )
-        refs, summaries = self._allowed_refs(where, routed, filters, dates=False)
+        bounds: AssignmentFilters = {
+            "with_deadline": True, "due_after": routed.due_after, "due_before": routed.due_before
+        }
+        lookup = self._lookup(routed, **bounds)
+        if lookup is not None and not lookup.matched:
+            return self._not_found(routed, lookup)
+        found = lookup.refs if lookup is not None else self.store.assignment_refs(**bounds)
+        refs, summaries = self._allowed_refs(found, routed, filters, dates=False)
         if routed.due_after or routed.due_before or routed.due_day_month:
             refs = [r for r in refs if r.deadline_date is not None]
         if routed.due_day_month:
             day_month = routed.due_day_month
             # One bound per notice, compared as ISO text (the order of the dates).
-            bounds: dict[str, str] = {}
+            per_notice: dict[str, str] = {}
 
             def due_by_bound(ref: AssignmentRef) -> bool:
-                bound = bounds.get(ref.notice_id)
+                bound = per_notice.get(ref.notice_id)
                 if bound is None:
-                    bound = bounds[ref.notice_id] = _bound_after_meeting(summaries[ref.notice_id], day_month).isoformat()
+                    bound = per_notice[ref.notice_id] = _bound_after_meeting(summaries[ref.notice_id], day_month).isoformat()
                 return ref.deadline_date is None or ref.deadline_date <= bound
 
             refs = [r for r in refs if due_by_bound(r)]

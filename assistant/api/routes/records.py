@@ -7,12 +7,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from assistant.agencies import Agency, Gazetteer
+from assistant.agency_lookup import find_agency
 from assistant.api.deps import GazetteerDep, StoreDep
-from assistant.cli import agency_json, assignment_item, lookup_assignments
+from assistant.cli import agency_json, assignment_item
 from assistant.deadlines import parse_user_date
 from assistant.store import AssignmentRow, Store
-from assistant.text import match_key
 
 router = APIRouter(prefix="/api", tags=["Nhiệm vụ"])
 
@@ -47,7 +46,7 @@ def assignments(
     store: StoreDep,
     gazetteer: GazetteerDep,
     agency: Annotated[str, Query(min_length=1, max_length=200,
-                                 description="Tên cơ quan, viết tắt hoặc không dấu: 'phòng TNMT', 'TC-KH'.")],
+                                 description="Tên cơ quan như thường gõ: đủ tên, viết tắt ('Sở CT', 'SCT', 'P.KT'), không dấu, kèm địa danh ('phòng TC-KH thị xã Bến Vân').")],
     since: DateText = None,
     until: DateText = None,
     limit: Annotated[int | None, Query(ge=1, le=1000, description="Số nhiệm vụ mỗi trang (mặc định: tất cả).")] = None,
@@ -57,22 +56,26 @@ def assignments(
     )] = None,
 ) -> dict[str, Any]:
     """Every assignment of the agency, newest notice first; ``limit``/``offset`` page through
-    them and ``total`` counts them all. ``only`` filters in SQL so that pages and ``total``
-    agree with the filter (a page filtered afterwards in the browser would not)."""
+    them and ``total`` counts them all. ``only`` filters before paging so that pages and
+    ``total`` agree with the filter (a page filtered afterwards in the browser would not).
+
+    ``agency`` is read as clerks type it (``assistant.agency_lookup``): full names, short forms
+    ('Sở CT', 'SCT', 'P.KT'), with or without diacritics, with a place ('phòng TC-KH thị xã
+    Bến Vân'), or a body known only from the notices. ``lookup`` says how it was read: the
+    level chosen among several, the place, and when nothing matched, the closest agencies."""
     today = dt.date.today()
-    found = gazetteer.resolve(agency)
-    where: dict[str, Any] = {"agency": found.name} if found is not None else {"agency_key": match_key(agency)}
-    where.update(since=_date(since), until=_date(until))
+    filters: dict[str, Any] = {"since": _date(since), "until": _date(until)}
     if only is not None:
-        where["with_deadline"] = True
+        filters["with_deadline"] = True
     if only == "overdue":
         # ``overdue`` below is a dated deadline before today; recurring duties carry no date
         # (assistant.deadlines), so the date bound alone selects exactly those rows.
-        where["due_before"] = today - dt.timedelta(days=1)
-    rows = store.assignments(**where, limit=limit, offset=offset)
-    total = store.count_assignments(**where) if limit is not None or offset else len(rows)
-    return {"query": agency, "agency": agency_json(found), "today": today.isoformat(),
-            "total": total, "offset": offset, "limit": limit, "items": _items(store, rows, today)}
+        filters["due_before"] = today - dt.timedelta(days=1)
+    found = find_agency(store, gazetteer, agency, **filters)
+    rows = found.rows(store, offset, limit)
+    return {"query": agency, "agency": agency_json(found.agency), "lookup": found.to_json(),
+            "today": today.isoformat(), "total": found.total, "offset": offset, "limit": limit,
+            "items": _items(store, rows, today)}
 
 
 @router.get("/deadlines", summary="Nhiệm vụ có thời hạn, sắp theo hạn")
@@ -86,45 +89,20 @@ def deadlines(
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="Bỏ qua bấy nhiêu nhiệm vụ đầu (hạn sớm nhất trước).")] = 0,
 ) -> dict[str, Any]:
     """Assignments with a deadline, earliest first; ``limit``/``offset`` page through them and
-    ``total`` counts them all."""
-    if limit is not None or offset:
-        return _deadline_page(store, gazetteer, agency, _date(after), _date(before), limit, offset)
-    rows = store.assignments(with_deadline=True, due_after=_date(after), due_before=_date(before))
-    found: Agency | None = None
-    if agency:
-        found, agency_rows = lookup_assignments(store, gazetteer, agency)
-        keep = {(r.notice_id, r.assignment.start, r.assignment.agency.text) for r in agency_rows}
-        rows = [r for r in rows if (r.notice_id, r.assignment.start, r.assignment.agency.text) in keep]
-
-    def due(row: AssignmentRow) -> tuple[bool, dt.date]:
-        deadline = row.assignment.deadline
-        date = deadline.date if deadline is not None else None
-        return (date is None, date or dt.date.max)
-
-    rows.sort(key=due)
-    return {"agency": agency_json(found), "today": dt.date.today().isoformat(),
-            "total": len(rows), "offset": 0, "limit": None, "items": _items(store, rows, dt.date.today())}
-
-
-def _deadline_page(
-    store: Store, gazetteer: Gazetteer, agency: str | None, after: dt.date | None,
-    before: dt.date | None, limit: int | None, offset: int,
-) -> dict[str, Any]:
-    """One page of ``deadlines``, same order: sorted on the row keys, and only the page's rows
-    decoded (at 10k notices the whole list is ~96k rows, ~100 MB of JSON, seconds to build)."""
-    found = gazetteer.resolve(agency) if agency else None
-    where: dict[str, Any] = {}
-    if found is not None:
-        where["agency"] = found.name
-    elif agency:
-        where["agency_key"] = match_key(agency)
-    refs = store.assignment_refs(with_deadline=True, due_after=after, due_before=before, **where)
-    # Same order as the whole list: stable sort of the newest-first rows, undated last.
-    refs.sort(key=lambda ref: (ref.deadline_date is None, ref.deadline_date or ""))
+    ``total`` counts them all. ``agency`` is read as in ``/api/assignments``. Sorted on the
+    row keys and only the page's rows decoded (at 10k notices the whole list is ~96k rows,
+    ~100 MB of JSON, seconds to build)."""
+    filters: dict[str, Any] = {"with_deadline": True, "due_after": _date(after), "due_before": _date(before)}
+    found = find_agency(store, gazetteer, agency, **filters) if agency else None
+    refs = found.refs if found is not None else store.assignment_refs(**filters)
+    # Same order for every page: stable sort of the newest-first rows, undated last.
+    refs = sorted(refs, key=lambda ref: (ref.deadline_date is None, ref.deadline_date or ""))
     end = None if limit is None else offset + limit
     today = dt.date.today()
-    return {"agency": agency_json(found), "today": today.isoformat(), "total": len(refs),
-            "offset": offset, "limit": limit, "items": _items(store, store.assignment_rows(refs[offset:end]), today)}
+    return {"agency": agency_json(found.agency if found else None),
+            "lookup": found.to_json() if found else None, "today": today.isoformat(),
+            "total": len(refs), "offset": offset, "limit": limit,
+            "items": _items(store, store.assignment_rows(refs[offset:end]), today)}
 
 
 @router.get("/agencies", summary="Tên các cơ quan có nhiệm vụ trong kho (gợi ý khi gõ)")

@@ -523,6 +523,8 @@
       clear(box);
       const warning = spec.warning(result);
       if (warning) box.append(el("p", { class: "notice-warning" }, warning));
+      const suggestions = suggestionButtons(result);
+      if (suggestions) box.append(suggestions);
       box.append(el("div", { class: "result-head" }, el("h2", {}, s.heading), s.summary), s.rowsBox, s.moreRow);
       if (!result.items.length) s.rowsBox.replaceChildren(el("p", { class: "empty" }, spec.empty));
       s.offset = result.items.length;
@@ -575,6 +577,25 @@
     }
   }
 
+  // The server reads the agency as typed (short forms, a place, bodies known only from the
+  // notices) and says how: the level it chose, or, when nothing matched, the closest names.
+  function lookupHeading(result, fallback) {
+    const lookup = result.lookup;
+    if (!lookup || !lookup.matched) return fallback;
+    let heading = lookup.label;
+    if (result.agency && LEVEL_LABELS[result.agency.level]) heading += ` (${LEVEL_LABELS[result.agency.level]})`;
+    return heading;
+  }
+
+  function suggestionButtons(result) {
+    const names = result.lookup && !result.total ? result.lookup.suggestions : [];
+    if (!names || !names.length) return null;
+    return el("p", { class: "suggestions" }, "Tìm: ", ...names.map((name) => el("button", {
+      type: "button", class: "chip",
+      onclick: () => { $("agency-input").value = name; agencyFilterChanged(); },
+    }, name)));
+  }
+
   function searchAgency(e) {
     if (e) e.preventDefault();
     const query = $("agency-input").value.trim();
@@ -591,13 +612,8 @@
       kind: "search", endpoint: "/api/assignments", params, mode,
       overdueParams: mode === "overdue" ? null : overdueParams,
       empty: "Không có nhiệm vụ nào phù hợp.",
-      heading: (result) => {
-        let heading = result.agency ? result.agency.name : result.query;
-        if (result.agency && LEVEL_LABELS[result.agency.level]) heading += ` (${LEVEL_LABELS[result.agency.level]})`;
-        return heading;
-      },
-      warning: (result) => result.agency ? null
-        : `Không có “${result.query}” trong danh mục cơ quan; đã tìm theo đúng tên đã ghi.`,
+      heading: (result) => lookupHeading(result, result.query),
+      warning: (result) => result.lookup ? result.lookup.message : null,
     });
   }
 
@@ -618,9 +634,8 @@
       overdueParams: mode === "overdue" ? null : overdueParams,
       empty: "Không có nhiệm vụ nào có thời hạn.",
       heading: (result) => "Nhiệm vụ có thời hạn"
-        + (result.agency ? " — " + result.agency.name : agency ? ` — “${agency}”` : ""),
-      warning: (result) => agency && !result.agency
-        ? `Không có “${agency}” trong danh mục cơ quan; đã tìm theo đúng tên đã ghi.` : null,
+        + (agency ? " — " + lookupHeading(result, `“${agency}”`) : ""),
+      warning: (result) => result.lookup ? result.lookup.message : null,
     });
   }
 
