@@ -101,7 +101,7 @@ def load_bytes(data: bytes, name: str, settings: LoadSettings | None = None) -> 
         _check_text_length(text, name, settings)
         if suffix == ".md":
             text = _strip_markdown(text)
-        paragraphs = reflow(text.split("\n"))
+        paragraphs = reflow(text.split("\n"), markdown=suffix == ".md")
     elif suffix == ".docx":
         paragraphs = _docx_paragraphs(data, name, settings)
     elif suffix == ".pdf":
@@ -240,7 +240,7 @@ class _Paragraph:
     marked: bool  # starts with a numbered heading marker (1., 1.2., II., a), *)
 
 
-def reflow(lines: list[str]) -> list[str]:
+def reflow(lines: list[str], markdown: bool = False) -> list[str]:
     """Join lines hard-wrapped by PDF extraction into paragraphs; list items stay separate.
 
     A line continues the previous one when it starts in lowercase, or when the previous
@@ -256,7 +256,7 @@ def reflow(lines: list[str]) -> list[str]:
     hard_wrapped = len(nonblank) >= 8 and wrap <= 160 and statistics.median(lengths) >= 25
     paragraphs: list[_Paragraph] = []
     for line in nonblank:
-        if hard_wrapped and paragraphs and _continues(paragraphs[-1], line, wrap):
+        if hard_wrapped and paragraphs and _continues(paragraphs[-1], line, wrap, markdown):
             last = paragraphs[-1]
             last.text = last.text + " " + line
             last.last_line = len(line)
@@ -266,7 +266,7 @@ def reflow(lines: list[str]) -> list[str]:
     return [p.text for p in paragraphs]
 
 
-def _continues(previous: _Paragraph, line: str, wrap: int) -> bool:
+def _continues(previous: _Paragraph, line: str, wrap: int, markdown: bool = False) -> bool:
     ends_sentence = previous.text.endswith(_TERMINAL)
     filled = previous.last_line >= 0.7 * wrap
     heading = _NUMBERED_HEADING.match(line)
@@ -283,7 +283,33 @@ def _continues(previous: _Paragraph, line: str, wrap: int) -> bool:
         return not ends_sentence and not previous.text.endswith(";") and nearly_full
     if line[0].islower():
         return True
+    if (
+        markdown
+        and not previous.text.endswith((*_TERMINAL, ";", ":"))
+        and len(previous.text.split()) >= 5
+        and not _is_caps(previous.text)
+        and line[0].isalpha()
+        and not _is_caps(" ".join(line.split()[:2]))  # 'KT. BỘ TRƯỞNG', a signature block
+    ):
+        # markdown saved from a web page wraps lines anywhere, at varying widths: a line that
+        # ends without punctuation goes on ('(3) Bộ Công an … phối hợp, hướng dẫn' + 'Bộ Y tế, …')
+        return True
+    if not ends_sentence and not _is_caps(previous.text) and (
+        # a comma never ends a paragraph; 'Thủ tướng Chính phủ Phạm' + 'Minh Chính - …': a
+        # name split by the wrap
+        previous.text.endswith(",")
+        or (_ENDS_WITH_NAME_WORD.search(previous.text) and len(previous.text) > 30 and line[0].isupper())
+    ):
+        return True
     return not ends_sentence and filled
+
+
+_ENDS_WITH_NAME_WORD = re.compile(r"\s[A-ZÀ-Ỹ][a-zà-ỹ]+$")
+
+
+def _is_caps(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and all(ch.isupper() for ch in letters)
 
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
@@ -292,9 +318,21 @@ _MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 _MD_ITALIC_LINE = re.compile(r"^(\s*)[*_](?=\S)(.+?)(?<=\S)[*_]\s*$")
 
 
+# Emphasis that a hard wrap split over two lines ('**VĂN PHÒNG CHÍNH\nPHỦ**', '*Hà Nội, ngày
+# 18\ntháng 11 năm 2025*'): no blank line inside, no list marker at the start.
+_MD_WRAPPED_BOLD = re.compile(r"(\*\*|__)(?=\S)((?:(?!\1)[^\n]|\n(?!\s*\n))+?)(?<=\S)\1")
+_MD_WRAPPED_ITALIC = re.compile(r"(?<![*\w])\*(?=[^\s*])([^*\n]+\n[^*\n]+?)(?<=\S)\*(?![*\w])")
+# A table cell border alone on its line (HTML tables turned into markdown by a portal).
+_MD_PIPE_LINE = re.compile(r"^\s*\|\s*$")
+
+
 def _strip_markdown(text: str) -> str:
+    text = _MD_WRAPPED_BOLD.sub(r"\2", text)
+    text = _MD_WRAPPED_ITALIC.sub(r"\1", text)
     out = []
     for line in text.split("\n"):
+        if _MD_PIPE_LINE.match(line):
+            line = ""
         line = _MD_HEADING.sub("", line)
         line = _MD_EMPHASIS.sub(r"\2", line)
         line = _MD_ITALIC_LINE.sub(r"\1\2", line)

@@ -97,11 +97,16 @@ _VAGUE = re.compile(
 _DISTRIBUTIVE = re.compile(
     r"(?P<committee>(?:ubnd|uy ban nhan dan)\s+)?"
     r"cac\s+(?P<head>huyen|xa|phuong|thi xa|quan|tinh|thanh pho|tap doan|tong cong ty|bo|so|ngan hang)"
+    # 'các Bộ, cơ quan: Tài chính, …', 'các tỉnh, thành phố: Tuyên Quang, …'
+    r"(?:\s*,\s*(?:co quan|nganh|thanh pho|tinh)(?:\s+lien quan)?)?"
     r"\s*:?\s+"
 )
 _DISTRIBUTIVE_HEAD = re.compile(
-    r"cac\s+(?:tap doan|tong cong ty|bo|so|ngan hang|huyen|xa|phuong|thi xa|quan|tinh|thanh pho)\s*$"
+    r"cac\s+(?:tap doan|tong cong ty|bo|so|ngan hang|huyen|xa|phuong|thi xa|quan|tinh|thanh pho)"
+    r"(?:\s*,\s*(?:co quan|nganh|thanh pho|tinh)(?:\s+lien quan)?)?\s*$"
 )
+# a body of another kind named inside a list ('các Bộ: Tài chính, …, Tập đoàn Điện lực Việt Nam')
+_OTHER_KIND = re.compile(r"(?:tap doan|tong cong ty|cong ty|ngan hang|uy ban|van phong|thanh tra|kiem toan)\s")
 _INTRO_VERB = re.compile(
     r"(?<!\w)(?:can|phai|tap trung|tiep tuc|thuc hien|trien khai|no luc|khan truong|chu dong|"
     r"quan tam|co trach nhiem|day manh|tang cuong)(?!\w)"
@@ -454,6 +459,9 @@ class _Extractor:
         committee = (
             self.gazetteer.lookup(f"UBND {head}", self.level, self.on) if m.group("committee") else None
         )
+        if committee is None and self.level is Level.CENTRAL and fold(head) in ("tỉnh", "thành phố"):
+            # a central notice addresses each province by its name (eval/README rule 5)
+            committee = self.gazetteer.get("ubnd-tinh")
         refs: list[AgencyRef] = []
         cursor = m.end()
         last = cursor
@@ -461,7 +469,26 @@ class _Extractor:
             name_end = _proper_name(self.text, self.view, cursor, end)
             if name_end == cursor:
                 break
+            # 'Văn hóa, Thể thao và Du lịch', 'Ngoại giao' are one ministry each: the longest run
+            # of words that the gazetteer knows with the head word wins
+            longer = self._known_run(head, cursor, end) if committee is None else None
+            if longer is not None:
+                name_end = longer
             name = self.text[cursor:name_end]
+            # 'Tập đoàn Điện lực Việt Nam' named in a list of ministries is its own body
+            own = (
+                self.gazetteer.match_at(self.text, cursor, name_end, level=self.level, on=self.on)
+                if _OTHER_KIND.match(self.view, cursor) and not self.view.startswith(fold(head), cursor)
+                else None
+            )
+            if own is not None and own.end == name_end and committee is None:
+                refs.append(own)
+                last = name_end
+                sep = re.match(r"\s*(?:,|va(?!\w))\s*", self.view[name_end:end])
+                if sep is None:
+                    break
+                cursor = name_end + sep.end()
+                continue
             agency = committee or self.gazetteer.lookup(f"{head} {name}", self.level, self.on)
             at = (m.start() if committee is not None else m.start("head")) if not refs else cursor
             refs.append(
@@ -482,6 +509,20 @@ class _Extractor:
         if not refs:
             return None
         return refs, last
+
+    def _known_run(self, head: str, start: int, end: int) -> int | None:
+        """End of the longest run of words from ``start`` (across ',' and 'và', at most 10
+        words) that the gazetteer knows with ``head``; None if no run is known."""
+        best = None
+        for m in re.finditer(r"\w+", self.text[start : min(end, start + 120)]):
+            stop = start + m.end()
+            if m.start() and re.search(r"[;:.()\n]", self.text[start : start + m.start()]):
+                break
+            if len(self.text[start:stop].split()) > 10:
+                break
+            if self.gazetteer.lookup(f"{head} {self.text[start:stop]}", self.level, self.on):
+                best = stop
+        return best
 
     # -- explicit assignees in a passage ------------------------------------------------
 

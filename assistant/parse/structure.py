@@ -21,6 +21,8 @@ _ROMAN = re.compile(r"(?P<num>[IVX]{1,5})\.[ \t]*(?=\S)")
 # never "1.500 tỷ" (a number) nor "2026." (a year: components have at most two digits).
 _DECIMAL = re.compile(r"(?P<num>\d{1,2}(?:\.\d{1,2})*)(?P<dot>\.)?(?P<gap>[ \t]*)(?=[^\W\d_])")
 _ALPHA = re.compile(r"(?P<num>[a-zđ])\)[ \t]*(?=\S)")
+# "(1) Bộ Y tế …", "(a) …": items numbered in parentheses
+_PAREN = re.compile(r"\((?P<num>\d{1,2}|[a-zđ])\)[ \t]*(?=[^\W\d_])")
 _BULLET = re.compile(r"(?P<bullet>[-–—+*•·])[ \t]*(?=\S)")
 _MD_HEADING = re.compile(r"(?P<hashes>#{1,6})[ \t]+(?=\S)")
 _BULLET_KIND = {"-": "-", "–": "-", "—": "-", "+": "+", "*": "*", "•": "•", "·": "•"}
@@ -95,6 +97,9 @@ def classify(line: str) -> Marker | None:
         return Marker(f"dec{number.count('.') + 1}", written, number, m.end())
     if m := _ALPHA.match(line):
         return Marker("alpha", m.group("num") + ")", m.group("num"), m.end())
+    if m := _PAREN.match(line):
+        kind = "paren-num" if m.group("num").isdigit() else "paren-alpha"
+        return Marker(kind, f"({m.group('num')})", m.group("num"), m.end())
     if m := _BULLET.match(line):
         bullet = m.group("bullet")
         rest = line[m.end() :]
