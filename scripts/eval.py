@@ -333,7 +333,9 @@ def evaluate_assignments(system: System, gold: Sequence[GoldAssignment]) -> Assi
     groups: dict[str, tuple[list[AssignmentRow], list[GoldAssignment]]] = {}
     for g in gold:
         found, rows = lookup_assignments(system.store, system.gazetteer, g.agency)
-        key = found.name if found is not None else "?" + match_key(g.agency)
+        # names read as the same agency *and place* return the same rows: judged together
+        same = ",".join(sorted(f"{r.notice_id}:{r.assignment.start}:{r.assignment.agency.start}" for r in rows))
+        key = (found.name if found is not None else "?" + match_key(g.agency)) + "#" + str(hash(same))
         groups.setdefault(key, (rows, []))[1].append(g)
     for key, (rows, items) in groups.items():
         for g in items:
@@ -362,7 +364,9 @@ def evaluate_assignments(system: System, gold: Sequence[GoldAssignment]) -> Assi
             ):
                 report.returned_in_gold += 1
             else:
-                report.extra.append({"file": name, "agency": key.lstrip("?"), "task": r.assignment.task[:120]})
+                report.extra.append(
+                    {"file": name, "agency": key.split("#")[0].lstrip("?"), "task": r.assignment.task[:120]}
+                )
     return report
 
 
