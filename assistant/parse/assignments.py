@@ -78,7 +78,8 @@ _TASK_VERB = re.compile(
 )
 _TOPIC = re.compile(r"\s*ve\s")
 _LABEL_PREFIX = re.compile(
-    r"\s*(?:(?:giao|yeu cau|de nghi)\s+(?:cho\s+)?)?(?:(?:doi voi|nhiem vu cua)\s+)?"
+    r"\s*(?:(?:giao|yeu cau|de nghi)\s+(?:cho\s+)?)?"
+    r"(?:(?:doi voi|(?:nhiem vu|trach nhiem|trach nhiem thuc hien)(?:\s+cua)?)\s+)?"
 )
 # a heading that names the agency after 'đối với'/'nhiệm vụ của' hands it to its items,
 # whatever topic follows ('## Yêu cầu đối với Sở X trong công tác …')
@@ -308,7 +309,7 @@ class _Extractor:
             return None
         prefix = _LABEL_PREFIX.match(self.view, start, end)
         pos = prefix.end() if prefix else start
-        names_for = heading and bool(re.search(r"doi voi|nhiem vu cua", self.view[start:pos]))
+        names_for = heading and bool(re.search(r"doi voi|nhiem vu|trach nhiem", self.view[start:pos]))
         title = _TITLE.match(self.view, pos, end)
         if title:
             pos = title.end()
@@ -399,6 +400,12 @@ class _Extractor:
             named = self._sector_at(pos, sector.end(), end)
             if named is not None:
                 return [named], named.end
+        if in_list and re.match(r"dia phuong(?!\w)(?!\s+lien quan)", self.view[pos:end]):
+            # 'các sở, ban, ngành, địa phương': the localities under the issuer
+            local = self.gazetteer.match_at(f"các {self.text[pos:pos + 10]}", 0, level=self.level, on=self.on)
+            if local is not None:
+                return [local.model_copy(update={"text": self.text[pos : pos + 10], "start": pos,
+                                                 "end": pos + 10})], pos + 10
         vague = _VAGUE.match(self.view, pos, end)
         if vague is not None and (in_list or self.view.startswith("cac ", pos)):
             # 'các chủ đầu tư hạ tầng cụm công nghiệp, UBND các xã …': skip up to the next item
