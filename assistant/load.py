@@ -322,6 +322,8 @@ _MD_ITALIC_LINE = re.compile(r"^(\s*)[*_](?=\S)(.+?)(?<=\S)[*_]\s*$")
 # 18\ntháng 11 năm 2025*'): no blank line inside, no list marker at the start.
 _MD_WRAPPED_BOLD = re.compile(r"(\*\*|__)(?=\S)((?:(?!\1)[^\n]|\n(?!\s*\n))+?)(?<=\S)\1")
 _MD_WRAPPED_ITALIC = re.compile(r"(?<![*\w])\*(?=[^\s*])([^*\n]+\n[^*\n]+?)(?<=\S)\*(?![*\w])")
+# '*Thứ tư,* các địa phương …': italics inside a line ('* Đối với …', a bullet, has a space)
+_MD_ITALIC_INLINE = re.compile(r"(?<![*\w])\*(?=[^\s*])([^*\n]+?)(?<=\S)\*(?![*\w])")
 # A table cell border alone on its line (HTML tables turned into markdown by a portal).
 _MD_PIPE_LINE = re.compile(r"^\s*\|\s*$")
 
@@ -335,6 +337,7 @@ def _strip_markdown(text: str) -> str:
             line = ""
         line = _MD_HEADING.sub("", line)
         line = _MD_EMPHASIS.sub(r"\2", line)
+        line = _MD_ITALIC_INLINE.sub(r"\1", line)
         line = _MD_ITALIC_LINE.sub(r"\1\2", line)
         if line.strip() in ("---", "***", "___"):
             line = ""

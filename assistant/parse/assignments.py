@@ -52,7 +52,10 @@ _TITLE = re.compile(
 _ADDRESSEES = re.compile(r"(?im)^[ \t]*kính\s+gửi\s*:?")
 _LIST_GAP = re.compile(r"^[\s,&\-]*(?:(?:va|cung|,)\s*)*$")
 _LEAD = re.compile(r"[\s,]*(?:(?:khan truong|tiep tuc|chu dong|can)\s+)*chu tri(?!\w)")
-_COORD = re.compile(r"(?<!\w)phoi hop(?:\s+chat che)?(?:\s+voi)?\s+")
+# partners: 'phối hợp (chặt chẽ) với Y', 'chủ trì cùng với Y', 'chủ trì, làm việc với Y'
+_COORD = re.compile(
+    r"(?<!\w)(?:phoi hop(?:\s+chat che)?(?:\s+voi)?|(?<=chu tri )cung voi|(?<=chu tri, )lam viec voi)\s+"
+)
 _PAST_OR_OBJECT = re.compile(r"^\s*(?:\(|da\b|duoc\b|la\b|cua\b|ve\b|tai\b|trong\b|va\b|nhu\b)")
 # 'Sở X được giao (nhiệm vụ) …', 'Sở X được giao chủ trì …': the passive names the assignee
 _PASSIVE = re.compile(r"^\s*duoc\s+giao(?!\w)(?:\s+(?:nhiem vu|trach nhiem))?")
