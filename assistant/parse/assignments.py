@@ -124,6 +124,7 @@ _EVALUATION = re.compile(
     r"^\s*(?:[ivx]+\.\s*|\d+\.\s*)?(?:nhung\s+|mot so\s+)?"
     r"(?:ket qua dat duoc|ket qua thuc hien|ton tai|kho khan|han che|danh gia)"
 )
+_FORWARD = re.compile(r"\s*(?:trong\s+)?thoi gian toi\s*,")
 _CLOSING = re.compile(
     r"tai thong bao nay|tren day la (?:ket luan|y kien)|tran trong thong bao|thong bao de"
 )
@@ -208,8 +209,13 @@ class _Extractor:
         if heading_text and _EVALUATION.match(search_view(heading_text)):
             # an evaluation may end by introducing the tasks ('… thành phố X cần … sau đây:')
             intro = self._intro(head_e, own_end) if section.children else None
+            eval_path = path + ([f"{section.marker} {label}".strip()] if label else [])
+            # '(Trong) thời gian tới, tỉnh … cần …': the evaluation turns to what comes next
+            for line in re.finditer(r"[^\n]+", self.text[head_e:own_end]):
+                at = head_e + line.start()
+                if _FORWARD.match(self.view, at):
+                    self._paragraphs(at, head_e + line.end(), None, eval_path)
             if intro is not None:
-                eval_path = path + ([f"{section.marker} {label}".strip()] if label else [])
                 for child in section.children:
                     self.visit(child, eval_path, intro)
             return
@@ -626,9 +632,12 @@ class _Extractor:
     def _outside(self, ref: AgencyRef) -> bool:
         """A body outside the issuer's line of command: of a higher level (a ministry asked by a
         province), a company or investor, a Party, Front or elected body (HĐND, Quốc hội)."""
-        if self.level is not None and ref.level is not Level.UNKNOWN:
-            if _LEVEL_RANK.get(ref.level, 0) > _LEVEL_RANK.get(self.level, 0):
-                return True
+        if (
+            self.level is not None
+            and ref.level is not Level.UNKNOWN
+            and _LEVEL_RANK.get(ref.level, 0) > _LEVEL_RANK.get(self.level, 0)
+        ):
+            return True
         written = search_view(ref.text if ref.canonical is None else f"{ref.text} {ref.canonical}")
         return bool(_OUTSIDE_BODY.search(written))
 
@@ -984,10 +993,6 @@ def extract_assignments(notice: Notice, gazetteer: Gazetteer) -> list[Assignment
     if notice.kind is DocumentKind.ROUTING_SLIP:
         return []  # a slip proposes who signs; it assigns nothing
     addressees = extractor.addressees() if notice.kind is DocumentKind.DIRECTIVE else None
-    if addressees is not None:
-        context, block_end = addressees
-        if opening is None:
-            opening = context
     for index, section in enumerate(notice.sections):
         if addressees is not None and section.start < addressees[1]:
             continue  # the addressee list itself
