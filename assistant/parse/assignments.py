@@ -44,7 +44,7 @@ _TRIGGER_WORDS = frozenset({"giao", "yêu cầu", "đề nghị"})
 _TRIGGER_FILLER = re.compile(r"\s*(?:cho\s+|(?:cac\s+)?dong chi\s+)?")
 # the head of a body stands for the body: 'Bộ trưởng Bộ Xây dựng', 'Thủ trưởng các sở, ngành'
 _TITLE = re.compile(
-    r"\s*(?:(?:thu truong|bo truong|chu tich|pho chu tich|giam doc|lanh dao|truong|pho truong|"
+    r"\s*(?:(?:thu truong|bo truong|chu tich|pho chu tich|giam doc|lanh dao|truong|pho truong|nguoi dung dau|"
     r"chanh van phong)(?:\s*,\s*(?:thu truong|pho giam doc|pho chu tich))?)\s+"
 )
 # 'Kính gửi: - Thủ trưởng các sở, ban, ngành tỉnh; - Chủ tịch UBND các huyện …': the addressees
@@ -124,6 +124,7 @@ _EVALUATION = re.compile(
     r"^\s*(?:[ivx]+\.\s*|\d+\.\s*)?(?:nhung\s+|mot so\s+)?"
     r"(?:ket qua dat duoc|ket qua thuc hien|ton tai|kho khan|han che|danh gia)"
 )
+_CONNECTIVE = re.compile(r"\s*(?:dong thoi|ben canh do|ngoai ra)\s*,")
 _FORWARD = re.compile(r"\s*(?:trong\s+)?thoi gian toi\s*,")
 _CLOSING = re.compile(
     r"tai thong bao nay|tren day la (?:ket luan|y kien)|tran trong thong bao|thong bao de"
@@ -322,7 +323,7 @@ class _Extractor:
         title = _TITLE.match(self.view, pos, end)
         if title:
             pos = title.end()
-        refs, after = self._agency_list(pos, end, lenient=pos > start)
+        refs, after = self._agency_list(pos, end, lenient=pos > start, groups=True)
         if refs:
             rest = self.view[after:end]
             if _LABEL_REST.match(rest) or names_for or (heading and _LABEL_QUALIFIER.match(rest)):
@@ -353,8 +354,11 @@ class _Extractor:
                 return agency
         return None
 
-    def _agency_list(self, pos: int, end: int, lenient: bool) -> tuple[list[AgencyRef], int]:
-        """Mentions one after another from ``pos``, joined by commas, 'và', '-', '&'."""
+    def _agency_list(
+        self, pos: int, end: int, lenient: bool, groups: bool = False
+    ) -> tuple[list[AgencyRef], int]:
+        """Mentions one after another from ``pos``, joined by commas, 'và', '-', '&' (and ';'
+        between groups with ``groups``: a heading 'Các sở, ban, ngành; UBND các xã, phường')."""
         refs: list[AgencyRef] = []
         cursor = pos
         last_end = pos
@@ -372,11 +376,14 @@ class _Extractor:
             if more:
                 refs.extend(more)
                 last_end = cursor
-            gap = re.match(r"[\s,&\-]*(?:(?:va|cung)\s+)?[\s,]*", self.view[cursor:end])
+            gap = re.match(
+                r"[\s,;&\-]*(?:(?:va|cung)\s+)?[\s,]*" if groups else r"[\s,&\-]*(?:(?:va|cung)\s+)?[\s,]*",
+                self.view[cursor:end],
+            )
             if gap is None or gap.end() == 0:
                 break
             nxt = cursor + gap.end()
-            if not _LIST_GAP.match(self.view[cursor:nxt]):
+            if not _LIST_GAP.match(self.view[cursor:nxt].replace(";", ",")):
                 break
             cursor = nxt
         if not refs:
@@ -578,7 +585,8 @@ class _Extractor:
                 if title:
                     pos = title.end()
                 refs, after = self._agency_list(pos, ce, lenient=True)
-                comma = self.view.find(", ", pos, ce) if self.text[pos : pos + 1] == "," else -1
+                # 'đề nghị, đến nay …, các phòng …', 'tôi đề nghị ngay sau cuộc họp này, các sở …'
+                comma = self.view.find(", ", pos, min(ce, pos + 80))
                 while not refs and comma != -1:
                     # 'đề nghị, đến nay …, các phòng, ban … tham mưu …': after an aside
                     refs, after = self._agency_list(comma + 2, ce, lenient=False)
@@ -750,7 +758,8 @@ class _Extractor:
         sentences = self._sentences(start, end)
         intro: _Context | None = None
         for index, (s, e) in enumerate(sentences):
-            if "\n" in self.text[prev_end:s]:
+            if "\n" in self.text[prev_end:s] and not _CONNECTIVE.match(self.view, s):
+                # 'Đồng thời, chủ trì …' opening the next paragraph continues its subject
                 carry, carry_start = [], None
             prev_end = e
             if self._is_closing(s, e):
