@@ -490,7 +490,8 @@ def notice_structure(notice: Notice) -> dict[str, Any]:
         else None,
         "chair": notice.chair.name if notice.chair is not None else None,
         "signer": notice.signature.signer if notice.signature is not None else None,
-        "top_sections": [_marker_key(s.marker) for s in notice.sections if _marker_key(s.marker)],
+        # the top-level numbering as written ('I', '1', 'a'): bullets are not numbering
+        "top_sections": [_marker_key(s.marker) for s in notice.sections if s.number is not None],
     }
 
 

@@ -318,11 +318,15 @@ def parse_header(text: str) -> HeaderFields:
     out.body_end = lines[body_end_index - 1].end if body_end_index > cursor else out.body_start
 
     opening_span = (out.opening.start, out.opening.end) if out.opening else (0, 0)
+    today = _today_line(lines[:60])
+    if today is not None:
+        # minutes: 'Hôm nay, vào hồi 16 giờ 00 phút, ngày 17 tháng 6 năm 2026, …'
+        out.meeting_date = find_date(text, today.start, today.end) or out.meeting_date
     if out.meeting_date is None and out.opening:
-        out.meeting_date = find_date(text, *opening_span)
+        out.meeting_date = _meeting_date_outside_bases(text, opening_lines)
     if out.meeting_date is None and out.title:
         out.meeting_date = find_date(text, out.title.start, out.title.end)
-    out.chair = _chair(text, out.opening, out.title)
+    out.chair = _chair(text, out.opening, out.title) or _presiding_member(text, lines[:60])
     out.attendees = _attendees(text, opening_lines)
     if out.issuer is None:
         out.issuer = _infer_issuer(text, out)
@@ -613,6 +617,42 @@ def _sentence_start(text: str, floor: int, pos: int) -> int:
     return best
 
 
+_TODAY = re.compile(r"^Hôm\s+nay\b", re.IGNORECASE)
+_LEGAL_BASIS = re.compile(r"^Căn\s+cứ\b", re.IGNORECASE)
+# '- Ông Trần Văn A, Phó Trưởng phòng … - Trưởng đoàn.', '- Bà Lê Thị B - chủ trì'
+_PRESIDING = re.compile(
+    r"^[-+•\s]*(?:Ông|Bà|Đồng chí|Đ/c)\s*:?\s+(?P<name>[^\W\d_][^,\-–(]{3,40}?)\s*[,\-–(][^\n]*?"
+    r"(?:Trưởng\s+đoàn|[Cc]hủ\s+trì)\b"
+)
+
+
+def _today_line(lines: list[Line]) -> Line | None:
+    return next((ln for ln in lines if _TODAY.match(ln.text)), None)
+
+
+def _meeting_date_outside_bases(text: str, opening: list[Line]) -> DateValue | None:
+    """The first date of the opening that is not the date of a legal basis ('Căn cứ Nghị định
+    … ngày 18/12/2024 …' is not when the meeting took place)."""
+    for line in opening:
+        if _LEGAL_BASIS.match(line.text):
+            continue
+        found = find_date(text, line.start, line.end)
+        if found is not None:
+            return found
+    return None
+
+
+def _presiding_member(text: str, lines: list[Line]) -> Person | None:
+    """Minutes list who presides among the participants ('… - Trưởng đoàn', '… chủ trì')."""
+    for line in lines:
+        m = _PRESIDING.match(line.text)
+        if m is not None and len(m.group("name").split()) >= 2:
+            start = line.start + m.start("name")
+            name = m.group("name").strip()
+            return Person(name=name, position=None, start=start, end=start + len(name))
+    return None
+
+
 def _chair(text: str, opening: Spanned | None, title: Spanned | None) -> Person | None:
     if opening is not None:
         folded = fold(text[: opening.end])
@@ -758,6 +798,17 @@ def _readable(line: str) -> str:
     return re.sub(r"\bchính phủ\b", "Chính phủ", result)
 
 
+_COMMITTEE_OF = re.compile(r"^(?:UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\s+(?P<place>.+)$", re.IGNORECASE)
+_BODY_HEAD = re.compile(r"^(?:Sở|Ban|Phòng|Thanh tra|Công an|Trung tâm|Chi cục|Bộ Chỉ huy)\b", re.IGNORECASE)
+
+
+def _body_case(name: str) -> str:
+    """'Sở công thương' (a caps line made readable) -> 'Sở Công Thương': the words of a body's
+    name are capitalized as in the title of a department; 'và' stays lowercase."""
+    words = name.split()
+    return " ".join([words[0], *(w if w.lower() == "và" else w[:1].upper() + w[1:] for w in words[1:])])
+
+
 def _issuer_name(text: str, issuer: str) -> str:
     """A readable issuer: 'UBND TỈNH LÀO CAI' + 'VĂN PHÒNG' → 'Văn phòng UBND tỉnh Lào Cai';
     'UBND thị xã' + the locality the text names most ('thị xã Hoàng Mai') → full name."""
@@ -768,6 +819,9 @@ def _issuer_name(text: str, issuer: str) -> str:
         "văn phòng hđnd - ubnd",
     ):
         name = f"{parts[1]} {parts[0]}"
+    elif len(parts) == 2 and (parent := _COMMITTEE_OF.match(parts[0])) and _BODY_HEAD.match(parts[1]):
+        # 'UBND TỈNH LÀO CAI' over 'SỞ CÔNG THƯƠNG': the department of that province
+        name = f"{_body_case(parts[1])} {parent.group('place')}"
     else:
         name = " ".join(parts)
     folded = fold(name)
