@@ -821,7 +821,8 @@ class _Extractor:
         out: list[_Found] = []
         for coord in _COORD.finditer(self.view, start, end):
             refs, _ = self._agency_list(coord.end(), end, lenient=True)
-            out.extend(_Found(r, Role.COORDINATE) for r in refs)
+            # 'phối hợp với … và các đơn vị liên quan': a partner nobody can look up
+            out.extend(_Found(r, Role.COORDINATE) for r in refs if r.canonical != _UNNAMED_PARTNERS)
         return out
 
     def _sentences(self, start: int, end: int) -> list[tuple[int, int]]:
@@ -924,6 +925,7 @@ class _Extractor:
         return deadlines[0] if deadlines else None
 
 
+_UNNAMED_PARTNERS = "các cơ quan, đơn vị liên quan"
 _LEVEL_RANK = {Level.COMMUNE: 1, Level.DISTRICT: 2, Level.PROVINCE: 3, Level.CENTRAL: 4}
 # Bodies a People's Committee asks rather than orders: enterprises and investors, Party, Front
 # and mass organisations, elected bodies and their committees.
