@@ -252,10 +252,17 @@ def _ends_with_qualifier(ws: list[Word]) -> tuple[int, Level | None] | None:
 
 
 def _name_words(ws: list[Word]) -> bool:
-    """Whether ``ws`` can be a place name typed after an agency: a few words, letters only."""
+    """Whether ``ws`` can be a place name typed after an agency: a few words, letters only but
+    for a short number ('Bảo Lâm 2', 'Phường 2 Bảo Lộc': numbered localities)."""
     return (
         0 < len(ws) <= _MAX_PLACE_WORDS
-        and all(w.key.isalpha() and w.key not in _NOT_PLACE and w.key not in _QUALIFIER_WORDS for w in ws)
+        and any(w.key.isalpha() for w in ws)
+        and all(
+            (w.key.isalpha() or (w.key.isdigit() and len(w.key) <= 3))
+            and w.key not in _NOT_PLACE
+            and w.key not in _QUALIFIER_WORDS
+            for w in ws
+        )
     )
 
 

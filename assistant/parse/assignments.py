@@ -145,6 +145,8 @@ class _Context:
     # from an intro sentence ('tỉnh X cần … sau:'): reaches the task items that follow, not the
     # bullets under a sector heading ('1. Công tác quy hoạch')
     umbrella: bool = False
+    # '- Chủ trì, phối hợp với Y, Z trong …:' under a label: Y and Z coordinate every item below
+    partners: list[AgencyRef] = field(default_factory=list)
 
 
 @dataclass
@@ -266,6 +268,15 @@ class _Extractor:
                 intro = self._intro(body_s, own_end, umbrella=False)
                 if intro is not None:
                     context = intro
+                elif context is not None:
+                    # a subjectless intro under a label keeps the label's agencies, and may make
+                    # them lead and name partners for the items below
+                    lead = context.role is Role.ASSIGNED and bool(_LEAD.match(self.view, body_s))
+                    partners = [f.ref for f in self._coordinators(body_s, own_end)]
+                    context = _Context(
+                        context.refs, Role.LEAD if lead else context.role, context.start,
+                        umbrella=context.umbrella, partners=context.partners + partners,
+                    )
             elif is_bullet and label_ctx is None:
                 self._bullet(body_s, own_end, context, new_path)
             else:
@@ -730,7 +741,8 @@ class _Extractor:
             self._emit(first + self._coordinators(c0, task_e), task_s, task_e, None, path)
         elif context is not None:
             coords = self._coordinators(task_s, task_e)
-            self._emit([_Found(r, self._inherited_role(context, task_s)) for r in context.refs] + coords,
+            self._emit([_Found(r, self._inherited_role(context, task_s)) for r in context.refs]
+                       + [_Found(r, Role.COORDINATE) for r in context.partners] + coords,
                        task_s, task_e, context.start, path)
         else:
             # 'Rà soát kế hoạch vốn, phối hợp với phòng Tài chính – Kế hoạch …': the lead is
@@ -778,7 +790,8 @@ class _Extractor:
                 self._emit(carry + self._coordinators(s, e), s, e, carry_start, path)
             elif context is not None:
                 coords = self._coordinators(s, e)
-                self._emit([_Found(r, self._inherited_role(context, s)) for r in context.refs] + coords,
+                self._emit([_Found(r, self._inherited_role(context, s)) for r in context.refs]
+                           + [_Found(r, Role.COORDINATE) for r in context.partners] + coords,
                            s, e, context.start, path)
         return intro
 
