@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from assistant.model import Level
-from assistant.text import nfc, search_view
+from assistant.text import fold, nfc, search_view
 
 if TYPE_CHECKING:
     from assistant.agencies import Agency, Gazetteer
@@ -258,12 +258,29 @@ def _name_words(ws: list[Word]) -> bool:
         0 < len(ws) <= _MAX_PLACE_WORDS
         and any(w.key.isalpha() for w in ws)
         and all(
-            (w.key.isalpha() or (w.key.isdigit() and len(w.key) <= 3))
-            and w.key not in _NOT_PLACE
-            and w.key not in _QUALIFIER_WORDS
+            (w.key.isalpha() or (w.key.isdigit() and len(w.key) <= 3)) and not _excluded(w)
             for w in ws
         )
     )
+
+
+# The same words with their diacritics: 'Đức Trọng', 'Hiệp Thạnh' are places although their
+# accent-free keys are those of 'trong', 'thành'.
+_NOT_PLACE_WRITTEN = frozenset(
+    {"số", "các", "và", "với", "được", "những", "việc", "gì", "nào", "trong", "ngày", "nhiệm",
+     "hay", "phải", "sẽ"}
+)
+_QUALIFIER_WRITTEN = frozenset(
+    {"thị", "xã", "thành", "phố", "tỉnh", "huyện", "quận", "phường", "trấn", "đặc", "khu", "tp"}
+)
+
+
+def _excluded(word: Word) -> bool:
+    """A word that cannot be part of a place name; compared with its diacritics when typed."""
+    if word.text.isascii():
+        return word.key in _NOT_PLACE or word.key in _QUALIFIER_WORDS
+    written = fold(word.text)
+    return written in _NOT_PLACE_WRITTEN or written in _QUALIFIER_WRITTEN
 
 
 def _place_of(text: str, part: list[Word], rest: list[Word]) -> Place | bool | None:
