@@ -194,6 +194,153 @@ EXAMPLES = [
 ]
 
 
+CENTRAL_HEADER = """VĂN PHÒNG CHÍNH PHỦ
+Số: 512/TB-VPCP
+Hà Nội, ngày 20 tháng 11 năm 2025
+THÔNG BÁO
+Kết luận của Phó Thủ tướng Chính phủ Đỗ Văn An tại buổi làm việc với tỉnh Lam Giang
+Ngày 15 tháng 11 năm 2025, Phó Thủ tướng Chính phủ Đỗ Văn An chủ trì buổi làm việc với lãnh đạo
+tỉnh Lam Giang. Sau khi nghe báo cáo, Phó Thủ tướng kết luận như sau:
+I. ĐÁNH GIÁ CHUNG
+Tỉnh Lam Giang đã đạt nhiều kết quả quan trọng.
+Trong thời gian tới, Tỉnh tập trung hoàn thành dứt điểm việc sắp xếp trụ sở dôi dư.
+II. NHIỆM VỤ TRONG THỜI GIAN TỚI
+"""
+DIRECTIVE_HEADER = """ỦY BAN NHÂN DÂN
+TỈNH LAM GIANG
+Số: 77/UBND-NC
+V/v triển khai kết luận của Ban Chỉ đạo tỉnh
+Kính gửi:
+- Thủ trưởng các sở, ban, ngành tỉnh;
+- Chủ tịch UBND các xã, phường.
+Thực hiện Thông báo số 12-TB/BCĐ của Ban Chỉ đạo tỉnh, UBND tỉnh yêu cầu như sau:
+"""
+ROUTING_HEADER = """VĂN PHÒNG UBND TỈNH LAM GIANG
+PHIẾU TRÌNH
+Kính gửi: Lãnh đạo UBND tỉnh.
+I. NỘI DUNG TRÌNH
+"""
+
+EXAMPLES += [
+    Example(
+        "heading 'Trách nhiệm của X; Y' hands its items to every group it names",
+        "1. Trách nhiệm của các sở, ban, ngành; UBND các xã, phường\n"
+        "a) Chủ động rà soát hồ sơ số hóa thủ tục hành chính.\n",
+        {("các Sở, ngành", A), ("UBND các xã, phường", A)},
+        "rà soát hồ sơ số hóa thủ tục",
+    ),
+    Example(
+        "'Về …, giao X:' after a topic",
+        "1. Về dự thảo Đề án chuyển đổi số, giao Sở Khoa học và Công nghệ:\n"
+        "- Tiếp thu ý kiến các đại biểu, hoàn thiện dự thảo.\n",
+        {("Sở Khoa học và Công nghệ", A)},
+        "hoàn thiện dự thảo",
+    ),
+    Example(
+        "a subjectless '- Chủ trì, phối hợp với Y …:' under a label: X leads, Y coordinates",
+        "1. Giao Trung tâm Phát triển quỹ đất tỉnh:\n"
+        "- Chủ trì, phối hợp chặt chẽ với Sở Xây dựng trong công tác bồi thường:\n"
+        "+ Hoàn thành chi trả tiền bồi thường đợt 2.\n",
+        {("Trung tâm Phát triển quỹ đất tỉnh", L), ("Sở Xây dựng", C)},
+        "chi trả tiền bồi thường đợt 2",
+    ),
+    Example(
+        "a bare 'Nhà đầu tư' heads its items; 'Đối với X: …' names the subject",
+        "1. Nhà đầu tư của dự án đường vành đai:\n"
+        "a) Khẩn trương huy động thêm mũi thi công.\n"
+        "b) Đối với Công ty Cổ phần Xây dựng Lam Giang: Bổ sung nhân lực cho gói thầu số 3.\n",
+        {("Nhà đầu tư", A)},
+        "huy động thêm mũi thi công",
+    ),
+    Example(
+        "'Đối với X: …' makes X the subject of the item",
+        "1. Đối với Công ty Cổ phần Xây dựng Lam Giang: Bổ sung nhân lực cho gói thầu số 3.\n",
+        {("Công ty Cổ phần Xây dựng Lam Giang", A)},
+        "Bổ sung nhân lực cho gói thầu",
+    ),
+    Example(
+        "'chủ trì, làm việc với Y' and 'chủ trì cùng với Y' name partners",
+        "- Giao Sở Xây dựng chủ trì, làm việc với Sở Tài chính để thống nhất phương án vốn.\n",
+        {("Sở Xây dựng", L), ("Sở Tài chính", C)},
+        "thống nhất phương án vốn",
+    ),
+    Example(
+        "unnamed partners ('các đơn vị liên quan') are not recorded",
+        "- Sở Y tế chủ trì, phối hợp với các đơn vị liên quan kiểm tra an toàn thực phẩm.\n",
+        {("Sở Y tế", L)},
+        "kiểm tra an toàn thực phẩm",
+        forbid={"các cơ quan, đơn vị liên quan"},
+    ),
+    Example(
+        "'các sở, ban, ngành, địa phương': the groups and the tier below the issuer",
+        "- Tôi đề nghị ngay sau cuộc họp này, các sở, ban, ngành, địa phương khẩn trương xây dựng "
+        "kế hoạch hành động.\n",
+        {("các Sở, ngành", A), ("UBND các xã, phường", A)},
+        "xây dựng kế hoạch hành động",
+    ),
+    Example(
+        "'Người đứng đầu', 'Thủ trưởng' before a body: the body",
+        "- Thủ trưởng các sở, ban, ngành; Chủ tịch UBND cấp xã phải trực tiếp chỉ đạo công tác "
+        "cải cách hành chính.\n",
+        {("UBND các xã, phường", A)},
+        "chỉ đạo công tác cải cách hành chính",
+    ),
+    Example(
+        "'Đồng thời, …' opening a paragraph continues its subject",
+        "Sở Nội vụ chủ trì tham mưu kế hoạch cải cách hành chính năm 2026.\n"
+        "Đồng thời, xây dựng kế hoạch bồi dưỡng kỹ năng số cho công chức.\n",
+        {("Sở Nội vụ", L)},
+        "kế hoạch bồi dưỡng kỹ năng số",
+    ),
+    Example(
+        "a directive letter's addressees take its subjectless tasks",
+        "I. Yêu cầu chung\n1. Rà soát các kết luận thanh tra chưa thực hiện xong.\n",
+        {("các Sở, ngành", A), ("UBND các xã, phường", A)},
+        "Rà soát các kết luận thanh tra",
+        header=DIRECTIVE_HEADER,
+    ),
+    Example(
+        "a routing slip assigns nothing",
+        "1. Đề nghị Lãnh đạo UBND tỉnh xem xét, ký ban hành thông báo.\n",
+        set(),
+        "ký ban hành thông báo",
+        header=ROUTING_HEADER,
+        forbid={"Ủy ban nhân dân tỉnh", "Văn phòng UBND tỉnh"},
+    ),
+    Example(
+        "central: '(1)' items; 'Bộ trưởng Bộ X'; provinces listed by name",
+        "(1) Đồng chí Bộ trưởng Bộ Y tế trực tiếp chỉ đạo hoàn thành bệnh viện vệ tinh.\n"
+        "(2) Ủy ban nhân dân các tỉnh: Lam Giang, Hòa Sơn khẩn trương bàn giao mặt bằng sạch.\n",
+        {("Bộ Y tế", A)},
+        "hoàn thành bệnh viện vệ tinh",
+        header=CENTRAL_HEADER,
+    ),
+    Example(
+        "central: each province listed by name is its Ủy ban nhân dân tỉnh",
+        "(2) Ủy ban nhân dân các tỉnh: Lam Giang, Hòa Sơn khẩn trương bàn giao mặt bằng sạch.\n",
+        {("Ủy ban nhân dân tỉnh @Lam Giang", A), ("Ủy ban nhân dân tỉnh @Hòa Sơn", A)},
+        "bàn giao mặt bằng sạch",
+        header=CENTRAL_HEADER,
+    ),
+    Example(
+        "central: 'các Bộ, cơ quan: A, B và C' with names holding commas and a Tập đoàn in the list",
+        "1. Các Bộ, cơ quan: Tài chính, Văn hóa, Thể thao và Du lịch, Ngoại giao, Tập đoàn Điện lực "
+        "Việt Nam theo chức năng, nhiệm vụ hỗ trợ tỉnh hoàn thành các công trình trọng điểm.\n",
+        {("Bộ Tài chính", A), ("Bộ Văn hóa, Thể thao và Du lịch", A), ("Bộ Ngoại giao", A),
+         ("Tập đoàn Điện lực Việt Nam", A)},
+        "hoàn thành các công trình trọng điểm",
+        header=CENTRAL_HEADER,
+    ),
+    Example(
+        "central: '(Trong) thời gian tới, Tỉnh …' inside the evaluation is a task",
+        "1. Bộ Tài chính hướng dẫn thủ tục điều chuyển tài sản.\n",
+        {("Ủy ban nhân dân tỉnh", A)},
+        "sắp xếp trụ sở dôi dư",
+        header=CENTRAL_HEADER,
+    ),
+]
+
+
 def _notice(example: Example) -> Notice:
     text = example.header + example.body + FOOTER
     return parse_document(LoadedDocument(source="vi-du.txt", format="txt", text=text), get_gazetteer())

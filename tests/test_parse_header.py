@@ -382,3 +382,53 @@ def test_every_span_is_exact_on_generated_documents(lines: list[str], joiner: st
 @pytest.mark.parametrize("text", [DOCX_LIKE, HEADLESS, CENTRAL, NEWS])
 def test_every_span_is_exact_on_fixtures(text: str) -> None:
     assert_spans(parse_document(LoadedDocument(source="f.txt", format="txt", text=text)))
+
+
+# -- neighbours of the notice: minutes, speech, routing slip, directive letter ------------------
+
+_MINUTES = """UBND TỈNH LAM GIANG
+SỞ XÂY DỰNG
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+Lam Giang, ngày 03 tháng 4 năm 2026
+BIÊN BẢN KIỂM TRA
+Kiểm tra an toàn công trình cầu Sông Lam
+Căn cứ Nghị định số 06/2021/NĐ-CP ngày 26/01/2021 của Chính phủ;
+Hôm nay, vào hồi 09 giờ 00 phút, ngày 02 tháng 4 năm 2026, Đoàn kiểm tra tiến hành kiểm tra.
+I. THÀNH PHẦN
+- Ông Lê Văn Tâm, Phó Giám đốc Sở Xây dựng - Trưởng đoàn.
+- Bà Ngô Thị Lan, Chuyên viên - Thành viên.
+II. KẾT LUẬN
+Đề nghị Công ty Cổ phần Cầu đường Lam Giang bổ sung hồ sơ hoàn công trước ngày 15/4/2026.
+"""
+
+
+def test_minutes_date_chair_and_issuer() -> None:
+    out = parse_header(_MINUTES)
+    assert out.kind is DocumentKind.MINUTES
+    # 'Hôm nay …' is the meeting; the legal basis' date is not
+    assert out.meeting_date is not None and out.meeting_date.value == dt.date(2026, 4, 2)
+    assert out.chair is not None and out.chair.name == "Lê Văn Tâm"
+    assert _MINUTES[out.chair.start : out.chair.end] == "Lê Văn Tâm"
+    assert out.issuer_name == "Sở Xây dựng tỉnh Lam Giang"
+
+
+@pytest.mark.parametrize(
+    ("first_lines", "kind"),
+    [
+        ("BÀI PHÁT BIỂU KẾT LUẬN\nHỘI NGHỊ TỔNG KẾT NĂM 2025\n", DocumentKind.SPEECH),
+        ("VĂN PHÒNG UBND TỈNH LAM GIANG\nPHIẾU TRÌNH\n", DocumentKind.ROUTING_SLIP),
+        (
+            "ỦY BAN NHÂN DÂN\nTỈNH LAM GIANG\nSố: 77/UBND-NC\nV/v triển khai kết luận\nKính gửi:\n"
+            "- Các sở, ban, ngành tỉnh.\n",
+            DocumentKind.DIRECTIVE,
+        ),
+    ],
+)
+def test_kinds_by_their_opening_lines(first_lines: str, kind: DocumentKind) -> None:
+    body = (
+        "Thực hiện chỉ đạo của Chủ tịch UBND tỉnh, các cơ quan cần tập trung thực hiện nhiệm vụ.\n"
+        "I. NHIỆM VỤ\n1. Sở Tài chính cân đối nguồn vốn cho các dự án trọng điểm của tỉnh.\n"
+        "2. Sở Xây dựng kiểm tra chất lượng công trình trong quý II năm 2026.\n"
+    )
+    assert parse_header(first_lines + body).kind is kind

@@ -44,7 +44,7 @@ _TRIGGER_WORDS = frozenset({"giao", "yêu cầu", "đề nghị"})
 _TRIGGER_FILLER = re.compile(r"\s*(?:cho\s+|(?:cac\s+)?dong chi\s+)?")
 # the head of a body stands for the body: 'Bộ trưởng Bộ Xây dựng', 'Thủ trưởng các sở, ngành'
 _TITLE = re.compile(
-    r"\s*(?:(?:thu truong|bo truong|chu tich|pho chu tich|giam doc|lanh dao|truong|pho truong|nguoi dung dau|"
+    r"\s*(?:dong chi\s+)?(?:(?:thu truong|bo truong|chu tich|pho chu tich|giam doc|lanh dao|truong|pho truong|nguoi dung dau|"
     r"chanh van phong)(?:\s*,\s*(?:thu truong|pho giam doc|pho chu tich))?)\s+"
 )
 # 'Kính gửi: - Thủ trưởng các sở, ban, ngành tỉnh; - Chủ tịch UBND các huyện …': the addressees

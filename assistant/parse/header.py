@@ -802,6 +802,14 @@ _COMMITTEE_OF = re.compile(r"^(?:UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\s
 _BODY_HEAD = re.compile(r"^(?:Sở|Ban|Phòng|Thanh tra|Công an|Trung tâm|Chi cục|Bộ Chỉ huy)\b", re.IGNORECASE)
 
 
+def _canonical_body(name: str) -> str:
+    """The gazetteer's spelling of a department ('Sở Xây dựng'), else the name as a title."""
+    from assistant.agencies import get_gazetteer
+
+    known = get_gazetteer().lookup(name, Level.PROVINCE)
+    return known.name if known is not None and not known.is_group else _body_case(name)
+
+
 def _body_case(name: str) -> str:
     """'Sở công thương' (a caps line made readable) -> 'Sở Công Thương': the words of a body's
     name are capitalized as in the title of a department; 'và' stays lowercase."""
@@ -821,7 +829,7 @@ def _issuer_name(text: str, issuer: str) -> str:
         name = f"{parts[1]} {parts[0]}"
     elif len(parts) == 2 and (parent := _COMMITTEE_OF.match(parts[0])) and _BODY_HEAD.match(parts[1]):
         # 'UBND TỈNH LÀO CAI' over 'SỞ CÔNG THƯƠNG': the department of that province
-        name = f"{_body_case(parts[1])} {parent.group('place')}"
+        name = f"{_canonical_body(parts[1])} {parent.group('place')}"
     else:
         name = " ".join(parts)
     folded = fold(name)
