@@ -317,7 +317,6 @@ def parse_header(text: str) -> HeaderFields:
     )
     out.body_end = lines[body_end_index - 1].end if body_end_index > cursor else out.body_start
 
-    opening_span = (out.opening.start, out.opening.end) if out.opening else (0, 0)
     today = _today_line(lines[:60])
     if today is not None:
         # minutes: 'Hôm nay, vào hồi 16 giờ 00 phút, ngày 17 tháng 6 năm 2026, …'
