@@ -436,6 +436,9 @@ def make_notice(seed: int, index: int, units: list[tuple[dict[str, object], Unit
         f"Các cơ quan, đơn vị và {level.subordinate} bám sát chương trình công tác năm {meeting.year}, "
         f"báo cáo kết quả về {body} (qua {level.office}) trước ngày 25 hằng tháng."
     )
+    # that sentence assigns a task to both groups it names
+    for group in ("các cơ quan, đơn vị liên quan", level.subordinate):
+        draft.tasks[group] = draft.tasks.get(group, 0) + 1
     if rng.random() < 0.5:
         draft.add("2. Nhiệm vụ cụ thể")
         for at, unit in enumerate(chosen, start=1):
