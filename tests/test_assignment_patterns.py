@@ -266,10 +266,11 @@ EXAMPLES += [
     ),
     Example(
         "unnamed partners ('các đơn vị liên quan') are not recorded",
-        "- Sở Y tế chủ trì, phối hợp với các đơn vị liên quan kiểm tra an toàn thực phẩm.\n",
+        "- Sở Y tế chủ trì, phối hợp với các đơn vị liên quan và địa phương kiểm tra an toàn thực "
+        "phẩm.\n",
         {("Sở Y tế", L)},
         "kiểm tra an toàn thực phẩm",
-        forbid={"các cơ quan, đơn vị liên quan"},
+        forbid={"các cơ quan, đơn vị liên quan", "UBND các xã, phường"},
     ),
     Example(
         "'các sở, ban, ngành, địa phương': the groups and the tier below the issuer",

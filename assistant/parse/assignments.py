@@ -835,7 +835,12 @@ class _Extractor:
         for coord in _COORD.finditer(self.view, start, end):
             refs, _ = self._agency_list(coord.end(), end, lenient=True)
             # 'phối hợp với … và các đơn vị liên quan': a partner nobody can look up
-            out.extend(_Found(r, Role.COORDINATE) for r in refs if r.canonical != _UNNAMED_PARTNERS)
+            # ('… và địa phương': the localities in general, no one in particular)
+            out.extend(
+                _Found(r, Role.COORDINATE)
+                for r in refs
+                if r.canonical != _UNNAMED_PARTNERS and fold(r.text) != "địa phương"
+            )
         return out
 
     def _sentences(self, start: int, end: int) -> list[tuple[int, int]]:
