@@ -24,7 +24,7 @@ from assistant.agency_lookup import lookup_rows
 from assistant.deadlines import parse_user_date
 from assistant.errors import AssistantError
 from assistant.ingest import STATUS_LABELS, FileResult, FileStatus, ingest_paths
-from assistant.model import Notice, Section
+from assistant.model import KIND_LABELS, Notice, Section
 from assistant.office import INSTALL_HINT, converter_status
 from assistant.settings import Settings
 from assistant.store import AssignmentRow, Store
@@ -176,7 +176,7 @@ def _print_result(result: FileResult) -> None:
     elif result.status is FileStatus.SKIPPED:
         out.print(f"[dim]- {label}[/dim]  {result.source} ({result.message})", highlight=False)
     else:
-        kind = "" if result.kind == "notice" else f", loại: {result.kind}"
+        kind = "" if result.kind == "notice" else f", loại: {KIND_LABELS.get(result.kind or '', result.kind)}"
         out.print(
             f"[green]✓ {label}[/green]  {result.source} — mã {result.notice_id}, "
             f"{result.assignments} nhiệm vụ{kind}",
