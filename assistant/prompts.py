@@ -23,6 +23,13 @@ CITATION_FORMAT = '[{n}] "{quote}"'
 CITATION_RE = re.compile(r"\[(\d{1,3})\](?:\s*[:\-–]?\s*[\"“](?P<after>[^\"”\n]{1,600})[\"”])?")
 """A citation in an answer: ``[2] "…"``; the quote is optional (then the claim is checked)."""
 
+RELATED_HEADING = "Đoạn có thể liên quan"
+"""Heads the passages of an assignment answer that name the agency but that none of its
+records quotes (chat, /api/assignments, the agency view): set apart from the records."""
+
+RELATED_NOTE = "các đoạn nêu tên cơ quan nhưng chưa được trích thành nhiệm vụ; cần đọc nguyên văn để xác nhận"
+"""Said right after ``RELATED_HEADING``: these passages are not extracted assignments."""
+
 DATA_TAG = "du_lieu"
 PASSAGE_TAG = "tai_lieu"
 

@@ -75,6 +75,21 @@ class RetrievalSettings(BaseModel):
     top_k: int = Field(default=8, description="Passages given to the answerer.")
     candidates: int = Field(default=40, description="Candidates taken from each retriever.")
     rrf_k: int = Field(default=60, description="Reciprocal rank fusion constant.")
+    related_passages: int = Field(
+        default=5,
+        ge=0,
+        description="An assignment answer (chat, /api/assignments, agency view) also lists up to "
+        "this many retrieved passages that name the agency but that none of its records quotes "
+        "('Đoạn có thể liên quan'), so that a task the extraction missed is still seen; 0 turns "
+        "the block off.",
+    )
+    related_candidates: int = Field(
+        default=160,
+        ge=1,
+        description="Most passages retrieved for one agency while looking for related passages: "
+        "retrieval starts at eight times related_passages and doubles up to this while the "
+        "passages found are mostly covered by records or outside the question's place and period.",
+    )
 
 
 class LLMSettings(BaseModel):

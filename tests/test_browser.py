@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from assistant.api import create_app
 from assistant.api.testing import chrome_driver, find_chromium, running_server
+from assistant.prompts import RELATED_HEADING
 from assistant.settings import Settings
 
 pytest.importorskip("selenium", reason="selenium is not installed (pip install selenium)")
@@ -202,6 +203,23 @@ def test_agency_view_suggests_the_closest_agencies(site: dict[str, Any]) -> None
     wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "#agency-result li.task"), what="tasks")
     assert driver.find_element(By.CSS_SELECTOR, "#agency-result h2").text == "Sở Tài chính (cấp tỉnh)"
     assert driver.find_element(By.ID, "agency-input").get_attribute("value") == "Sở Tài chính"
+
+
+def test_agency_view_shows_related_passages_apart_and_opens_them(site: dict[str, Any]) -> None:
+    # A sample notice names phòng Y tế in a task given to another office: no record of its own.
+    driver = _open(site, "agency")
+    field = driver.find_element(By.ID, "agency-input")
+    field.clear()
+    field.send_keys("phòng Y tế", Keys.ENTER)
+    section = wait_for(lambda: driver.find_element(By.ID, "agency-related"), what="related passages")
+    assert section.find_element(By.TAG_NAME, "h3").text == RELATED_HEADING
+    assert not section.find_elements(By.CSS_SELECTOR, "li.task")  # set apart from the tasks
+    item = section.find_elements(By.CSS_SELECTOR, "li.related-item")[0]
+    quote = item.find_element(By.CSS_SELECTOR, ".related-quote").text
+    assert "phòng Y tế" in quote
+    _click(driver, item.find_element(By.CSS_SELECTOR, "button.source-link"))
+    wait_for(lambda: " ".join(driver.find_element(By.CSS_SELECTOR, "#viewer mark.quote").text.split()) == quote,
+             what="the passage highlighted in its notice")
 
 
 def _agency_state(driver: Any) -> dict[str, Any]:

@@ -186,6 +186,11 @@ class AnswerResult(BaseModel):
         default_factory=list, description="On refusal: the notices that came closest."
     )
     dropped_claims: int = Field(default=0, description="LLM claims removed as unverifiable.")
+    related_citations: list[int] = Field(
+        default_factory=list,
+        description="Numbers of the citations under 'Đoạn có thể liên quan': passages naming the "
+        "agency that no extracted assignment quotes.",
+    )
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -201,6 +206,8 @@ class AnswerResult(BaseModel):
             data["closest"] = self.closest
         if self.dropped_claims:
             data["dropped_claims"] = self.dropped_claims
+        if self.related_citations:
+            data["related_citations"] = self.related_citations
         return data
 
 

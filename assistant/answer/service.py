@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol, Unpack
+from typing import TYPE_CHECKING, Unpack
 
 from assistant.agencies import Gazetteer
 from assistant.agency_lookup import AgencyLookup, find_agency
@@ -46,6 +46,7 @@ from assistant.answer.extractive import (
     topic_score,
     topic_upper_bound,
 )
+from assistant.answer.related import RelatedFinder, Retriever
 from assistant.answer.route import (
     MetaField,
     Route,
@@ -56,7 +57,7 @@ from assistant.answer.route import (
 )
 from assistant.chunk import chunk_notice, date_int, notice_metadata
 from assistant.model import Assignment, DocumentKind, Notice, Role
-from assistant.prompts import REFUSAL
+from assistant.prompts import REFUSAL, RELATED_HEADING, RELATED_NOTE
 from assistant.retrieve.filters import Filters
 from assistant.settings import Settings
 from assistant.store import AssignmentFilters, AssignmentRef, AssignmentRow, NoticeSummary, Store
@@ -65,8 +66,6 @@ from assistant.text import collapse_spaces, match_key
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.messages import BaseMessage
-
-    from assistant.retrieve.hybrid import ScoredChunk
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +82,6 @@ _ROLE_LABEL = {Role.LEAD: "chủ trì", Role.COORDINATE: "phối hợp", Role.AS
 _META_WORDS = frozenset(
     ["chu", "tri", "toa", "ky", "ten", "nguoi", "ngay", "thang", "nam", "so", "hieu", "ky", "hieu", "may", "nhung", "danh", "sach", "liet", "ke", "dien", "ra", "to", "chuc", "ban", "hanh", "bao", "gio", "hom"]
 )
-
-
-class Retriever(Protocol):
-    def search(self, query: str, k: int = 8, filters: Filters | None = None) -> list[ScoredChunk]: ...
 
 
 @dataclass
@@ -273,22 +268,46 @@ class AnswerService:
         kept = set(self._allowed_ids(order, routed, filters, dates))
         return [r for r in refs if r.notice_id in kept], {i: s for i, s in summaries.items() if i in kept}
 
-    def _not_found(self, routed: RoutedQuestion, lookup: AgencyLookup) -> AnswerResult:
-        """No agency matched what was typed: say so, with the closest agencies in the store."""
-        return AnswerResult(
-            question=routed.question, answer=lookup.message() or REFUSAL, refused=True, route=routed.route.value
+    def _not_found(
+        self, routed: RoutedQuestion, lookup: AgencyLookup, related: Sequence[Passage] = ()
+    ) -> AnswerResult:
+        """No agency matched what was typed: say so, with the closest agencies in the store
+        (and the passages that name what was typed, when there are any)."""
+        message = lookup.message() or REFUSAL
+        if related:
+            return self._composed(routed, [], message, related=related, refused=True)
+        return AnswerResult(question=routed.question, answer=message, refused=True, route=routed.route.value)
+
+    def _related(
+        self, lookup: AgencyLookup, routed: RoutedQuestion, filters: Filters | None, lines: Sequence[Line] = ()
+    ) -> list[Passage]:
+        """Retrieved passages naming the agency that none of its records quotes, within the
+        question's filters, place and period (``assistant.answer.related``). A record shown in
+        ``lines`` covers what its line quotes (the sentences of its task), not its whole span."""
+        finder = RelatedFinder(
+            self.store, self.gazetteer, self.retriever, self._notice,
+            self.settings.retrieval.related_passages, self.settings.retrieval.related_candidates,
         )
+        quoted: dict[str, list[tuple[int, int]]] = {}
+        for line in lines:
+            quoted.setdefault(line.notice.id, []).append((line.start, line.end))
+        return finder.find(lookup, filters, allowed=lambda p: self._passage_allowed(p, routed), quoted=quoted)
 
     def _assignments(self, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
         # The question's constraints are all on the notice, and only the newest notices'
-        # rows are decoded and shown.
+        # rows are decoded and shown. After the records, set apart: the passages that name the
+        # agency but that no record quotes, so that a task the extraction missed is still seen.
         lookup = self._lookup(routed)
         if lookup is None:
             return self._refuse(routed)
         if not lookup.matched:
-            return self._not_found(routed, lookup)
+            return self._not_found(routed, lookup, self._related(lookup, routed, filters))
         refs, _ = self._allowed_refs(lookup.refs, routed, filters)
         if not refs:
+            related = self._related(lookup, routed, filters)
+            if related:
+                message = (lookup.message() if lookup.total == 0 else None) or REFUSAL
+                return self._composed(routed, [], message, related=related, refused=True)
             return self._refuse(routed)
         by_notice: dict[str, list[AssignmentRef]] = {}
         for ref in refs:
@@ -313,7 +332,7 @@ class AnswerService:
                 f'Xem đủ {len(refs)} nhiệm vụ: lệnh `assistant assignments "{lookup.query}"` hoặc trang cơ quan '
                 "trên giao diện web."
             )
-        return self._composed(routed, lines, intro, note)
+        return self._composed(routed, lines, intro, note, related=self._related(lookup, routed, filters, lines))
 
     def _assignment_lines(self, rows: Sequence[AssignmentRow], with_agency: bool) -> list[Line]:
         """One line per quoted passage; agencies sharing it (chủ trì + phối hợp) on one line."""
@@ -466,15 +485,30 @@ class AnswerService:
         return [i for i in ids if exact.get(i) == best]
 
     def _composed(
-        self, routed: RoutedQuestion, lines: list[Line], intro: str = "", note: str = ""
+        self,
+        routed: RoutedQuestion,
+        lines: list[Line],
+        intro: str = "",
+        note: str = "",
+        related: Sequence[Passage] = (),
+        refused: bool = False,
     ) -> AnswerResult:
         book = CitationBook()
         text = compose(lines, book, intro)
         if note:
             text = f"{text}\n\n{note}"
+        numbers: list[int] = []
+        if related:
+            before = len(book.citations)
+            block = compose(
+                [Line(p.notice, p.start, p.end, p.section) for p in related], book,
+                f"{RELATED_HEADING} ({RELATED_NOTE}):",
+            )
+            numbers = [c.n for c in book.citations[before:]]
+            text = f"{text}\n\n{block}" if text else block
         return AnswerResult(
-            question=routed.question, answer=text, refused=False, route=routed.route.value,
-            citations=book.citations,
+            question=routed.question, answer=text, refused=refused, route=routed.route.value,
+            citations=book.citations, related_citations=numbers,
         )
 
     # --- retrieval --------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from fastapi import Depends, Header, Request
 
 from assistant.agencies import Gazetteer, get_gazetteer
 from assistant.answer.conversation import ConversationStore
+from assistant.answer.related import Retriever
 from assistant.answer.service import CONVERSATIONS_FILE, AnswerService
 from assistant.api.security import TokenGuard
 from assistant.errors import AssistantError
@@ -192,6 +193,14 @@ def get_answer_service(context: Context) -> AnswerService:
     return context.answer_service()
 
 
+def get_retriever(context: Context) -> Retriever | None:
+    """The search indexes' retriever, or None while they cannot be read (records still answer)."""
+    try:
+        return context.retriever()
+    except AssistantError:
+        return None
+
+
 def require_token(
     context: Context,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -203,4 +212,5 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 GazetteerDep = Annotated[Gazetteer, Depends(get_gazetteer_dep)]
 AnswerServiceDep = Annotated[AnswerService, Depends(get_answer_service)]
+RetrieverDep = Annotated[Retriever | None, Depends(get_retriever)]
 WriteAccess = Annotated[None, Depends(require_token)]

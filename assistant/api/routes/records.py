@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from assistant.agency_lookup import find_agency
-from assistant.api.deps import GazetteerDep, StoreDep
+from assistant.answer.related import RelatedFinder, in_period, passage_json
+from assistant.api.deps import GazetteerDep, RetrieverDep, SettingsDep, StoreDep
 from assistant.cli import agency_json, assignment_item
 from assistant.deadlines import parse_user_date
 from assistant.store import AssignmentRow, Store
@@ -45,6 +46,8 @@ def _items(store: Store, rows: list[AssignmentRow], today: dt.date) -> list[dict
 def assignments(
     store: StoreDep,
     gazetteer: GazetteerDep,
+    settings: SettingsDep,
+    retriever: RetrieverDep,
     agency: Annotated[str, Query(min_length=1, max_length=200,
                                  description="Tên cơ quan như thường gõ: đủ tên, viết tắt ('Sở CT', 'SCT', 'P.KT'), không dấu, kèm địa danh ('phòng TC-KH thị xã Bến Vân').")],
     since: DateText = None,
@@ -62,7 +65,12 @@ def assignments(
     ``agency`` is read as clerks type it (``assistant.agency_lookup``): full names, short forms
     ('Sở CT', 'SCT', 'P.KT'), with or without diacritics, with a place ('phòng TC-KH thị xã
     Bến Vân'), or a body known only from the notices. ``lookup`` says how it was read: the
-    level chosen among several, the place, and when nothing matched, the closest agencies."""
+    level chosen among several, the place, and when nothing matched, the closest agencies.
+
+    ``related`` (first page only, and not with ``only``): passages retrieved for the agency,
+    within the place and period asked, that name it but that none of its records quotes
+    ('Đoạn có thể liên quan'): where a task the extraction missed can still be seen. Each is
+    an exact slice of its notice: ``quote == text[start:end]``."""
     today = dt.date.today()
     filters: dict[str, Any] = {"since": _date(since), "until": _date(until)}
     if only is not None:
@@ -73,9 +81,17 @@ def assignments(
         filters["due_before"] = today - dt.timedelta(days=1)
     found = find_agency(store, gazetteer, agency, **filters)
     rows = found.rows(store, offset, limit)
+    related: list[dict[str, Any]] = []
+    if offset == 0 and only is None:
+        finder = RelatedFinder(
+            store, gazetteer, retriever, lambda notice_id: store.get(notice_id, with_records=False),
+            settings.retrieval.related_passages, settings.retrieval.related_candidates,
+        )
+        period = in_period(filters["since"], filters["until"])
+        related = [passage_json(p) for p in finder.find(found, allowed=period)]
     return {"query": agency, "agency": agency_json(found.agency), "lookup": found.to_json(),
             "today": today.isoformat(), "total": found.total, "offset": offset, "limit": limit,
-            "items": _items(store, rows, today)}
+            "items": _items(store, rows, today), "related": related}
 
 
 @router.get("/deadlines", summary="Nhiệm vụ có thời hạn, sắp theo hạn")

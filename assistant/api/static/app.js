@@ -261,10 +261,12 @@
 
     if (result.citations && result.citations.length) {
       const list = el("ol", { class: "sources" });
+      const related = new Set(result.related_citations || []);
       for (const c of result.citations) {
         list.append(el("li", { value: c.n },
           sourceButton(`[${c.n}] ${oneLine(c.notice_title) || c.source}`, c.notice_id, c.start, c.end),
           el("span", { class: "muted small" }, ` — họp ${formatDate(c.meeting_date)}${c.section ? " · " + oneLine(c.section) : ""}`),
+          related.has(c.n) ? el("span", { class: "badge related-badge" }, RELATED_HEADING.toLowerCase()) : null,
         ));
       }
       container.append(el("details", { class: "sources-box" }, el("summary", {}, `Nguồn (${result.citations.length})`), list));
@@ -387,6 +389,28 @@
     if (item.overdue) chip.append(el("strong", { class: "badge danger" }, "Quá hạn"));
     else if (item.deadline.recurring) chip.append(el("span", { class: "badge" }, "định kỳ"));
     return chip;
+  }
+
+  // Passages that name the agency but that no extracted task quotes (the server's
+  // prompts.RELATED_HEADING / RELATED_NOTE): shown once, under the tasks, set apart from them.
+  const RELATED_HEADING = "Đoạn có thể liên quan";
+  const RELATED_NOTE = "Các đoạn nêu tên cơ quan nhưng chưa được trích thành nhiệm vụ; cần đọc nguyên văn để xác nhận.";
+
+  function relatedSection(passages) {
+    if (!passages || !passages.length) return null;
+    const list = el("ul", { class: "related-list" });
+    for (const p of passages) {
+      list.append(el("li", { class: "related-item" },
+        el("p", { class: "related-quote" }, oneLine(p.quote)),
+        el("div", { class: "task-foot muted small" },
+          el("span", {}, [oneLine(p.notice_title) || p.source, p.meeting_date ? "họp " + formatDate(p.meeting_date) : null,
+            oneLine(p.section)].filter(Boolean).join(" · ")),
+          sourceButton("Xem nguồn", p.notice_id, p.start, p.end, "source-link"))));
+    }
+    return el("section", { class: "panel related", id: "agency-related", "aria-labelledby": "agency-related-title" },
+      el("h3", { id: "agency-related-title" }, RELATED_HEADING),
+      el("p", { class: "muted small" }, RELATED_NOTE),
+      list);
   }
 
   function taskRow(item, withAgency) {
@@ -526,6 +550,9 @@
       const suggestions = suggestionButtons(result);
       if (suggestions) box.append(suggestions);
       box.append(el("div", { class: "result-head" }, el("h2", {}, s.heading), s.summary), s.rowsBox, s.moreRow);
+      // Only the first page carries them; "Xem thêm" adds tasks above, never passages again.
+      const related = relatedSection(result.related);
+      if (related) box.append(related);
       if (!result.items.length) s.rowsBox.replaceChildren(el("p", { class: "empty" }, spec.empty));
       s.offset = result.items.length;
       s.pages = 1;
