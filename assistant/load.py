@@ -290,6 +290,10 @@ def _continues(previous: _Paragraph, line: str, wrap: int, markdown: bool = Fals
         and not _is_caps(previous.text)
         and line[0].isalpha()
         and not _is_caps(" ".join(line.split()[:2]))  # 'KT. BỘ TRƯỞNG', a signature block
+        and not _NEW_PART.match(line)
+        and not _NEW_PART.match(previous.text)
+        # a short numbered heading ('3.1. Phòng Giáo dục và Đào tạo') is a line of its own
+        and not (previous.marked and previous.lines == 1 and len(previous.text.split()) <= 8)
     ):
         # markdown saved from a web page wraps lines anywhere, at varying widths: a line that
         # ends without punctuation goes on ('(3) Bộ Công an … phối hợp, hướng dẫn' + 'Bộ Y tế, …')
@@ -304,6 +308,10 @@ def _continues(previous: _Paragraph, line: str, wrap: int, markdown: bool = Fals
     return not ends_sentence and filled
 
 
+# Lines of a notice's frame that never continue the line before them (nor take the next one).
+_NEW_PART = re.compile(
+    r"^(?:Số\s*:|Nơi\s+nhận|Kính\s+gửi|V/v\b|Độc\s+lập\b|[^,\n]{2,40},\s+ngày\b)", re.IGNORECASE
+)
 _ENDS_WITH_NAME_WORD = re.compile(r"\s[A-ZÀ-Ỹ][a-zà-ỹ]+$")
 
 
