@@ -253,3 +253,29 @@ def test_every_corpus_file_loads(corpus_dir: Path) -> None:
         doc = load_path(path)
         assert len(doc.text) > 1000, path
         assert "\n\n" not in doc.text
+
+
+def test_markdown_saved_from_a_web_page_reads_as_paragraphs() -> None:
+    """Hard wraps at varying widths, emphasis split over two lines, table pipes: the team's own
+    text laid out the way portals save notices."""
+    lines = [
+        "|", "**VĂN PHÒNG", "UBND TỈNH**", "|", "Số: 15/TB-VP", "*Lam Giang, ngày 04",
+        "tháng 3 năm 2026*", "", "**THÔNG BÁO**", "",
+        "Ngày 02 tháng 3 năm 2026, Phó Chủ tịch UBND tỉnh Trần",
+        "Văn Bình chủ trì cuộc họp về tiến độ giải phóng mặt bằng các dự án trọng điểm của tỉnh,",
+        "với sự tham dự của đại diện các sở, ngành và các xã có dự án đi qua địa bàn.",
+        "(1) Sở Xây dựng tiếp tục chủ động phối hợp, hướng dẫn",
+        "UBND các xã hoàn thành hồ sơ bồi thường trong tháng 3/2026.",
+        "*Thứ hai,* các xã khẩn trương bàn giao mặt bằng cho nhà đầu tư.",
+        "3.1. Phòng Kinh tế",
+        "Rà soát quỹ đất tái định cư của xã trước ngày 20/3/2026 và báo cáo kết quả.",
+    ]
+    text = load_bytes("\n".join(lines).encode("utf-8"), "portal.md").text
+    paragraphs = text.split("\n")
+    assert paragraphs[:3] == ["VĂN PHÒNG", "UBND TỈNH", "Số: 15/TB-VP"]
+    assert "Lam Giang, ngày 04 tháng 3 năm 2026" in paragraphs
+    assert any(p.startswith("Ngày 02 tháng 3 năm 2026, Phó Chủ tịch UBND tỉnh Trần Văn Bình chủ trì") for p in paragraphs)
+    assert "(1) Sở Xây dựng tiếp tục chủ động phối hợp, hướng dẫn UBND các xã hoàn thành hồ sơ bồi thường trong tháng 3/2026." in paragraphs
+    assert "Thứ hai, các xã khẩn trương bàn giao mặt bằng cho nhà đầu tư." in paragraphs
+    assert "3.1. Phòng Kinh tế" in paragraphs  # a heading stays a line of its own
+    assert "*" not in text and "|" not in text
