@@ -695,8 +695,8 @@ class Gazetteer:
         nxt = text[toks[j].start : toks[j].end]
         if not lenient and not _is_capitalized(first):
             return None
-        if not specific and not _is_capitalized(nxt):
-            return None
+        if not specific and not _is_capitalized(nxt) and toks[j].key not in _PLACE_KEYS:
+            return None  # 'Đảng bộ xã Tân Phú' names its place; 'ban hành …' is no body
         proper_run = 0  # capitalized words in a row: a place or proper name ('Lam Giang')
         closed = False  # a number, an all-caps code or a place qualifier with its name ends it
         while j < len(toks) and j - i < _MAX_UNKNOWN_TOKENS:

@@ -399,6 +399,14 @@ AGENCY_FORMS = [
     "Ban Pháp chế HĐND tỉnh",
     "Ủy ban Kinh tế của Quốc hội",
     "Đảng ủy Khối cơ quan tỉnh",
+    "Đảng bộ xã Tân Phú",
+    "Văn phòng Đoàn đại biểu Quốc hội và HĐND tỉnh",
+    "Bộ Xây dựng",
+    "Cục Thuế tỉnh",
+    "Thường trực HĐND tỉnh",
+    "Chủ đầu tư dự án đường ven sông",
+    "huyện Gia Lâm",
+    "phường Văn Phú",
 ]
 
 
