@@ -405,7 +405,7 @@ def _print_items(items: list[dict[str, Any]]) -> None:
                 f"(họp {item['meeting_date'] or '—'}, mã {item['notice_id']})",
                 highlight=False,
             )
-        role = {"chu_tri": "chủ trì", "phoi_hop": "phối hợp"}.get(item["role"], "thực hiện")
+        role = {"chu_tri": "chủ trì", "phoi_hop": "phối hợp", "de_nghi": "đề nghị"}.get(item["role"], "thực hiện")
         deadline = f" [magenta]— hạn: {item['deadline']['text']}[/magenta]" if item["deadline"] else ""
         out.print(f"  • \\[{role}] {escape(item['task'])}{deadline}", highlight=False)
 

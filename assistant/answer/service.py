@@ -77,7 +77,9 @@ NOTICE_CACHE_SIZE = 256
 # Lines of a chat answer that lists records (assignments, deadlines, notices); the complete
 # lists are `assistant assignments`, `assistant deadlines`, `assistant notices` and the API.
 CHAT_LINES = 30
-_ROLE_LABEL = {Role.LEAD: "chủ trì", Role.COORDINATE: "phối hợp", Role.ASSIGNED: "thực hiện"}
+_ROLE_LABEL = {
+    Role.LEAD: "chủ trì", Role.COORDINATE: "phối hợp", Role.ASSIGNED: "thực hiện", Role.REQUEST: "đề nghị"
+}
 # Words of metadata questions that do not say which meeting is meant.
 _META_WORDS = frozenset(
     ["chu", "tri", "toa", "ky", "ten", "nguoi", "ngay", "thang", "nam", "so", "hieu", "ky", "hieu", "may", "nhung", "danh", "sach", "liet", "ke", "dien", "ra", "to", "chuc", "ban", "hanh", "bao", "gio", "hom"]

@@ -4,7 +4,12 @@
 
 (function () {
   const TOKEN_KEY = "assistant.token";
-  const ROLE_LABELS = { chu_tri: "chủ trì", phoi_hop: "phối hợp", thuc_hien: "thực hiện" };
+  // Document kinds in Vietnamese (assistant/model.py KIND_LABELS).
+  const KIND_LABELS = {
+    news_article: "bài báo", minutes: "biên bản", speech: "bài phát biểu",
+    directive: "công văn", routing_slip: "phiếu trình", other: "văn bản khác",
+  };
+  const ROLE_LABELS = { chu_tri: "chủ trì", phoi_hop: "phối hợp", thuc_hien: "thực hiện", de_nghi: "đề nghị" };
   const LEVEL_LABELS = { tinh: "cấp tỉnh", huyen: "cấp huyện", xa: "cấp xã", trung_uong: "trung ương" };
 
   const $ = (id) => document.getElementById(id);
@@ -741,7 +746,7 @@
   }
 
   function noticeRow(n) {
-    const kind = n.kind === "notice" ? null : el("span", { class: "badge" }, n.kind === "news_article" ? "bài báo" : n.kind);
+    const kind = n.kind === "notice" ? null : el("span", { class: "badge" }, KIND_LABELS[n.kind] || n.kind);
     return el("article", { class: "notice-row", dataset: { id: n.id } },
       el("div", { class: "notice-main" },
         el("h3", {}, sourceButton(oneLine(n.title) || n.source, n.id), kind),
