@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,7 +23,7 @@ from rich.tree import Tree
 from assistant.agencies import Agency, Gazetteer, get_gazetteer
 from assistant.agency_lookup import lookup_rows
 from assistant.deadlines import parse_user_date
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, ConfigError
 from assistant.ingest import STATUS_LABELS, FileResult, FileStatus, ingest_paths
 from assistant.model import KIND_LABELS, Notice, Section
 from assistant.office import INSTALL_HINT, converter_status
@@ -47,7 +48,17 @@ class State:
     index: Path | None = None
 
     def settings(self) -> Settings:
-        settings = Settings()
+        try:
+            settings = Settings()
+        except ValidationError as exc:
+            # a misspelt or invalid ASSISTANT_* variable: say which, never a traceback
+            fields = ", ".join(
+                "ASSISTANT_" + "_".join(str(part) for part in error["loc"]).upper() for error in exc.errors()
+            )
+            raise ConfigError(
+                f"Cấu hình không hợp lệ ({fields}): kiểm tra các biến môi trường ASSISTANT_* "
+                "(tên và giá trị; xem README, mục Configuration)."
+            ) from exc
         if self.index is not None:
             settings = settings.model_copy(update={"index": self.index})
         return settings

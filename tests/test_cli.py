@@ -135,3 +135,13 @@ def test_deadlines_filter_by_date_and_agency(corpus_index: Path) -> None:
     tckh = json.loads(run_cli(corpus_index, "deadlines", "--agency", "TC-KH", "--json").stdout)
     assert tckh["items"] and all(i["agency"] == tckh["agency"]["name"] for i in tckh["items"])
     assert any(i["deadline"]["date"] == "2024-07-31" for i in tckh["items"])  # 'trong tháng 7/2024'
+
+
+def test_a_misspelt_setting_is_named_without_a_traceback(tmp_path: Path) -> None:
+    env = {**os.environ, "ASSISTANT_INDEX": str(tmp_path), "ASSISTANT_EMBEDDING__BACKEND": "fake"}
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "notices"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 3
+    assert "ASSISTANT_EMBEDDING__BACKEND" in result.stderr and "Cấu hình không hợp lệ" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
