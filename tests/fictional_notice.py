@@ -189,3 +189,14 @@ def ben_lau_notice() -> Notice:
         ],
         signature=["TL. CHỦ TỊCH", "CHÁNH VĂN PHÒNG", "Hà Thị Mơ"],
     )
+
+
+def span_of(text: str, part: str) -> tuple[int, int]:
+    """Offsets of the first occurrence of ``part`` in ``text`` (a hand-written notice)."""
+    at = text.index(part)
+    return at, at + len(part)
+
+
+def spanned(text: str, part: str) -> Spanned:
+    start, end = span_of(text, part)
+    return Spanned(text=part, start=start, end=end)

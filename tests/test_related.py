@@ -31,13 +31,13 @@ from assistant.model import (
     Person,
     Role,
     Signature,
-    Spanned,
     content_id,
 )
 from assistant.prompts import REFUSAL, RELATED_HEADING, RELATED_NOTE
 from assistant.retrieve.filters import Filters
 from assistant.settings import LLMSettings, RetrievalSettings, Settings
 from assistant.store import Store
+from tests.fictional_notice import span_of, spanned
 
 VHTT = "Phòng Văn hóa và Thông tin"
 FESTIVAL = "- Xây dựng kế hoạch tổ chức Ngày hội văn hóa các dân tộc, trình UBND huyện trước ngày 30/4/2024."
@@ -94,23 +94,13 @@ KHE_MAY = "\n".join(
 )
 
 
-def _span(text: str, part: str) -> tuple[int, int]:
-    at = text.index(part)
-    return at, at + len(part)
-
-
-def _spanned(text: str, part: str) -> Spanned:
-    s, e = _span(text, part)
-    return Spanned(text=part, start=s, end=e)
-
-
 def khe_may_notice() -> Notice:
     text = KHE_MAY
 
     def assign(agency: str, line: str, heading: str, deadline: tuple[str, date | None, bool]) -> Assignment:
-        s, e = _span(text, line)
-        h_s, h_e = _span(text, heading)
-        d_s, d_e = _span(text, deadline[0])
+        s, e = span_of(text, line)
+        h_s, h_e = span_of(text, heading)
+        d_s, d_e = span_of(text, deadline[0])
         return Assignment(
             agency=AgencyRef(text=heading[3:], canonical=agency, level=Level.DISTRICT, start=h_s + 3, end=h_e),
             role=Role.ASSIGNED,
@@ -121,24 +111,24 @@ def khe_may_notice() -> Notice:
             end=e,
         )
 
-    chair = _span(text, "Lò Văn Toàn, Chủ tịch UBND huyện chủ trì")
-    s_sig, _ = _span(text, "TL. CHỦ TỊCH")
-    _, e_sig = _span(text, "Hà Thị Lan")
+    chair = span_of(text, "Lò Văn Toàn, Chủ tịch UBND huyện chủ trì")
+    s_sig, _ = span_of(text, "TL. CHỦ TỊCH")
+    _, e_sig = span_of(text, "Hà Thị Lan")
     return Notice(
         id=content_id(text),
         source="khe-may-2024-04.txt",
         format="txt",
         text=text,
-        issuer=_spanned(text, "UBND HUYỆN KHE MÂY"),
+        issuer=spanned(text, "UBND HUYỆN KHE MÂY"),
         level=Level.DISTRICT,
-        number=_spanned(text, "Số: 17/TB-UBND"),
-        issue_date=DateValue(**_spanned(text, "ngày 12 tháng 4 năm 2024").model_dump(), value=date(2024, 4, 12)),
-        title=_spanned(text, "Kết luận của đồng chí Lò Văn Toàn, Chủ tịch UBND huyện tại cuộc họp giao ban tháng 4 năm 2024"),
-        meeting_date=DateValue(**_spanned(text, "Ngày 10/4/2024").model_dump(), value=date(2024, 4, 10)),
+        number=spanned(text, "Số: 17/TB-UBND"),
+        issue_date=DateValue(**spanned(text, "ngày 12 tháng 4 năm 2024").model_dump(), value=date(2024, 4, 12)),
+        title=spanned(text, "Kết luận của đồng chí Lò Văn Toàn, Chủ tịch UBND huyện tại cuộc họp giao ban tháng 4 năm 2024"),
+        meeting_date=DateValue(**spanned(text, "Ngày 10/4/2024").model_dump(), value=date(2024, 4, 10)),
         chair=Person(name="Lò Văn Toàn", position="Chủ tịch UBND huyện", start=chair[0], end=chair[1] - len(" chủ trì")),
-        opening=_spanned(text, OPENING),
-        closing=_spanned(text, "Văn phòng HĐND và UBND huyện thông báo để các cơ quan biết, thực hiện./."),
-        recipients=[_spanned(text, "Nơi nhận:"), _spanned(text, "- Lưu: VT.")],
+        opening=spanned(text, OPENING),
+        closing=spanned(text, "Văn phòng HĐND và UBND huyện thông báo để các cơ quan biết, thực hiện./."),
+        recipients=[spanned(text, "Nơi nhận:"), spanned(text, "- Lưu: VT.")],
         signature=Signature(authority="TL. CHỦ TỊCH", position="CHÁNH VĂN PHÒNG", signer="Hà Thị Lan", start=s_sig, end=e_sig),
         assignments=[
             assign(VHTT, FESTIVAL, f"1. {VHTT}", ("trước ngày 30/4/2024", date(2024, 4, 30), False)),
