@@ -597,7 +597,7 @@ class Gazetteer:
                 allowed.append(surface.agency)
             agency = self._choose(allowed, level, on)
             if agency is not None and tuple(t.key for t in window) in _SUBORDINATE_SURFACES:
-                agency = self._subordinate(level, on) or agency
+                agency = self.subordinate(level, on) or agency
             if agency is None:
                 continue
             j = i + n
@@ -640,7 +640,7 @@ class Gazetteer:
             return ref, j
         return None
 
-    def _subordinate(self, level: Level | None, on: date | None) -> Agency | None:
+    def subordinate(self, level: Level | None, on: date | None) -> Agency | None:
         """'các địa phương' names the localities one tier below the issuer: the provinces in a
         central notice, the districts (until 1/7/2025) or communes in a province's, the communes
         in a district's."""

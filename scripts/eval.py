@@ -321,6 +321,13 @@ class AssignmentReport:
         return self.returned_in_gold / self.returned if self.returned else 0.0
 
 
+def _tally(table: dict[str, list[int]], key: str, ok: bool) -> None:
+    """[found, total] per key."""
+    counts = table.setdefault(key, [0, 0])
+    counts[0] += ok
+    counts[1] += 1
+
+
 def _row_covers(row: AssignmentRow, spans: list[tuple[int, int]], anchor: str) -> bool:
     item = row.assignment
     return covers(item.start, item.end, spans) or anchor in item.task
@@ -335,7 +342,7 @@ def evaluate_assignments(system: System, gold: Sequence[GoldAssignment]) -> Assi
         found, rows = lookup_assignments(system.store, system.gazetteer, g.agency)
         # names read as the same agency *and place* return the same rows: judged together
         same = ",".join(sorted(f"{r.notice_id}:{r.assignment.start}:{r.assignment.agency.start}" for r in rows))
-        key = (found.name if found is not None else "?" + match_key(g.agency)) + "#" + str(hash(same))
+        key = (found.name if found is not None else "?" + match_key(g.agency)) + "#" + same
         groups.setdefault(key, (rows, []))[1].append(g)
     for key, (rows, items) in groups.items():
         for g in items:
@@ -344,11 +351,9 @@ def evaluate_assignments(system: System, gold: Sequence[GoldAssignment]) -> Assi
             ok = notice is not None and any(
                 r.notice_id == notice.id and _row_covers(r, spans, g.anchor) for r in rows
             )
-            counts = report.by_file.setdefault(g.file, [0, 0])
-            counts[1] += 1
+            _tally(report.by_file, g.file, ok)
             report.gold += 1
             if ok:
-                counts[0] += 1
                 report.found += 1
             else:
                 report.missed.append(
@@ -468,7 +473,7 @@ STRUCTURE_FIELDS = ("kind", "issuer", "number", "meeting_date", "chair", "signer
 
 def _issuer_key(value: str | None) -> str:
     """'ỦY BAN NHÂN DÂN\nTỈNH LÂM ĐỒNG' == 'UBND tỉnh Lâm Đồng'."""
-    key = loose(value or "").replace("uy ban nhan dan", "ubnd").replace("uỷ ban nhan dan", "ubnd")
+    key = loose(value or "").replace("uy ban nhan dan", "ubnd")
     return collapse_spaces(key.replace("*", " ").replace("\n", " "))
 
 
@@ -530,11 +535,9 @@ def evaluate_structure(system: System, rows: Sequence[dict[str, Any]]) -> Struct
             if name not in row:
                 continue
             ok = notice is not None and structure_matches(name, got.get(name), row[name])
-            counts = report.per_field.setdefault(name, [0, 0])
-            counts[1] += 1
+            _tally(report.per_field, name, ok)
             report.checked += 1
             if ok:
-                counts[0] += 1
                 report.correct += 1
             else:
                 report.wrong.append({"file": row["file"], "field": name, "want": row[name], "got": got.get(name)})

@@ -427,12 +427,14 @@ class _Extractor:
             named = self._sector_at(pos, sector.end(), end)
             if named is not None:
                 return [named], named.end
-        if in_list and re.match(r"dia phuong(?!\w)(?!\s+lien quan)", self.view[pos:end]):
+        bare = re.match(r"dia phuong(?!\w)(?!\s+lien quan)", self.view[pos:end]) if in_list else None
+        if bare is not None:
             # 'các sở, ban, ngành, địa phương': the localities under the issuer
-            local = self.gazetteer.match_at(f"các {self.text[pos:pos + 10]}", 0, level=self.level, on=self.on)
+            local = self.gazetteer.subordinate(self.level, self.on) or self.gazetteer.get("nhom-ubnd-xa")
             if local is not None:
-                return [local.model_copy(update={"text": self.text[pos : pos + 10], "start": pos,
-                                                 "end": pos + 10})], pos + 10
+                stop = pos + bare.end()
+                return [AgencyRef(text=self.text[pos:stop], canonical=local.name, level=local.level,
+                                  is_group=local.is_group, start=pos, end=stop)], stop
         vague = _VAGUE.match(self.view, pos, end)
         if vague is not None and (in_list or self.view.startswith("cac ", pos)):
             # 'các chủ đầu tư hạ tầng cụm công nghiệp, UBND các xã …': skip up to the next item

@@ -15,6 +15,7 @@ from collections import Counter
 
 from pydantic import BaseModel, Field
 
+from assistant.agencies import get_gazetteer
 from assistant.model import DateValue, DocumentKind, Level, Person, Signature, Spanned
 from assistant.parse.structure import Line, classify, split_lines
 from assistant.text import collapse_spaces, fold, unaccent
@@ -803,8 +804,6 @@ _BODY_HEAD = re.compile(r"^(?:Sở|Ban|Phòng|Thanh tra|Công an|Trung tâm|Chi 
 
 def _canonical_body(name: str) -> str:
     """The gazetteer's spelling of a department ('Sở Xây dựng'), else the name as a title."""
-    from assistant.agencies import get_gazetteer
-
     known = get_gazetteer().lookup(name, Level.PROVINCE)
     return known.name if known is not None and not known.is_group else _body_case(name)
 
