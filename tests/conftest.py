@@ -20,6 +20,16 @@ def corpus_dir() -> Path:
     return CORPUS
 
 
+def seed_corpus_files(corpus: Path) -> set[str]:
+    """The seed corpus's documents (top level and extra/), relative to ``corpus``: the dev corpus
+    (dev/) has its own gold, and the .tsv files are their sources."""
+    return {
+        p.relative_to(corpus).as_posix()
+        for p in corpus.rglob("*")
+        if p.is_file() and p.suffix != ".tsv" and "dev" not in p.relative_to(corpus).parts
+    }
+
+
 def encode_windows_1258(text: str) -> bytes:
     """Windows-1258 stores tone marks as combining characters after a (shaped) base letter."""
     out = b""

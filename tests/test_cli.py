@@ -27,8 +27,10 @@ ITEM_KEYS = {
 }
 
 
-def run_cli(index: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ASSISTANT_EMBEDDING_BACKEND": "fake", "ASSISTANT_INDEX": str(index)}
+def run_cli(
+    index: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ASSISTANT_EMBEDDING_BACKEND": "fake", "ASSISTANT_INDEX": str(index), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "assistant.cli", *args],
         capture_output=True,
@@ -138,10 +140,7 @@ def test_deadlines_filter_by_date_and_agency(corpus_index: Path) -> None:
 
 
 def test_a_misspelt_setting_is_named_without_a_traceback(tmp_path: Path) -> None:
-    env = {**os.environ, "ASSISTANT_INDEX": str(tmp_path), "ASSISTANT_EMBEDDING__BACKEND": "fake"}
-    result = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "notices"], capture_output=True, text=True, env=env, timeout=120
-    )
+    result = run_cli(tmp_path, "notices", env={"ASSISTANT_EMBEDDING__BACKEND": "fake"})
     assert result.returncode == 3
     assert "ASSISTANT_EMBEDDING__BACKEND" in result.stderr and "Cấu hình không hợp lệ" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout

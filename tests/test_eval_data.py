@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.load import load_path
+from tests.conftest import seed_corpus_files
 
 EVAL = Path(__file__).resolve().parents[1] / "eval"
 CATEGORIES = {"assignment", "fact", "deadline", "unanswerable", "unaccented"}
@@ -65,12 +66,7 @@ def test_gold_anchors_occur_once_in_their_file(corpus_dir: Path) -> None:
 
 
 def test_gold_covers_every_seed_corpus_file(corpus_dir: Path) -> None:
-    files = {
-        p.relative_to(corpus_dir).as_posix()
-        for p in corpus_dir.rglob("*")
-        if p.is_file() and p.suffix != ".tsv" and "dev" not in p.relative_to(corpus_dir).parts
-    }
-    assert {r["file"] for r in _rows("assignments_gold.jsonl")} == files
+    assert {r["file"] for r in _rows("assignments_gold.jsonl")} == seed_corpus_files(corpus_dir)
 
 
 # -- the dev corpus and the team's samples: same shape, plus structure fields ---------------

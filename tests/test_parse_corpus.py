@@ -13,6 +13,7 @@ from assistant.load import load_path
 from assistant.model import DocumentKind, Level, Notice
 from assistant.parse import parse_document
 from assistant.text import collapse_spaces
+from tests.conftest import seed_corpus_files
 
 pytestmark = pytest.mark.corpus
 
@@ -145,12 +146,7 @@ def _notice(corpus_dir: Path, name: str) -> Notice:
 
 def test_table_covers_the_whole_seed_corpus(corpus_dir: Path) -> None:
     # the dev corpus (dev/) is measured against its own gold: eval/dev/, scripts/eval.py --sets dev
-    files = {
-        str(p.relative_to(corpus_dir))
-        for p in corpus_dir.rglob("*")
-        if p.is_file() and p.suffix != ".tsv" and "dev" not in p.relative_to(corpus_dir).parts
-    }
-    assert files == set(FACTS)
+    assert seed_corpus_files(corpus_dir) == set(FACTS)
 
 
 @pytest.mark.parametrize("name", sorted(FACTS))
