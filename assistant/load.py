@@ -20,7 +20,7 @@ from assistant.errors import LoadError, UnsupportedFileType
 from assistant.model import LoadedDocument
 from assistant.office import CONVERTED_SUFFIXES, convert_to_docx, sniff
 from assistant.settings import LoadSettings
-from assistant.text import nfc
+from assistant.text import is_caps, nfc
 
 # .doc, .rtf and .odt go through LibreOffice (assistant/office.py) and then the .docx path.
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", *CONVERTED_SUFFIXES)
@@ -287,9 +287,9 @@ def _continues(previous: _Paragraph, line: str, wrap: int, markdown: bool = Fals
         markdown
         and not previous.text.endswith((*_TERMINAL, ";", ":"))
         and len(previous.text.split()) >= 5
-        and not _is_caps(previous.text)
+        and not is_caps(previous.text)
         and line[0].isalpha()
-        and not _is_caps(" ".join(line.split()[:2]))  # 'KT. BỘ TRƯỞNG', a signature block
+        and not is_caps(" ".join(line.split()[:2]))  # 'KT. BỘ TRƯỞNG', a signature block
         and not _NEW_PART.match(line)
         and not _NEW_PART.match(previous.text)
         # a short numbered heading ('3.1. Phòng Giáo dục và Đào tạo') is a line of its own
@@ -298,7 +298,7 @@ def _continues(previous: _Paragraph, line: str, wrap: int, markdown: bool = Fals
         # markdown saved from a web page wraps lines anywhere, at varying widths: a line that
         # ends without punctuation goes on ('(3) Bộ Công an … phối hợp, hướng dẫn' + 'Bộ Y tế, …')
         return True
-    if not ends_sentence and not _is_caps(previous.text) and (
+    if not ends_sentence and not is_caps(previous.text) and (
         # a comma never ends a paragraph; 'Thủ tướng Chính phủ Phạm' + 'Minh Chính - …': a
         # name split by the wrap
         previous.text.endswith(",")
@@ -314,10 +314,6 @@ _NEW_PART = re.compile(
 )
 _ENDS_WITH_NAME_WORD = re.compile(r"\s[A-ZÀ-Ỹ][a-zà-ỹ]+$")
 
-
-def _is_caps(text: str) -> bool:
-    letters = [ch for ch in text if ch.isalpha()]
-    return bool(letters) and all(ch.isupper() for ch in letters)
 
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")

@@ -122,3 +122,10 @@ def match_key(text: str) -> str:
 
 def collapse_spaces(text: str) -> str:
     return _KEY_SPACE.sub(" ", text).strip()
+
+
+def is_caps(text: str, min_letters: int = 1) -> bool:
+    """Whether ``text`` is written in capitals ('UBND TỈNH LAM GIANG'): at least ``min_letters``
+    letters, every one upper case."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return len(letters) >= min_letters and all(ch.isupper() for ch in letters)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from assistant.agencies import get_gazetteer
 from assistant.model import DateValue, DocumentKind, Level, Person, Signature, Spanned
 from assistant.parse.structure import Line, classify, split_lines
-from assistant.text import collapse_spaces, fold, unaccent
+from assistant.text import collapse_spaces, fold, is_caps, unaccent
 
 
 class HeaderFields(BaseModel):
@@ -231,10 +231,6 @@ def _is_closing(t: str, has_footer: bool) -> bool:
     )
 
 
-def _is_caps_line(text: str) -> bool:
-    letters = [ch for ch in text if ch.isalpha()]
-    return len(letters) >= 2 and all(ch.isupper() for ch in letters)
-
 
 def parse_header(text: str) -> HeaderFields:
     lines = split_lines(text)
@@ -356,7 +352,7 @@ def _leading_header(lines: list[Line]) -> list[Line]:
             or _PLACE_DATE.match(t)
             or _SEPARATOR.match(t)
         )
-        if header_like or (_is_caps_line(t) and len(t) <= 80 and classify(t) is None):
+        if header_like or (is_caps(t, 2) and len(t) <= 80 and classify(t) is None):
             taken.append(line)
         else:
             break
@@ -381,7 +377,7 @@ def _read_header_block(text: str, header: list[Line], out: HeaderFields) -> None
             out.issue_date = DateValue(text=text[s:e], start=s, end=e, value=when)
         elif _NATIONAL.match(t) or _SEPARATOR.match(t):
             issuer_done = issuer_done or bool(issuer_lines)
-        elif not issuer_done and _is_caps_line(_strip_rule(t)):
+        elif not issuer_done and is_caps(_strip_rule(t), 2):
             issuer_lines.append(line)
     if issuer_lines:
         last = issuer_lines[-1]
@@ -402,7 +398,7 @@ def _continues_title(line: Line, title: list[Line]) -> bool:
         return True
     if _OPENING_START.match(t) or len(collapse_spaces(" ".join(x.text for x in title))) > 400:
         return False
-    if t[0].islower() or (_is_caps_line(t) and _is_caps_line(title[-1].text)):
+    if t[0].islower() or (is_caps(t, 2) and is_caps(title[-1].text, 2)):
         return True
     # A short line after an unfinished one ("Kết luận của … Chủ tịch" / "Ủy ban nhân dân tỉnh …").
     return len(t) <= 120 and not title[-1].text.endswith((".", ":")) and len(title) < 4
@@ -490,7 +486,7 @@ def _split_footer(text: str, lines: list[Line], index: int) -> tuple[list[Spanne
 def _is_signature_line(t: str) -> bool:
     if _AUTHORITY.match(t) or _SIGN_NOISE.match(t):
         return True
-    return _is_caps_line(t) and not t.endswith((";", ","))
+    return is_caps(t, 2) and not t.endswith((";", ","))
 
 
 def _trailing_signature(lines: list[Line]) -> list[Line]:
@@ -503,13 +499,13 @@ def _trailing_signature(lines: list[Line]) -> list[Line]:
         )
         if (
             _AUTHORITY.match(t)
-            or (_is_caps_line(t) and len(t) <= 60 and classify(t) is None)
+            or (is_caps(t, 2) and len(t) <= 60 and classify(t) is None)
             or is_name
         ):
             taken.insert(0, line)
         else:
             break
-    if not any(_is_caps_line(x.text) for x in taken):
+    if not any(is_caps(x.text, 2) for x in taken):
         return []
     return taken
 
@@ -525,7 +521,7 @@ def _signature(text: str, block: list[Line]) -> Signature | None:
         t = line.text
         if _SIGN_NOISE.match(t):
             continue
-        caps = _is_caps_line(t)
+        caps = is_caps(t, 2)
         if not position and (
             _AUTHORITY.match(t) or (authority and authority[-1].endswith(",") and caps)
         ):
@@ -775,7 +771,7 @@ _ACRONYMS = {"UBND", "HĐND", "MTTQ", "VP", "VPCP", "TW", "TP", "TX"}
 
 def _readable(line: str) -> str:
     """'UBND TỈNH LÀO CAI' → 'UBND tỉnh Lào Cai'; 'VĂN PHÒNG CHÍNH PHỦ' → 'Văn phòng Chính phủ'."""
-    if not _is_caps_line(line):
+    if not is_caps(line, 2):
         return line
     words = line.split()
     out: list[str] = []

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from assistant.errors import ParseError
 from assistant.model import Section
+from assistant.text import is_caps
 
 _ROMAN_VALUES = {"I": 1, "V": 5, "X": 10}
 _ROMAN = re.compile(r"(?P<num>[IVX]{1,5})\.[ \t]*(?=\S)")
@@ -121,10 +122,6 @@ class _Open:
     first_child_start: int | None = None
 
 
-def _is_caps(text: str) -> bool:
-    letters = [ch for ch in text if ch.isalpha()]
-    return len(letters) >= 3 and all(ch.isupper() for ch in letters)
-
 
 def _pops_to_root(kind: str, has_roman: bool) -> bool:
     return kind == "roman" or (kind == "*" and not has_roman)
@@ -162,8 +159,8 @@ def parse_sections(text: str, start: int = 0, end: int | None = None) -> list[Se
             marker.kind in ("roman", "dec1")
             and index < len(lines)
             and markers[index] is None
-            and _is_caps(line.text[marker.content_offset :])
-            and _is_caps(lines[index].text)
+            and is_caps(line.text[marker.content_offset :], 3)
+            and is_caps(lines[index].text, 3)
             and len(lines[index].text) <= 160
             and not line.text.endswith((".", ":"))
         ):
