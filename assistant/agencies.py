@@ -149,15 +149,8 @@ _STOP_BIGRAMS = frozenset(
         "ket noi", "day manh", "quyet liet", "dong gop", "nang cao", "ra quyet", "xu ly",
     }
 )
-_STOP_WORDS = frozenset(
-    {
-        "da", "can", "phai", "se", "dang", "cua", "voi", "cho", "theo", "tai", "tren", "trong",
-        "ve", "de", "duoc", "thi", "la", "nhu", "khi", "neu", "tu", "den", "sau", "truoc", "nham",
-        "o", "giao", "co", "kip", "som", "ngay", "cung", "deu", "gui", "nay", "do", "bi",
-    }
-)
-# The same words with their diacritics: in a text written with diacritics 'tư' (đầu tư) and
-# 'Tư pháp' must not stop a name the way 'từ' does.
+# Lowercase words that end an unknown name, with their diacritics: in a text written with
+# diacritics 'tư' (đầu tư) and 'Tư pháp' must not stop a name the way 'từ' does.
 _STOP_WORDS_WRITTEN = frozenset(
     {
         "đã", "cần", "phải", "sẽ", "đang", "của", "với", "cho", "theo", "tại", "trên", "trong",
@@ -165,6 +158,7 @@ _STOP_WORDS_WRITTEN = frozenset(
         "nhằm", "ở", "giao", "có", "kịp", "sớm", "ngày", "cùng", "đều", "gửi", "này", "do", "bị",
     }
 )
+_STOP_WORDS = frozenset(search_view(word) for word in _STOP_WORDS_WRITTEN)  # accent-free keys
 
 
 def is_stop_word(word: str, key: str) -> bool:

@@ -65,12 +65,6 @@ QUALIFIERS: tuple[tuple[tuple[str, ...], Level | None], ...] = (
     (("phuong",), Level.COMMUNE),
 )
 _QUALIFIER_WORDS = frozenset(w for q, _ in QUALIFIERS for w in q)
-# Words that never belong to a place name typed after an agency: the rest of a question, a
-# number of a body ('… số 1'), a preposition.
-# ('lam', 'cua', 'cho' are not here: Lam Giang, Cửa Lạch, Chợ Mới.)
-_NOT_PLACE = frozenset(
-    {"so", "cac", "va", "voi", "duoc", "nhung", "viec", "gi", "nao", "trong", "ngay", "nhiem", "hay", "phai", "se"}
-)
 _MAX_PLACE_WORDS = 4
 _WORD = re.compile(r"\w+")
 _DROP = frozenset({"va"})
@@ -264,12 +258,15 @@ def _name_words(ws: list[Word]) -> bool:
     )
 
 
-# The same words with their diacritics: 'Đức Trọng', 'Hiệp Thạnh' are places although their
-# accent-free keys are those of 'trong', 'thành'.
+# Words that never belong to a place name typed after an agency (the rest of a question, a number
+# of a body '… số 1', a preposition), with their diacritics: 'Đức Trọng', 'Hiệp Thạnh' are places
+# although their accent-free keys are 'trong', 'thành'. ('lam', 'cua', 'cho' are not here: Lam
+# Giang, Cửa Lạch, Chợ Mới.)
 _NOT_PLACE_WRITTEN = frozenset(
     {"số", "các", "và", "với", "được", "những", "việc", "gì", "nào", "trong", "ngày", "nhiệm",
      "hay", "phải", "sẽ"}
 )
+_NOT_PLACE = frozenset(search_view(word) for word in _NOT_PLACE_WRITTEN)  # typed without accents
 _QUALIFIER_WRITTEN = frozenset(
     {"thị", "xã", "thành", "phố", "tỉnh", "huyện", "quận", "phường", "trấn", "đặc", "khu", "tp"}
 )
