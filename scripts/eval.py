@@ -488,6 +488,7 @@ def notice_structure(notice: Notice) -> dict[str, Any]:
         number = None  # '/TB-UBND': the number is left blank before signing
     return {
         "kind": notice.kind.value,
+        # getattr: the "first" columns run this script on code from before Notice.issuer_name
         "issuer": getattr(notice, "issuer_name", None) or (notice.issuer.text if notice.issuer is not None else None),
         "number": number,
         "meeting_date": notice.meeting_date.value.isoformat()
