@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 CALIBRATION = REPO / "assistant" / "data" / "embed_calibration.json"
-CALIBRATION_PASSAGES = 48
+CALIBRATION_PASSAGES = 32
 
 
 def write_calibration() -> None:

@@ -91,7 +91,7 @@ class TorchRuntime:
         # The word table is looked up in numpy (PassageEncoder): built without it, the model
         # holds 85 MB of fp32 weights instead of 470 MB.
         config = BertConfig.from_pretrained(str(folder))
-        config.vocab_size = 1
+        config.vocab_size = int(config.pad_token_id or 0) + 1  # the padding row must exist
         self._bert = BertModel(config, add_pooling_layer=False).eval()
         skip = ("embeddings.word_embeddings.", "pooler.")
         with safe_open(str(folder / "model.safetensors"), framework="pt") as weights:
