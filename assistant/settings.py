@@ -153,6 +153,27 @@ class ServerSettings(BaseModel):
     )
 
 
+class TaskSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    due_soon_days: int = Field(
+        default=7,
+        ge=0,
+        description="A task not done whose deadline falls within this many days from today is "
+        "'sắp đến hạn' (computed, never stored).",
+    )
+    office: str | None = Field(
+        default=None,
+        description="The office's name for the printed task list and the periodic report, e.g. "
+        "'UBND thị xã Bến Vân'; when unset, the issuer most of the listed notices share.",
+    )
+    office_parent: str | None = Field(
+        default=None,
+        description="The body above the office, printed above its name in the report header "
+        "(e.g. 'UBND TỈNH LAM GIANG'); none when unset.",
+    )
+
+
 class Settings(BaseSettings):
     """Configuration: defaults < environment (``ASSISTANT_*``) < CLI flags."""
 
@@ -184,6 +205,9 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP service.")
     office: OfficeSettings = Field(
         default_factory=OfficeSettings, description="The office's profile for drafting."
+    )
+    tasks: TaskSettings = Field(
+        default_factory=TaskSettings, description="Follow-up of assigned tasks (assistant tasks)."
     )
 
     @property
