@@ -4,6 +4,7 @@ set apart the passages that name the agency but that no record quotes (``related
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,11 +14,13 @@ from assistant.answer import context
 from assistant.answer.citations import AnswerResult, locate_quote, sentence_spans
 from assistant.answer.context import AnswerContext
 from assistant.answer.extractive import Line
+from assistant.answer.places import place_key
 from assistant.answer.route import QuestionKind, RoutedQuestion, constraint_free
 from assistant.model import Assignment, Notice, Role
 from assistant.prompts import REFUSAL
 from assistant.retrieve.filters import Filters
 from assistant.store import AssignmentRef, AssignmentRow
+from assistant.text import search_view
 
 ROLE_LABEL = {
     Role.LEAD: "chủ trì", Role.COORDINATE: "phối hợp", Role.ASSIGNED: "thực hiện", Role.REQUEST: "đề nghị"
@@ -93,7 +96,13 @@ def notice_tasks(ctx: AnswerContext, routed: RoutedQuestion, filters: Filters | 
     each, per notice, newest first."""
     if not (routed.number or routed.locality or routed.since or routed.until or routed.meeting_on):
         return ctx.refuse(routed)
-    ids = ctx.allowed_ids(ctx.store.summaries(), routed, filters)
+    summaries = ctx.store.summaries()
+    ids = ctx.allowed_ids(summaries, routed, filters)
+    levels = issuer_levels(routed)
+    if levels:
+        # 'UBND thành phố Nam Định giao …': the notices that body issued, not its province's
+        level_of = {s.id: s.level for s in summaries}
+        ids = [i for i in ids if level_of.get(i) in levels]
     refs = ctx.store.assignment_refs_of(ids[:NOTICES_SHOWN])
     if not refs:
         return ctx.refuse(routed)
@@ -152,6 +161,29 @@ def _task_words(routed: RoutedQuestion) -> list[str]:
     """The words naming the task: the question without its question words, place and period."""
     text = constraint_free(routed.effective, routed.locality)
     return [w for w in dict.fromkeys(words_of(text)) if w not in _LEAD_WORDS and not w.isdigit()]
+
+
+_ISSUER_LEVEL = re.compile(
+    r"\b(?:ubnd|uy ban nhan dan|chu tich(?: ubnd)?)\s+(tinh|thanh pho|tp|thi xa|huyen|quan|xa|phuong|thi tran)\b"
+)
+_LEVELS = {
+    "tinh": {"tinh"}, "thanh pho": {"huyen"}, "tp": {"huyen"}, "thi xa": {"huyen"},
+    "huyen": {"huyen"}, "quan": {"huyen"}, "xa": {"xa"}, "phuong": {"xa"}, "thi tran": {"xa"},
+}
+
+
+def issuer_levels(routed: RoutedQuestion) -> set[str]:
+    """The levels of the issuer a question names ('UBND xã …' → {'xa'}); empty when none."""
+    match = _ISSUER_LEVEL.search(search_view(routed.question))
+    if match is None:
+        return set()
+    if match.group(1) in ("thanh pho", "tp") and routed.locality and place_key(routed.locality) in _CENTRAL_CITIES:
+        return {"tinh"}
+    return set(_LEVELS[match.group(1)])
+
+
+# Cities run by the centre: a 'thành phố' at the level of a province.
+_CENTRAL_CITIES = frozenset(["ha noi", "ho chi minh", "hai phong", "da nang", "can tho", "hue"])
 
 
 def words_of(text: str) -> list[str]:

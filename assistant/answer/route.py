@@ -472,7 +472,7 @@ def route_question(
 DUE_SOON_DAYS = 14
 _NUMBER = re.compile(
     r"(?<![\d/,.])(\d{1,5})\s*/\s*((?:tb|kl|bb|ct|qd|cv|tb|bc)[a-z0-9]*(?:\s*-\s*[a-z0-9]+)*)"
-    r"|\bthong bao\s+(?:so\s+)?(\d{1,5})\b(?!\s*[/.,%])|\bso\s+(\d{1,5})\s*(?:\?|$)"
+    r"|\b(?:thong bao|van ban|tb)\s+(?:so\s+)?(\d{1,5})\b(?!\s*[/.,%])"
 )
 _MEETING_WORDS = re.compile(r"\b(?:cuoc hop|hoi nghi|buoi lam viec|phien hop|buoi hop|thong bao|giao ban)\b")
 _LEAD = re.compile(r"\bdo ai chu tri\b|\b(?:ai|co quan nao|don vi nao|phong nao) chu tri\b|\bchu tri boi ai\b")
@@ -489,7 +489,7 @@ def find_number(view: str) -> str | None:
         return None
     if m.group(1):
         return m.group(1) + "/" + re.sub(r"\s+", "", m.group(2))
-    return m.group(3) or m.group(4)
+    return m.group(3)
 
 
 def number_matches(stored: str | None, asked: str) -> bool:
