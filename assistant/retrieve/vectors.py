@@ -358,6 +358,36 @@ class VectorStore:
             self._ensure_open().delete(where={"notice_id": notice_id})
             self._after_write()
 
+    def delete_ids(self, ids: Sequence[str]) -> None:
+        with self._lock:
+            collection = self._ensure_open()
+            for at in range(0, len(ids), 1000):
+                collection.delete(ids=list(ids[at : at + 1000]))
+            self._after_write()
+
+    # --- verification -----------------------------------------------------------------------
+
+    def ids(self, page: int = 10_000) -> set[str]:
+        """Every chunk id the collection holds (paged: no documents or vectors read)."""
+        found: set[str] = set()
+        with self._lock:
+            collection = self._ensure_open()
+            offset = 0
+            while True:
+                part = collection.get(include=[], limit=page, offset=offset)["ids"]
+                found.update(part)
+                if len(part) < page:
+                    return found
+                offset += page
+
+    def missing(self, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` the collection does not hold."""
+        if not ids:
+            return set()
+        with self._lock:
+            held = set(self._ensure_open().get(ids=list(ids), include=[])["ids"])
+        return set(ids) - held
+
     # --- reads ------------------------------------------------------------------------------
 
     def search(
