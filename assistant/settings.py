@@ -26,6 +26,19 @@ class LoadSettings(BaseModel):
         description="A file whose text is longer than this many characters is refused: parsing "
         "time grows with it (about 40 times the longest real notice).",
     )
+    max_page_chars: int = Field(
+        default=100_000,
+        gt=0,
+        description="A PDF page that extracts into more characters than this is refused while it "
+        "is extracted (a dense A4 page holds about 5 000; a few-kilobyte PDF can repeat one "
+        "huge text stream on every page).",
+    )
+    max_docx_part_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        gt=0,
+        description="A .docx (or converted .doc/.odt) whose XML part declares more bytes than "
+        "this is refused before it is read: python-docx holds about ten times a part's size.",
+    )
     converter: str = Field(
         default="soffice",
         description="LibreOffice program (a name looked up on PATH, or a full path) that converts "
