@@ -489,6 +489,9 @@ def _register_optional_commands() -> None:
 
     app.command(name="ask")(user_errors(ask))
     app.command(name="draft")(user_errors(draft))
+    from assistant.cli_tasks import tasks_app
+
+    app.add_typer(tasks_app, name="tasks")
     try:
         from assistant.cli_serve import serve
     except ImportError:  # the service module is optional while it is being built
