@@ -421,7 +421,7 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
 
     with _open_store(settings) as store:
         search = open_search_index(settings, store)
-        status = search.status()
+        status = search.status(deep=True)
         search.close()
     # Not an index problem (the exit code stays): without it only .doc/.rtf/.odt files fail.
     converter = converter_status(settings.load)
@@ -489,6 +489,9 @@ def _register_optional_commands() -> None:
 
     app.command(name="ask")(user_errors(ask))
     app.command(name="draft")(user_errors(draft))
+    from assistant.cli_tasks import tasks_app
+
+    app.add_typer(tasks_app, name="tasks")
     try:
         from assistant.cli_serve import serve
     except ImportError:  # the service module is optional while it is being built

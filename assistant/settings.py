@@ -117,6 +117,26 @@ class LLMSettings(BaseModel):
     temperature: float = Field(default=0.0, description="Sampling temperature.")
 
 
+class OfficeSettings(BaseModel):
+    """The office's profile, set once: used by drafts whose notes do not name the issuer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuer: str | None = Field(
+        default=None,
+        description="The office's People's Committee, e.g. 'UBND phường Hòa Bình' (name, level "
+        "and place in one); notes that name no issuer are drafted for it. The page's 'Hồ sơ cơ "
+        "quan' form saves an override in <index>/office_profile.json.",
+    )
+    signer: str | None = Field(default=None, description="Who signs drafts, e.g. 'Nguyễn Minh Khoa'.")
+    authority: str = Field(default="TL. CHỦ TỊCH", description="Signing authority line.")
+    position: str = Field(default="CHÁNH VĂN PHÒNG", description="Signer's position line.")
+    recipients: list[str] = Field(
+        default_factory=list,
+        description="Usual recipients added to every draft's 'Nơi nhận' (before 'Lưu: VT').",
+    )
+
+
 class ServerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -130,6 +150,27 @@ class ServerSettings(BaseModel):
     )
     rate_limit_burst: int = Field(
         default=120, description="Requests a client may send at once before the per-minute rate applies."
+    )
+
+
+class TaskSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    due_soon_days: int = Field(
+        default=7,
+        ge=0,
+        description="A task not done whose deadline falls within this many days from today is "
+        "'sắp đến hạn' (computed, never stored).",
+    )
+    office: str | None = Field(
+        default=None,
+        description="The office's name for the printed task list and the periodic report, e.g. "
+        "'UBND thị xã Bến Vân'; when unset, the issuer most of the listed notices share.",
+    )
+    office_parent: str | None = Field(
+        default=None,
+        description="The body above the office, printed above its name in the report header "
+        "(e.g. 'UBND TỈNH LAM GIANG'); none when unset.",
     )
 
 
@@ -162,6 +203,12 @@ class Settings(BaseSettings):
     )
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional LLM endpoint.")
     server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP service.")
+    office: OfficeSettings = Field(
+        default_factory=OfficeSettings, description="The office's profile for drafting."
+    )
+    tasks: TaskSettings = Field(
+        default_factory=TaskSettings, description="Follow-up of assigned tasks (assistant tasks)."
+    )
 
     @property
     def db_path(self) -> Path:
