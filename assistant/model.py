@@ -84,6 +84,14 @@ class OcrInfo(BaseModel):
     )
 
 
+def ocr_label(info: OcrInfo) -> str:
+    """'OCR (tệp ảnh), độ tin cậy 94%; trang có độ tin cậy thấp: 3, 5' for people to read."""
+    label = f"OCR ({OCR_REASON_LABELS[info.reason.value]}), độ tin cậy {info.confidence:.0f}%"
+    if info.low_confidence_pages:
+        label += "; trang có độ tin cậy thấp: " + ", ".join(map(str, info.low_confidence_pages))
+    return label
+
+
 class LoadedDocument(BaseModel):
     source: str = Field(description="Path as given to ingest (or an upload name).")
     format: str = Field(description="txt, md, docx, pdf, doc, rtf, odt, png, jpg or tif.")

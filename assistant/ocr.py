@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import logging
 import queue
+import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.errors import LoadError
 from assistant.model import OcrInfo, OcrReason
 from assistant.settings import LoadSettings
-from assistant.text import nfc
+from assistant.text import is_caps, nfc
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -149,11 +150,28 @@ class _Engines:
         finally:
             self._idle.put(api)
         mean = sum(confidences) / len(confidences) if confidences else 0.0
-        return PageText(nfc(text), mean, len(confidences))
+        return PageText(restore_heading_periods(nfc(text)), mean, len(confidences))
 
     def close(self) -> None:
         for api in self._all:
             api.End()
+
+
+# A part heading whose period Tesseract dropped: 'II NHIỆM VỤ …' for 'II. NHIỆM VỤ …' (a dot
+# after a bold capital is the smallest mark on the page). Without it the heading is not a
+# heading and the tasks under it go unread.
+_BARE_ROMAN_HEADING = re.compile(r"^(?P<number>[IVX]{1,4})(?= [^\W\d_])", re.MULTILINE)
+
+
+def restore_heading_periods(text: str) -> str:
+    """Put back the period of a Roman-numbered heading line written in capitals."""
+
+    def fix(match: re.Match[str]) -> str:
+        line_end = text.find("\n", match.end())
+        rest = text[match.end():line_end if line_end >= 0 else len(text)]
+        return match.group("number") + "." if is_caps(rest, min_letters=4) else match.group(0)
+
+    return _BARE_ROMAN_HEADING.sub(fix, text)
 
 
 # --- pages ----------------------------------------------------------------------------------
