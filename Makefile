@@ -34,6 +34,7 @@ test: setup
 	sh scripts/install_browser.sh
 	sh scripts/install_converter.sh
 	sh scripts/install_ocr.sh
+	sh scripts/install_spreadsheet.sh
 	$(BIN)/python -m pytest -q
 
 lint: setup
