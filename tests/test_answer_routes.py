@@ -247,3 +247,41 @@ def test_the_cli_answers_the_same(tmp_path: Path) -> None:
     assert "Lê Thị Thu Hà" in data["answer"] and not data["refused"]
     refused = cli("ask", "Thu ngân sách năm 2025 của tỉnh Cao Bằng đạt bao nhiêu?")
     assert refused.returncode == 0 and "Chưa có thông báo nào về Cao Bằng" in refused.stdout
+
+
+# --- follow-ups --------------------------------------------------------------------------------
+
+
+def _conversation(service: AnswerService, *questions: str) -> list[AnswerResult]:
+    conversation = f"routes-{abs(hash(questions))}"
+    return [service.ask(q, conversation_id=conversation) for q in questions]
+
+
+@pytest.mark.parametrize("typed", [lambda q: q, search_view])
+def test_a_subset_and_a_notice_reference_keep_the_previous_result_set(service: AnswerService, typed: object) -> None:
+    assert callable(typed)
+    first, subset, signer = _conversation(
+        service,
+        typed("Thông báo 45/TB-UBND giao những việc gì?"),
+        typed("trong số đó việc nào của phòng TNMT?"),
+        typed("Ai ký thông báo này?"),
+    )
+    assert _sources(first) == _sources(subset) == _sources(signer) == {BEN_VAN}
+    assert subset.answer.startswith("Phòng Tài nguyên và Môi trường được giao 3 nhiệm vụ")
+    assert "Lê Thị Thu Hà" in signer.answer
+
+
+def test_a_month_without_its_year_takes_the_previous_year(service: AnswerService) -> None:
+    april, may = _conversation(
+        service, "Những nhiệm vụ nào của thị xã Bến Vân đến hạn trong tháng 4/2024?", "còn tháng 5 thì sao?"
+    )
+    assert "trước ngày 20/4/2024" in april.answer and "15/5/2024" not in april.answer
+    assert "trước ngày 15/5/2024" in may.answer and "20/4/2024" not in may.answer
+
+
+def test_that_task_is_the_previous_one(service: AnswerService) -> None:
+    lead_answer, deadline = _conversation(
+        service, "Việc tổ chức tiêm vắc xin sởi cho trẻ ở xã Tân Lam do ai chủ trì?", "hạn chót của việc đó là khi nào?"
+    )
+    assert not deadline.refused and "hạn: hoàn thành trong tháng 9/2025" in deadline.answer
+    assert [c.quote for c in deadline.citations] == [c.quote for c in lead_answer.citations]
