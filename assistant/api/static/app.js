@@ -195,6 +195,7 @@
     $("viewer-title").textContent = oneLine(notice.title) || notice.source;
     const meta = [oneLine(notice.issuer), notice.number, "họp " + formatDate(notice.meeting_date), notice.source]
       .filter((x) => x && x !== "—");
+    if (notice.ocr) meta.push(window.ocrView.label(notice.ocr));
     $("viewer-meta").textContent = meta.join(" · ");
     const box = clear($("viewer-text"));
     const text = notice.text || "";
@@ -761,7 +762,7 @@
     const kind = n.kind === "notice" ? null : el("span", { class: "badge" }, KIND_LABELS[n.kind] || n.kind);
     return el("article", { class: "notice-row", dataset: { id: n.id } },
       el("div", { class: "notice-main" },
-        el("h3", {}, sourceButton(oneLine(n.title) || n.source, n.id), kind),
+        el("h3", {}, sourceButton(oneLine(n.title) || n.source, n.id), kind, window.ocrView.badge(n.ocr)),
         el("p", { class: "muted small" },
           [oneLine(n.issuer), n.number, "họp " + formatDate(n.meeting_date), `${n.assignments} nhiệm vụ`].filter(Boolean).join(" · ")),
         el("p", { class: "muted small mono" }, `${n.source} · mã ${n.id}`)),
@@ -827,7 +828,8 @@
         results.append(el("li", { class: ok ? "ok" : "failed" },
           el("strong", {}, (ok ? "✓ " : "✗ ") + (STATUS_LABELS[r.status] || r.status)),
           " ", r.source.replace(/^uploads\//, ""),
-          ok ? ` — ${r.assignments} nhiệm vụ` + (r.kind && r.kind !== "notice" ? " (không phải thông báo kết luận)" : "") : `: ${r.message}`,
+          ok ? ` — ${r.assignments} nhiệm vụ` + (r.kind && r.kind !== "notice" ? " (không phải thông báo kết luận)" : "")
+            + (r.ocr ? ` — ${window.ocrView.label(r.ocr)}` : "") : `: ${r.message}`,
           ok && r.notice_id ? el("span", {}, " ", sourceButton("Mở", r.notice_id)) : null));
       }
       $("upload-input").value = "";
