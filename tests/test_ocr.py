@@ -218,6 +218,8 @@ def test_cli_ingest_shows_ocr_and_the_list_marks_it(tmp_path: Path, docx_pages: 
     assert notice.ocr is not None and notice.ocr.reason is OcrReason.IMAGE
     shown = _cli(index, "show", notice.id)
     assert "Đọc bằng: OCR (tệp ảnh)" in shown.stdout, shown.stdout
+    doctor = _cli(index, "doctor")
+    assert "Nhận dạng chữ (OCR) bản quét và ảnh: Tesseract 'vie' có sẵn" in doctor.stdout, doctor.stdout
 
 
 def test_ingest_reports_ocr_pages_as_they_are_read(tmp_path: Path, docx_pages: list[Image.Image]) -> None:
