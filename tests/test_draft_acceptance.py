@@ -150,3 +150,29 @@ def test_a_coordinator_the_draft_drops_is_flagged() -> None:
     trace = [result.trace[0].model_copy(update={"text": "Rà soát biên chế."})]
     dropped = [w for w in agency_problems(notes, trace, ctx) if w.code == "agency_dropped"]
     assert dropped and "Sở Nội vụ" in dropped[0].message
+
+
+def test_cli_date_for_notes_without_one_and_expansions_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from assistant.cli_draft import draft
+
+    monkeypatch.setenv("ASSISTANT_INDEX", str(tmp_path / "index"))
+    app = typer.Typer()
+    app.command()(draft)
+    notes = tmp_path / "phat-bieu.txt"
+    notes.write_text("PHÁT BIỂU KẾT LUẬN CỦA CHỦ TỊCH UBND XÃ HÒA THỊNH\nHọp bàn công tác GPMB\n"
+                     "Tôi đề nghị:\nCông an xã rà soát 12 hộ tạm trú, xong trước 30/3/2026.\n", "utf-8")
+    runner = CliRunner()
+    blank = runner.invoke(app, [str(notes)])
+    assert blank.exit_code == 0 and "Ngày …/…/……" in blank.output and "meeting_date_blank" in blank.output
+    dated = runner.invoke(app, [str(notes), "--date", "16/03/2026", "--json"])
+    data = json.loads(dated.stdout)
+    assert data["document"]["opening"][0].startswith("Ngày 16/3/2026")
+    assert {"short": "GPMB", "full": "giải phóng mặt bằng", "lines": [2]} in data["expansions"]
+    assert data["form"]["tasks"][0]["agency"] == "Công an xã"
+    bad = runner.invoke(app, [str(notes), "--date", "31/02/2026"])
+    assert bad.exit_code != 0 and "không hợp lệ" in bad.output

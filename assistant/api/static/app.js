@@ -232,6 +232,12 @@
   // --- chat ---------------------------------------------------------------------------------
   let conversationId = null;
   let asking = false;
+  // static/chat_extras.js (copy button, history across reloads) uses these.
+  window.chatHooks = {
+    addMessage: (...args) => addMessage(...args),
+    renderAnswer: (...args) => renderAnswer(...args),
+    setConversation: (id) => { conversationId = id; },
+  };
 
   function addMessage(kind, ...children) {
     $("chat-empty").hidden = true;
@@ -288,6 +294,7 @@
     if (result.dropped_claims) {
       container.append(el("p", { class: "muted small" }, `Đã bỏ ${result.dropped_claims} ý không kiểm chứng được trong nguồn.`));
     }
+    if (window.chatExtras) window.chatExtras.decorate(container, result);
   }
 
   function parseSSE(buffer, onEvent) {
@@ -341,6 +348,7 @@
       parseSSE(buffer + decoder.decode() + "\n\n", onEvent);
       if (!final) throw new ApiError(0, "incomplete", "Câu trả lời bị ngắt giữa chừng. Hãy hỏi lại.");
       conversationId = final.conversation_id || conversationId;
+      if (window.chatExtras) window.chatExtras.remember(conversationId);
       renderAnswer(answer, final);
       answer.classList.toggle("refused", !!final.refused);
     } catch (err) {
@@ -372,6 +380,7 @@
     }
     $("chat-new").addEventListener("click", () => {
       conversationId = null;
+      if (window.chatExtras) window.chatExtras.forget();
       for (const msg of document.querySelectorAll("#chat-log .msg")) msg.remove();
       $("chat-empty").hidden = false;
       input.focus();
