@@ -25,10 +25,12 @@ from assistant.agency_lookup import lookup_rows
 from assistant.deadlines import parse_user_date
 from assistant.errors import AssistantError, ConfigError
 from assistant.ingest import STATUS_LABELS, FileResult, FileStatus, ingest_paths
-from assistant.model import KIND_LABELS, Notice, Section
+from assistant.model import KIND_LABELS, Section, ocr_label
+from assistant.ocr import ocr_status
 from assistant.office import INSTALL_HINT, converter_status
+from assistant.records_json import agency_json, items_with_quotes, lookup_assignments, notice_json
 from assistant.settings import Settings
-from assistant.store import AssignmentRow, Store
+from assistant.store import Store
 
 app = typer.Typer(
     help="Trợ lý Thông báo kết luận: nạp, tra cứu nhiệm vụ được giao, hỏi đáp và soạn thảo.",
@@ -128,7 +130,7 @@ def _print_json(data: Any) -> None:
 @app.command()
 @user_errors
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Tệp hoặc thư mục (.txt .md .docx .pdf .doc .rtf .odt).")],
+    paths: Annotated[list[Path], typer.Argument(help="Tệp hoặc thư mục (.txt .md .docx .pdf .doc .rtf .odt; bản quét và ảnh .png .jpg .tif đọc bằng OCR).")],
     as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
 ) -> None:
     """Nạp thông báo vào kho: mỗi tệp một dòng kết quả; lỗi ở một tệp không chặn các tệp khác."""
@@ -140,7 +142,7 @@ def ingest(
         gazetteer = _gazetteer(settings)
         search = open_search_index(settings, store)
         progress = Progress(
-            TextColumn("[bold]Đang nạp"),
+            TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -148,10 +150,16 @@ def ingest(
             disable=as_json or not err.is_terminal,
             transient=True,
         )
-        task = progress.add_task("nạp", total=None)
+        task = progress.add_task("Đang nạp", total=None)
+        # A second bar, pages of the file being read by OCR (a scan takes seconds a page).
+        pages_task = progress.add_task("", total=None, visible=False)
 
         def started(total: int) -> None:
             progress.update(task, total=total)
+
+        def pages(source: str, done: int, total: int) -> None:
+            progress.update(pages_task, description=f"  OCR {Path(source).name} (trang)",
+                            completed=done, total=total, visible=done < total)
 
         def done(result: FileResult) -> None:
             if result.status is not FileStatus.SKIPPED:
@@ -161,7 +169,8 @@ def ingest(
 
         with progress:
             results = ingest_paths(
-                paths, store, settings, gazetteer, indexer=search, on_result=done, on_start=started
+                paths, store, settings, gazetteer, indexer=search, on_result=done, on_start=started,
+                on_pages=pages,
             )
             progress.update(task, description="Cập nhật chỉ mục tìm kiếm")
             search.finish()
@@ -176,6 +185,9 @@ def ingest(
             f"{sum(r.status is FileStatus.SKIPPED for r in results)} tệp bỏ qua.",
             highlight=False,
         )
+        from assistant.cli_tasks import print_carry_notice
+
+        print_carry_notice(settings)
     if failed:
         raise typer.Exit(1)
 
@@ -188,57 +200,15 @@ def _print_result(result: FileResult) -> None:
         out.print(f"[dim]- {label}[/dim]  {result.source} ({result.message})", highlight=False)
     else:
         kind = "" if result.kind == "notice" else f", loại: {KIND_LABELS.get(result.kind or '', result.kind)}"
+        ocr = f", {ocr_label(result.ocr)}" if result.ocr else ""
         out.print(
             f"[green]✓ {label}[/green]  {result.source} — mã {result.notice_id}, "
-            f"{result.assignments} nhiệm vụ{kind}",
+            f"{result.assignments} nhiệm vụ{kind}{ocr}",
             highlight=False,
         )
 
 
 # --- notices / show -------------------------------------------------------------------------
-
-
-def section_outline(sections: list[Section]) -> list[dict[str, Any]]:
-    """Numbered parts only: list items (-, +) are content, not structure."""
-    outline = []
-    for section in sections:
-        if section.number is None and section.marker not in ("*",):
-            continue
-        outline.append(
-            {
-                "number": section.number,
-                "heading": section.heading,
-                "children": section_outline(section.children),
-            }
-        )
-    return outline
-
-
-def notice_json(notice: Notice) -> dict[str, Any]:
-    return {
-        "id": notice.id,
-        "source": notice.source,
-        "kind": notice.kind.value,
-        "issuer": notice.issuer.text if notice.issuer else None,
-        "level": notice.level.value,
-        "number": notice.number.text if notice.number else None,
-        "issue_date": _iso(notice.issue_date.value if notice.issue_date else None),
-        "meeting_date": _iso(notice.meeting_date.value if notice.meeting_date else None),
-        "chair": _chair(notice),
-        "signer": notice.signature.signer if notice.signature else None,
-        "title": notice.title.text if notice.title else None,
-        "sections": section_outline(notice.sections),
-    }
-
-
-def _chair(notice: Notice) -> str | None:
-    if notice.chair is None:
-        return None
-    return " - ".join(p for p in (notice.chair.name, notice.chair.position) if p) or None
-
-
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 @app.command()
@@ -264,7 +234,8 @@ def notices(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON
             data["meeting_date"] or "—",
             data["issuer"] or "—",
             data["number"] or "—",
-            (data["title"] or notice.source)[:90],
+            (data["title"] or notice.source)[:90]
+            + (f" (OCR {notice.ocr.confidence:.0f}%)" if notice.ocr else ""),
         )
     out.print(table)
 
@@ -300,6 +271,8 @@ def show(
         out.print(f"[bold]{label}:[/bold] {data[key] or '—'}", highlight=False)
     if notice.signature and notice.signature.authority:
         out.print(f"[bold]Thẩm quyền ký:[/bold] {notice.signature.authority}", highlight=False)
+    if notice.ocr:
+        out.print(f"[bold]Đọc bằng:[/bold] {ocr_label(notice.ocr)}", highlight=False)
     tree = Tree("[bold]Cấu trúc[/bold]")
     _add_sections(tree, notice.sections)
     out.print(tree)
@@ -321,58 +294,6 @@ def _add_sections(tree: Tree, sections: list[Section]) -> None:
 # --- assignments / deadlines ----------------------------------------------------------------
 
 
-def assignment_item(row: AssignmentRow, notice_text: str | None = None) -> dict[str, Any]:
-    item = row.assignment
-    return {
-        "notice_id": row.notice_id,
-        "source": row.source,
-        "notice_title": row.notice_title,
-        "meeting_date": row.meeting_date,
-        "section": " › ".join(item.section_path),
-        "role": item.role.value,
-        "agency": item.agency.canonical,
-        "agency_text": item.agency.text,
-        "task": item.task,
-        "deadline": (
-            {
-                "text": item.deadline.text,
-                "date": _iso(item.deadline.date),
-                "recurring": item.deadline.recurring,
-            }
-            if item.deadline
-            else None
-        ),
-        "quote": notice_text[item.start : item.end] if notice_text is not None else item.task,
-        "start": item.start,
-        "end": item.end,
-    }
-
-
-def _items_with_quotes(store: Store, rows: list[AssignmentRow]) -> list[dict[str, Any]]:
-    # Only the texts are needed for the quotes: one query, no notice records decoded.
-    texts = store.texts({row.notice_id for row in rows})
-    return [assignment_item(row, texts[row.notice_id]) for row in rows]
-
-
-def agency_json(agency: Agency | None) -> dict[str, Any] | None:
-    if agency is None:
-        return None
-    return {"name": agency.name, "level": agency.level.value, "aliases": [*agency.abbreviations, *agency.aliases]}
-
-
-def lookup_assignments(
-    store: Store,
-    gazetteer: Gazetteer,
-    query: str,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-) -> tuple[Agency | None, list[AssignmentRow]]:
-    """The agency ``query`` names (None for a body known only from notices, or no match) and
-    all its rows: ``assistant.agency_lookup.lookup_rows`` in its older shape."""
-    found, rows = lookup_rows(store, gazetteer, query, since, until)
-    return found.agency, rows
-
-
 def _date_option(value: str | None) -> dt.date | None:
     if value is None:
         return None
@@ -392,7 +313,7 @@ def assignments(
     with _open_store(settings) as store:
         gazetteer = _gazetteer(settings)
         found, rows = lookup_rows(store, gazetteer, agency, _date_option(since), _date_option(until))
-        items = _items_with_quotes(store, rows)
+        items = items_with_quotes(store, rows)
     if as_json:
         _print_json({"agency": agency_json(found.agency), "lookup": found.to_json(), "items": items})
         return
@@ -443,7 +364,7 @@ def deadlines(
             rows = [r for r in rows if (r.notice_id, r.assignment.start, r.assignment.agency.text) in keep]
         rows.sort(key=lambda r: (r.assignment.deadline is None or r.assignment.deadline.date is None,
                                  r.assignment.deadline.date if r.assignment.deadline and r.assignment.deadline.date else dt.date.max))
-        items = _items_with_quotes(store, rows)
+        items = items_with_quotes(store, rows)
     if as_json:
         _print_json({"agency": agency_json(found), "items": items})
         return
@@ -511,10 +432,11 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
 
     with _open_store(settings) as store:
         search = open_search_index(settings, store)
-        status = search.status()
+        status = search.status(deep=True)
         search.close()
     # Not an index problem (the exit code stays): without it only .doc/.rtf/.odt files fail.
     converter = converter_status(settings.load)
+    ocr = ocr_status(settings.load)  # likewise: without it only scans and images fail
     from assistant.embed import embedder_status
 
     embedder = embedder_status(settings.embedding)
@@ -522,6 +444,8 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
         _print_json({**status.__dict__, "healthy": status.healthy, "problems": status.problems(),
                      "converter": {"program": converter.configured, "path": converter.path,
                                    "available": converter.available},
+                     "ocr": {"language": settings.load.ocr_language, "tessdata": ocr.tessdata,
+                             "available": ocr.available, "problem": ocr.problem},
                      "embedder": embedder.__dict__})
     else:
         for line in embedder.lines():
@@ -539,6 +463,12 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
         else:
             out.print(f"[yellow]Thiếu LibreOffice[/yellow] ('{converter.configured}'): không nạp được "
                       f"tệp .doc, .rtf, .odt. {INSTALL_HINT}.", highlight=False)
+        if ocr.available:
+            out.print(f"Nhận dạng chữ (OCR) bản quét và ảnh: Tesseract '{settings.load.ocr_language}' "
+                      f"có sẵn ({ocr.tessdata}).", highlight=False)
+        else:
+            out.print(f"[yellow]Chưa nhận dạng chữ (OCR) được[/yellow]: {ocr.problem}; không nạp được "
+                      "bản quét và ảnh (.png, .jpg, .tif).", highlight=False)
     if not status.healthy:
         raise typer.Exit(4)
 
@@ -585,6 +515,9 @@ def _register_optional_commands() -> None:
 
     app.command(name="ask")(user_errors(ask))
     app.command(name="draft")(user_errors(draft))
+    from assistant.cli_tasks import tasks_app
+
+    app.add_typer(tasks_app, name="tasks")
     try:
         from assistant.cli_serve import serve
     except ImportError:  # the service module is optional while it is being built

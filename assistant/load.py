@@ -1,6 +1,8 @@
 """Files -> LoadedDocument: decode, NFC, and reflow lines hard-wrapped by PDF extraction.
 
-Formats: .txt, .md, .docx, .pdf (text layer); .doc, .rtf and .odt through LibreOffice.
+Formats: .txt, .md, .docx, .pdf (text layer); .doc, .rtf and .odt through LibreOffice; scans
+(a PDF without a text layer or with a garbled one) and images (.png, .jpg, .tif) through OCR
+(assistant/ocr.py; the text-layer measure is assistant/syllables.py).
 
 The text produced here is the reference for every span downstream, so loading is the only
 place where the text is allowed to change (newlines, spaces, reflow); later stages only read it.
@@ -9,6 +11,7 @@ place where the text is allowed to change (newlines, spaces, reflow); later stag
 from __future__ import annotations
 
 import io
+import logging
 import re
 import statistics
 import zipfile
@@ -17,13 +20,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import LoadError, UnsupportedFileType
-from assistant.model import LoadedDocument
+from assistant.model import LoadedDocument, OcrInfo, OcrReason
+from assistant.ocr import IMAGE_SUFFIXES, PageProgress, is_pdf, ocr_file, sniff_image, survey_pdf
 from assistant.office import CONVERTED_SUFFIXES, convert_to_docx, sniff
 from assistant.settings import LoadSettings
+from assistant.syllables import layer_quality
 from assistant.text import is_caps, nfc
 
+log = logging.getLogger(__name__)
+
 # .doc, .rtf and .odt go through LibreOffice (assistant/office.py) and then the .docx path.
-SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", *CONVERTED_SUFFIXES)
+# Scans and images go through OCR (assistant/ocr.py).
+SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", *CONVERTED_SUFFIXES, *IMAGE_SUFFIXES)
 
 # Characters that TCVN3 (ABC) text shows when read as Windows-1252/Latin-1: á=¸, à=µ, ả=¶,
 # ã=·, ạ=¹, ô=«, đ=®, ư=­ … They almost never occur in real Vietnamese Unicode text.
@@ -59,7 +67,12 @@ def walk_paths(paths: Iterable[Path]) -> WalkResult:
     return result
 
 
-def load_path(path: Path, settings: LoadSettings | None = None, source: str | None = None) -> LoadedDocument:
+def load_path(
+    path: Path,
+    settings: LoadSettings | None = None,
+    source: str | None = None,
+    progress: PageProgress | None = None,
+) -> LoadedDocument:
     settings = settings or LoadSettings()
     name = source or str(path)
     suffix = path.suffix.lower()
@@ -84,13 +97,17 @@ def load_path(path: Path, settings: LoadSettings | None = None, source: str | No
         data = path.read_bytes()
     except OSError as exc:
         raise LoadError(f"Không đọc được tệp: {exc.strerror or exc}.", source=name) from exc
-    return load_bytes(data, name, settings)
+    return load_bytes(data, name, settings, progress)
 
 
-def load_bytes(data: bytes, name: str, settings: LoadSettings | None = None) -> LoadedDocument:
-    """Load an in-memory file (uploads); ``name`` decides the type and is used in messages."""
+def load_bytes(
+    data: bytes, name: str, settings: LoadSettings | None = None, progress: PageProgress | None = None
+) -> LoadedDocument:
+    """Load an in-memory file (uploads); ``name`` decides the type and is used in messages.
+    ``progress`` hears of each page read by OCR."""
     settings = settings or LoadSettings()
     suffix = Path(name).suffix.lower()
+    ocr: OcrInfo | None = None
     if len(data) > settings.max_file_bytes:
         raise LoadError("Tệp quá lớn.", source=name)
     if not data.strip():
@@ -104,8 +121,9 @@ def load_bytes(data: bytes, name: str, settings: LoadSettings | None = None) -> 
         paragraphs = reflow(text.split("\n"), markdown=suffix == ".md")
     elif suffix == ".docx":
         paragraphs = _docx_paragraphs(data, name, settings)
-    elif suffix == ".pdf":
-        paragraphs = reflow(_pdf_text(data, name).split("\n"))
+    elif suffix == ".pdf" or suffix in IMAGE_SUFFIXES:
+        text, ocr = _pdf_or_image_text(data, name, settings, progress)
+        paragraphs = reflow(text.split("\n"))
     elif suffix in CONVERTED_SUFFIXES:
         paragraphs = _converted_paragraphs(data, name, settings)
     else:
@@ -114,15 +132,21 @@ def load_bytes(data: bytes, name: str, settings: LoadSettings | None = None) -> 
     if not text:
         raise LoadError("Tệp không có nội dung văn bản.", source=name)
     _check_text_length(text, name, settings)
-    return LoadedDocument(source=name, format=suffix.lstrip("."), text=text)
+    return LoadedDocument(source=name, format=suffix.lstrip("."), text=text, ocr=ocr)
 
 
 def _check_text_length(text: str, name: str, settings: LoadSettings) -> None:
-    # Parsing is linear but slow per character (a few seconds per million under load), and it
-    # runs under the write lock: a file of many megabytes of text would hold every writer up.
-    if len(text) > settings.max_text_chars:
+    _check_char_count(len(text), name, settings)
+
+
+def _check_char_count(count: int, name: str, settings: LoadSettings, *, at_least: bool = False) -> None:
+    # Parsing is linear but slow per character (several seconds per million): a file of many
+    # megabytes of text would keep a worker busy for minutes. Extraction checks the running
+    # count (``at_least``: it stopped early), so a small file that expands is cut off at once.
+    if count > settings.max_text_chars:
+        size = f"hơn {settings.max_text_chars}" if at_least else str(count)
         raise LoadError(
-            f"Văn bản quá dài ({len(text)} ký tự; giới hạn {settings.max_text_chars}), không giống "
+            f"Văn bản quá dài ({size} ký tự; giới hạn {settings.max_text_chars}), không giống "
             "một thông báo. Hãy kiểm tra lại nội dung tệp hoặc tách thành nhiều tệp.",
             source=name,
         )
@@ -354,6 +378,7 @@ def _strip_markdown(text: str) -> str:
 
 def _docx_paragraphs(data: bytes, name: str, settings: LoadSettings) -> list[str]:
     _check_zip(data, name, settings)
+    _check_docx_text_length(data, name, settings)
     try:
         import docx
         from docx.document import Document as DocxDocument
@@ -426,6 +451,14 @@ def _check_zip(data: bytes, name: str, settings: LoadSettings) -> None:
             source=name,
         )
     for info in infos:
+        if info.filename.endswith((".xml", ".rels")) and info.file_size > settings.max_docx_part_bytes:
+            # Every XML part is parsed whole by python-docx (≈ 10× its size in memory).
+            raise LoadError(
+                f"Tệp Word có phần nội dung quá lớn ({info.filename}: "
+                f"{info.file_size // 1_048_576} MB; giới hạn "
+                f"{settings.max_docx_part_bytes // 1_048_576} MB mỗi phần), không giống một thông báo.",
+                source=name,
+            )
         ratio = info.file_size / info.compress_size if info.compress_size else 0.0
         # Small parts (styles, settings) compress extremely well and are harmless.
         if ratio > settings.max_docx_ratio and info.file_size > 1_048_576:
@@ -435,10 +468,79 @@ def _check_zip(data: bytes, name: str, settings: LoadSettings) -> None:
             )
 
 
+_WORD_TEXT = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
+
+
+def _check_docx_text_length(data: bytes, name: str, settings: LoadSettings) -> None:
+    """Count the text of ``word/document.xml`` as its XML streams out of the zip, and stop as
+    soon as it passes ``max_text_chars``: a part within the size limit can still hold far
+    more text than a notice, and python-docx would build all of it in memory first."""
+    from lxml import etree
+
+    count = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("word/document.xml") as xml:
+            for _, element in etree.iterparse(xml, events=("end",), tag=_WORD_TEXT, huge_tree=False):
+                count += len(element.text or "")
+                _check_char_count(count, name, settings, at_least=True)
+                # Drop what was read: memory stays at one element, not the whole tree.
+                element.clear(keep_tail=False)
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
+    except LoadError:
+        raise
+    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, OSError, EOFError):
+        return  # a missing or broken part is python-docx's to report, with its own message
+
+
 # --- pdf ----------------------------------------------------------------------------------
 
 
-def _pdf_text(data: bytes, name: str) -> str:
+def _pdf_or_image_text(
+    data: bytes, name: str, settings: LoadSettings, progress: PageProgress | None
+) -> tuple[str, OcrInfo | None]:
+    """A PDF's own text layer when it is Vietnamese text; the OCR text of its pages when it has
+    none (a scan) or a garbled one; the OCR text of an image, whatever its name says."""
+    if sniff_image(data) or Path(name).suffix.lower() != ".pdf":
+        result = ocr_file(data, name, settings, OcrReason.IMAGE, progress)
+        return result.text, result.info
+    if not is_pdf(data):
+        raise LoadError(f"Tệp «{Path(name).name}» không phải tệp PDF thật hoặc đã bị hỏng.", source=name)
+    survey = survey_pdf(data, name)  # encrypted or broken: a message naming the file
+    layer = _pdf_text(data, name, settings)
+    quality = layer_quality(layer)
+    if sum(ch.isalpha() for ch in layer) < 20 or survey.scanned * 2 > survey.pages:
+        result = ocr_file(data, name, settings, OcrReason.SCAN, progress)
+    elif not quality.is_vietnamese(settings.text_layer_min_syllables, settings.text_layer_min_marked):
+        log.info("text layer of %s is not Vietnamese (syllables %.2f, marked %.2f): OCR",
+                 name, quality.syllable_share, quality.marked_share)
+        result = ocr_file(data, name, settings, OcrReason.BROKEN_LAYER, progress,
+                          layer_syllable_share=quality.syllable_share)
+    else:
+        return layer, None
+    return result.text, result.info
+
+
+
+class _PageTooLong(Exception):
+    """Raised from inside pypdf's extraction to stop it as soon as a limit is passed."""
+
+
+class _PageCounter:
+    """pypdf calls it for every run of text as it extracts a page: a page whose stream is huge
+    (or shared by every page) is stopped here, not after minutes of work."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+
+    def __call__(self, text: str, *_: object) -> None:
+        self.count += len(text)
+        if self.count > self.limit:
+            raise _PageTooLong
+
+
+def _pdf_text(data: bytes, name: str, settings: LoadSettings) -> str:
     try:
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
@@ -451,15 +553,25 @@ def _pdf_text(data: bytes, name: str) -> str:
                 raise LoadError("Tệp PDF được mã hóa bằng mật khẩu, không đọc được.", source=name) from exc
             if not ok:
                 raise LoadError("Tệp PDF được mã hóa bằng mật khẩu, không đọc được.", source=name)
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages: list[str] = []
+        total = 0
+        for number, page in enumerate(reader.pages, start=1):
+            counter = _PageCounter(min(settings.max_page_chars, settings.max_text_chars - total))
+            try:
+                page_text = page.extract_text(visitor_text=counter) or ""
+            except _PageTooLong:
+                _check_char_count(total + counter.count, name, settings, at_least=True)
+                raise LoadError(
+                    f"Tệp PDF có quá nhiều chữ ở trang {number} (hơn {settings.max_page_chars} ký "
+                    "tự một trang), không giống một trang văn bản thật: tệp có thể bị lỗi hoặc "
+                    "được tạo để gây quá tải.",
+                    source=name,
+                ) from None
+            total += len(page_text)
+            _check_char_count(total, name, settings)
+            pages.append(page_text)
     except LoadError:
         raise
     except (PdfReadError, Exception) as exc:
         raise LoadError("Tệp PDF bị hỏng, không đọc được.", source=name) from exc
-    text = nfc("\n".join(pages))
-    if len(text.strip()) < 20:
-        raise LoadError(
-            "Tệp PDF không có lớp văn bản (bản quét/ảnh): cần nhận dạng ký tự (OCR) trước khi nạp.",
-            source=name,
-        )
-    return text
+    return nfc("\n".join(pages))

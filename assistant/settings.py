@@ -26,6 +26,19 @@ class LoadSettings(BaseModel):
         description="A file whose text is longer than this many characters is refused: parsing "
         "time grows with it (about 40 times the longest real notice).",
     )
+    max_page_chars: int = Field(
+        default=100_000,
+        gt=0,
+        description="A PDF page that extracts into more characters than this is refused while it "
+        "is extracted (a dense A4 page holds about 5 000; a few-kilobyte PDF can repeat one "
+        "huge text stream on every page).",
+    )
+    max_docx_part_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        gt=0,
+        description="A .docx (or converted .doc/.odt) whose XML part declares more bytes than "
+        "this is refused before it is read: python-docx holds about ten times a part's size.",
+    )
     converter: str = Field(
         default="soffice",
         description="LibreOffice program (a name looked up on PATH, or a full path) that converts "
@@ -37,6 +50,57 @@ class LoadSettings(BaseModel):
         gt=0,
         description="Seconds one file's conversion may take (a first start of LibreOffice takes "
         "1-3 s); past it the converter is killed and the file is reported as failed.",
+    )
+    # OCR of scans and images (assistant/ocr.py), Tesseract from Debian's tesseract-ocr-vie.
+    ocr_language: str = Field(
+        default="vie", description="Tesseract model(s) that read scans and images ('vie', 'vie+eng')."
+    )
+    ocr_tessdata: Path | None = Field(
+        default=None,
+        description="Folder holding <language>.traineddata; found under /usr/share/tesseract-ocr "
+        "when unset (Debian's tesseract-ocr-vie, installed by scripts/install_ocr.sh).",
+    )
+    ocr_dpi: int = Field(
+        default=200, ge=72, le=600, description="Resolution at which PDF pages are rendered for OCR."
+    )
+    ocr_workers: int = Field(
+        default=2, ge=1, le=64, description="Pages recognized at once (one Tesseract thread each)."
+    )
+    ocr_max_pages: int = Field(
+        default=40,
+        ge=1,
+        description="A scan or image file with more pages than this is refused before any OCR "
+        "(a page takes 4-10 s on one core).",
+    )
+    ocr_page_timeout_s: float = Field(
+        default=120.0, gt=0, description="Seconds Tesseract may spend on one page."
+    )
+    ocr_file_timeout_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="Seconds the OCR of one file may take in all; past it the file is reported as "
+        "failed (so that a huge scan never holds the server).",
+    )
+    ocr_low_confidence: float = Field(
+        default=70.0,
+        ge=0,
+        le=100,
+        description="A page whose mean word confidence (0-100) is below this is named as "
+        "low-confidence in the notice list, the API and the page.",
+    )
+    text_layer_min_syllables: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="A PDF text layer whose share of Vietnamese syllables is below this is taken "
+        "as broken (mis-decoded OCR) and the pages are OCR'd instead (assistant/syllables.py).",
+    )
+    text_layer_min_marked: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Likewise for the share of words carrying a Vietnamese mark (tone, ă â đ ê ô "
+        "ơ ư): a layer that lost its diacritics is OCR'd instead.",
     )
 
 
@@ -102,6 +166,14 @@ class RetrievalSettings(BaseModel):
         "retrieval starts at eight times related_passages and doubles up to this while the "
         "passages found are mostly covered by records or outside the question's place and period.",
     )
+    min_support: float = Field(
+        default=0.56,
+        ge=0.0,
+        le=1.0,
+        description="An open question is refused when its best sentence says less than this share "
+        "of the question's own words and word pairs (calibrated on eval/trust_questions.jsonl; "
+        "docs/EVALUATION.md).",
+    )
 
 
 class LLMSettings(BaseModel):
@@ -114,6 +186,26 @@ class LLMSettings(BaseModel):
     api_key: str = Field(default="not-needed", description="API key for the endpoint.")
     timeout_s: float = Field(default=60.0, description="Request timeout in seconds.")
     temperature: float = Field(default=0.0, description="Sampling temperature.")
+
+
+class OfficeSettings(BaseModel):
+    """The office's profile, set once: used by drafts whose notes do not name the issuer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuer: str | None = Field(
+        default=None,
+        description="The office's People's Committee, e.g. 'UBND phường Hòa Bình' (name, level "
+        "and place in one); notes that name no issuer are drafted for it. The page's 'Hồ sơ cơ "
+        "quan' form saves an override in <index>/office_profile.json.",
+    )
+    signer: str | None = Field(default=None, description="Who signs drafts, e.g. 'Nguyễn Minh Khoa'.")
+    authority: str = Field(default="TL. CHỦ TỊCH", description="Signing authority line.")
+    position: str = Field(default="CHÁNH VĂN PHÒNG", description="Signer's position line.")
+    recipients: list[str] = Field(
+        default_factory=list,
+        description="Usual recipients added to every draft's 'Nơi nhận' (before 'Lưu: VT').",
+    )
 
 
 class ServerSettings(BaseModel):
@@ -129,6 +221,27 @@ class ServerSettings(BaseModel):
     )
     rate_limit_burst: int = Field(
         default=120, description="Requests a client may send at once before the per-minute rate applies."
+    )
+
+
+class TaskSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    due_soon_days: int = Field(
+        default=7,
+        ge=0,
+        description="A task not done whose deadline falls within this many days from today is "
+        "'sắp đến hạn' (computed, never stored).",
+    )
+    office: str | None = Field(
+        default=None,
+        description="The office's name for the printed task list and the periodic report, e.g. "
+        "'UBND thị xã Bến Vân'; when unset, the issuer most of the listed notices share.",
+    )
+    office_parent: str | None = Field(
+        default=None,
+        description="The body above the office, printed above its name in the report header "
+        "(e.g. 'UBND TỈNH LAM GIANG'); none when unset.",
     )
 
 
@@ -161,6 +274,12 @@ class Settings(BaseSettings):
     )
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional LLM endpoint.")
     server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP service.")
+    office: OfficeSettings = Field(
+        default_factory=OfficeSettings, description="The office's profile for drafting."
+    )
+    tasks: TaskSettings = Field(
+        default_factory=TaskSettings, description="Follow-up of assigned tasks (assistant tasks)."
+    )
 
     @property
     def db_path(self) -> Path:

@@ -100,6 +100,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--tokens-only", action="store_true", help="count tokens, embed nothing")
     args = parser.parse_args()
     from tokenizers import Tokenizer
 
@@ -125,16 +126,18 @@ def main() -> None:
             sum(len(e.ids) for e in tokenizer.encode_batch(["passage: " + t for t in texts]))
             if tokenizer else None
         )
-        start = time.perf_counter()
-        vectors = embedder.embed_passages(texts)
-        seconds = time.perf_counter() - start
         result[form] = {
             "tokens": tokens,
             "tokens_per_chunk": round(tokens / len(texts), 1) if tokens else None,
-            "embed_s": round(seconds, 1),
-            "seed": score([rows[i] for i in seed], vectors[seed], qs, qvecs),
-            "seed+dev": score(rows, vectors, qs, qvecs),
         }
+        if not args.tokens_only:
+            start = time.perf_counter()
+            vectors = embedder.embed_passages(texts)
+            result[form].update({  # type: ignore[attr-defined]
+                "embed_s": round(time.perf_counter() - start, 1),
+                "seed": score([rows[i] for i in seed], vectors[seed], qs, qvecs),
+                "seed+dev": score(rows, vectors, qs, qvecs),
+            })
         print(form, json.dumps(result[form]), file=sys.stderr, flush=True)
     result["loadavg_end"] = loadavg()
     print(json.dumps(result, ensure_ascii=False, indent=2))
