@@ -582,6 +582,7 @@ def _register_optional_commands() -> None:
     from assistant.cli_draft import draft
 
     app.command(name="ask")(user_errors(ask))
+    __import__("assistant.cli_users").cli_users.register(app, user_errors)
     app.command(name="draft")(user_errors(draft))
     try:
         from assistant.cli_serve import serve

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -13,7 +14,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import ApiContext, Context, StoreDep, WriteAccess
+from assistant.api.auth import Audit, Auditor
+from assistant.api.deps import ApiContext, Context, StoreDep
 from assistant.api.security import InvalidUploadName, safe_upload_name
 from assistant.cli import assignment_item, notice_json
 from assistant.errors import AssistantError
@@ -65,11 +67,15 @@ def get_notice(notice_id: str, store: StoreDep) -> dict[str, Any]:
 
 
 @router.delete("/{notice_id}", summary="Xóa một thông báo (kho và chỉ mục tìm kiếm)")
-def delete_notice(notice_id: str, context: Context, _: WriteAccess) -> dict[str, Any]:
+def delete_notice(notice_id: str, context: Context, audit: Audit) -> dict[str, Any]:
     with context.writing() as session:
         notice = session.store.get(notice_id)  # resolves a unique prefix, 404 otherwise
         session.store.delete(notice.id)
         session.search.notice_deleted(notice.id)
+    # What it takes to find the notice again and ingest it back.
+    audit.record("delete", target=notice.id, source=notice.source,
+                 title=notice.title.text if notice.title else None,
+                 sha256=hashlib.sha256(notice.text.encode("utf-8")).hexdigest())
     return {"deleted": notice.id, "source": notice.source}
 
 
@@ -88,7 +94,7 @@ def _save_original(index: Path, name: str, data: bytes) -> None:
 @router.post("", summary="Tải lên và nạp một hoặc nhiều tệp (.txt .md .docx .pdf .doc .rtf .odt)")
 async def upload_notices(
     context: Context,
-    _: WriteAccess,
+    audit: Audit,
     files: Annotated[list[UploadFile], File(description="Một hoặc nhiều tệp thông báo.")],
 ) -> dict[str, Any]:
     """A result per file, in the order sent: a file of the wrong type, over the size limit, with
@@ -100,7 +106,7 @@ async def upload_notices(
     for upload in files:
         batch.append(await _accept(upload, limit))
     # Conversion, parsing and embedding are blocking work: off the event loop.
-    return await run_in_threadpool(_ingest, context, batch)
+    return await run_in_threadpool(_ingest, context, batch, audit)
 
 
 async def _accept(upload: UploadFile, limit: int) -> tuple[str, bytes] | FileResult:
@@ -136,7 +142,8 @@ def _label(filename: str | None) -> str:
     return base or "(không có tên)"
 
 
-def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) -> dict[str, Any]:
+def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult],
+            audit: Auditor) -> dict[str, Any]:
     results: list[FileResult] = []
     if all(isinstance(item, FileResult) for item in batch):  # nothing to store: no write lock
         results = [item for item in batch if isinstance(item, FileResult)]
@@ -153,6 +160,11 @@ def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) ->
                                   context.gazetteer, indexer=session.search)
                 )
             session.search.finish()
+    for result in results:
+        if result.status in (FileStatus.ADDED, FileStatus.REPLACED):
+            audit.record("upload" if result.status is FileStatus.ADDED else "reingest",
+                         target=result.notice_id, source=result.source,
+                         status=result.status.value)
     stored = sum(r.status is not FileStatus.FAILED for r in results)
     return {"results": [r.to_json() for r in results], "stored": stored,
             "failed": len(results) - stored}
