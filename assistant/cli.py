@@ -25,10 +25,11 @@ from assistant.agency_lookup import lookup_rows
 from assistant.deadlines import parse_user_date
 from assistant.errors import AssistantError, ConfigError
 from assistant.ingest import STATUS_LABELS, FileResult, FileStatus, ingest_paths
-from assistant.model import KIND_LABELS, Notice, Section
+from assistant.model import KIND_LABELS, Section
 from assistant.office import INSTALL_HINT, converter_status
+from assistant.records_json import agency_json, items_with_quotes, lookup_assignments, notice_json
 from assistant.settings import Settings
-from assistant.store import AssignmentRow, Store
+from assistant.store import Store
 
 app = typer.Typer(
     help="Trợ lý Thông báo kết luận: nạp, tra cứu nhiệm vụ được giao, hỏi đáp và soạn thảo.",
@@ -198,49 +199,6 @@ def _print_result(result: FileResult) -> None:
 # --- notices / show -------------------------------------------------------------------------
 
 
-def section_outline(sections: list[Section]) -> list[dict[str, Any]]:
-    """Numbered parts only: list items (-, +) are content, not structure."""
-    outline = []
-    for section in sections:
-        if section.number is None and section.marker not in ("*",):
-            continue
-        outline.append(
-            {
-                "number": section.number,
-                "heading": section.heading,
-                "children": section_outline(section.children),
-            }
-        )
-    return outline
-
-
-def notice_json(notice: Notice) -> dict[str, Any]:
-    return {
-        "id": notice.id,
-        "source": notice.source,
-        "kind": notice.kind.value,
-        "issuer": notice.issuer.text if notice.issuer else None,
-        "level": notice.level.value,
-        "number": notice.number.text if notice.number else None,
-        "issue_date": _iso(notice.issue_date.value if notice.issue_date else None),
-        "meeting_date": _iso(notice.meeting_date.value if notice.meeting_date else None),
-        "chair": _chair(notice),
-        "signer": notice.signature.signer if notice.signature else None,
-        "title": notice.title.text if notice.title else None,
-        "sections": section_outline(notice.sections),
-    }
-
-
-def _chair(notice: Notice) -> str | None:
-    if notice.chair is None:
-        return None
-    return " - ".join(p for p in (notice.chair.name, notice.chair.position) if p) or None
-
-
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 @app.command()
 @user_errors
 def notices(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.")] = False) -> None:
@@ -321,58 +279,6 @@ def _add_sections(tree: Tree, sections: list[Section]) -> None:
 # --- assignments / deadlines ----------------------------------------------------------------
 
 
-def assignment_item(row: AssignmentRow, notice_text: str | None = None) -> dict[str, Any]:
-    item = row.assignment
-    return {
-        "notice_id": row.notice_id,
-        "source": row.source,
-        "notice_title": row.notice_title,
-        "meeting_date": row.meeting_date,
-        "section": " › ".join(item.section_path),
-        "role": item.role.value,
-        "agency": item.agency.canonical,
-        "agency_text": item.agency.text,
-        "task": item.task,
-        "deadline": (
-            {
-                "text": item.deadline.text,
-                "date": _iso(item.deadline.date),
-                "recurring": item.deadline.recurring,
-            }
-            if item.deadline
-            else None
-        ),
-        "quote": notice_text[item.start : item.end] if notice_text is not None else item.task,
-        "start": item.start,
-        "end": item.end,
-    }
-
-
-def _items_with_quotes(store: Store, rows: list[AssignmentRow]) -> list[dict[str, Any]]:
-    # Only the texts are needed for the quotes: one query, no notice records decoded.
-    texts = store.texts({row.notice_id for row in rows})
-    return [assignment_item(row, texts[row.notice_id]) for row in rows]
-
-
-def agency_json(agency: Agency | None) -> dict[str, Any] | None:
-    if agency is None:
-        return None
-    return {"name": agency.name, "level": agency.level.value, "aliases": [*agency.abbreviations, *agency.aliases]}
-
-
-def lookup_assignments(
-    store: Store,
-    gazetteer: Gazetteer,
-    query: str,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-) -> tuple[Agency | None, list[AssignmentRow]]:
-    """The agency ``query`` names (None for a body known only from notices, or no match) and
-    all its rows: ``assistant.agency_lookup.lookup_rows`` in its older shape."""
-    found, rows = lookup_rows(store, gazetteer, query, since, until)
-    return found.agency, rows
-
-
 def _date_option(value: str | None) -> dt.date | None:
     if value is None:
         return None
@@ -392,7 +298,7 @@ def assignments(
     with _open_store(settings) as store:
         gazetteer = _gazetteer(settings)
         found, rows = lookup_rows(store, gazetteer, agency, _date_option(since), _date_option(until))
-        items = _items_with_quotes(store, rows)
+        items = items_with_quotes(store, rows)
     if as_json:
         _print_json({"agency": agency_json(found.agency), "lookup": found.to_json(), "items": items})
         return
@@ -443,7 +349,7 @@ def deadlines(
             rows = [r for r in rows if (r.notice_id, r.assignment.start, r.assignment.agency.text) in keep]
         rows.sort(key=lambda r: (r.assignment.deadline is None or r.assignment.deadline.date is None,
                                  r.assignment.deadline.date if r.assignment.deadline and r.assignment.deadline.date else dt.date.max))
-        items = _items_with_quotes(store, rows)
+        items = items_with_quotes(store, rows)
     if as_json:
         _print_json({"agency": agency_json(found), "items": items})
         return
@@ -584,6 +490,9 @@ def _register_optional_commands() -> None:
     app.command(name="ask")(user_errors(ask))
     __import__("assistant.cli_users").cli_users.register(app, user_errors)
     app.command(name="draft")(user_errors(draft))
+    from assistant.cli_tasks import tasks_app
+
+    app.add_typer(tasks_app, name="tasks")
     try:
         from assistant.cli_serve import serve
     except ImportError:  # the service module is optional while it is being built

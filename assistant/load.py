@@ -105,7 +105,7 @@ def load_bytes(data: bytes, name: str, settings: LoadSettings | None = None) -> 
     elif suffix == ".docx":
         paragraphs = _docx_paragraphs(data, name, settings)
     elif suffix == ".pdf":
-        paragraphs = reflow(_pdf_text(data, name).split("\n"))
+        paragraphs = reflow(_pdf_text(data, name, settings).split("\n"))
     elif suffix in CONVERTED_SUFFIXES:
         paragraphs = _converted_paragraphs(data, name, settings)
     else:
@@ -118,11 +118,17 @@ def load_bytes(data: bytes, name: str, settings: LoadSettings | None = None) -> 
 
 
 def _check_text_length(text: str, name: str, settings: LoadSettings) -> None:
-    # Parsing is linear but slow per character (a few seconds per million under load), and it
-    # runs under the write lock: a file of many megabytes of text would hold every writer up.
-    if len(text) > settings.max_text_chars:
+    _check_char_count(len(text), name, settings)
+
+
+def _check_char_count(count: int, name: str, settings: LoadSettings, *, at_least: bool = False) -> None:
+    # Parsing is linear but slow per character (several seconds per million): a file of many
+    # megabytes of text would keep a worker busy for minutes. Extraction checks the running
+    # count (``at_least``: it stopped early), so a small file that expands is cut off at once.
+    if count > settings.max_text_chars:
+        size = f"hơn {settings.max_text_chars}" if at_least else str(count)
         raise LoadError(
-            f"Văn bản quá dài ({len(text)} ký tự; giới hạn {settings.max_text_chars}), không giống "
+            f"Văn bản quá dài ({size} ký tự; giới hạn {settings.max_text_chars}), không giống "
             "một thông báo. Hãy kiểm tra lại nội dung tệp hoặc tách thành nhiều tệp.",
             source=name,
         )
@@ -354,6 +360,7 @@ def _strip_markdown(text: str) -> str:
 
 def _docx_paragraphs(data: bytes, name: str, settings: LoadSettings) -> list[str]:
     _check_zip(data, name, settings)
+    _check_docx_text_length(data, name, settings)
     try:
         import docx
         from docx.document import Document as DocxDocument
@@ -426,6 +433,14 @@ def _check_zip(data: bytes, name: str, settings: LoadSettings) -> None:
             source=name,
         )
     for info in infos:
+        if info.filename.endswith((".xml", ".rels")) and info.file_size > settings.max_docx_part_bytes:
+            # Every XML part is parsed whole by python-docx (≈ 10× its size in memory).
+            raise LoadError(
+                f"Tệp Word có phần nội dung quá lớn ({info.filename}: "
+                f"{info.file_size // 1_048_576} MB; giới hạn "
+                f"{settings.max_docx_part_bytes // 1_048_576} MB mỗi phần), không giống một thông báo.",
+                source=name,
+            )
         ratio = info.file_size / info.compress_size if info.compress_size else 0.0
         # Small parts (styles, settings) compress extremely well and are harmless.
         if ratio > settings.max_docx_ratio and info.file_size > 1_048_576:
@@ -435,10 +450,53 @@ def _check_zip(data: bytes, name: str, settings: LoadSettings) -> None:
             )
 
 
+_WORD_TEXT = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
+
+
+def _check_docx_text_length(data: bytes, name: str, settings: LoadSettings) -> None:
+    """Count the text of ``word/document.xml`` as its XML streams out of the zip, and stop as
+    soon as it passes ``max_text_chars``: a part within the size limit can still hold far
+    more text than a notice, and python-docx would build all of it in memory first."""
+    from lxml import etree
+
+    count = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("word/document.xml") as xml:
+            for _, element in etree.iterparse(xml, events=("end",), tag=_WORD_TEXT, huge_tree=False):
+                count += len(element.text or "")
+                _check_char_count(count, name, settings, at_least=True)
+                # Drop what was read: memory stays at one element, not the whole tree.
+                element.clear(keep_tail=False)
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
+    except LoadError:
+        raise
+    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, OSError, EOFError):
+        return  # a missing or broken part is python-docx's to report, with its own message
+
+
 # --- pdf ----------------------------------------------------------------------------------
 
 
-def _pdf_text(data: bytes, name: str) -> str:
+class _PageTooLong(Exception):
+    """Raised from inside pypdf's extraction to stop it as soon as a limit is passed."""
+
+
+class _PageCounter:
+    """pypdf calls it for every run of text as it extracts a page: a page whose stream is huge
+    (or shared by every page) is stopped here, not after minutes of work."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+
+    def __call__(self, text: str, *_: object) -> None:
+        self.count += len(text)
+        if self.count > self.limit:
+            raise _PageTooLong
+
+
+def _pdf_text(data: bytes, name: str, settings: LoadSettings) -> str:
     try:
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
@@ -451,7 +509,23 @@ def _pdf_text(data: bytes, name: str) -> str:
                 raise LoadError("Tệp PDF được mã hóa bằng mật khẩu, không đọc được.", source=name) from exc
             if not ok:
                 raise LoadError("Tệp PDF được mã hóa bằng mật khẩu, không đọc được.", source=name)
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages: list[str] = []
+        total = 0
+        for number, page in enumerate(reader.pages, start=1):
+            counter = _PageCounter(min(settings.max_page_chars, settings.max_text_chars - total))
+            try:
+                page_text = page.extract_text(visitor_text=counter) or ""
+            except _PageTooLong:
+                _check_char_count(total + counter.count, name, settings, at_least=True)
+                raise LoadError(
+                    f"Tệp PDF có quá nhiều chữ ở trang {number} (hơn {settings.max_page_chars} ký "
+                    "tự một trang), không giống một trang văn bản thật: tệp có thể bị lỗi hoặc "
+                    "được tạo để gây quá tải.",
+                    source=name,
+                ) from None
+            total += len(page_text)
+            _check_char_count(total, name, settings)
+            pages.append(page_text)
     except LoadError:
         raise
     except (PdfReadError, Exception) as exc:

@@ -26,6 +26,19 @@ class LoadSettings(BaseModel):
         description="A file whose text is longer than this many characters is refused: parsing "
         "time grows with it (about 40 times the longest real notice).",
     )
+    max_page_chars: int = Field(
+        default=100_000,
+        gt=0,
+        description="A PDF page that extracts into more characters than this is refused while it "
+        "is extracted (a dense A4 page holds about 5 000; a few-kilobyte PDF can repeat one "
+        "huge text stream on every page).",
+    )
+    max_docx_part_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        gt=0,
+        description="A .docx (or converted .doc/.odt) whose XML part declares more bytes than "
+        "this is refused before it is read: python-docx holds about ten times a part's size.",
+    )
     converter: str = Field(
         default="soffice",
         description="LibreOffice program (a name looked up on PATH, or a full path) that converts "
@@ -104,6 +117,26 @@ class LLMSettings(BaseModel):
     temperature: float = Field(default=0.0, description="Sampling temperature.")
 
 
+class OfficeSettings(BaseModel):
+    """The office's profile, set once: used by drafts whose notes do not name the issuer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuer: str | None = Field(
+        default=None,
+        description="The office's People's Committee, e.g. 'UBND phường Hòa Bình' (name, level "
+        "and place in one); notes that name no issuer are drafted for it. The page's 'Hồ sơ cơ "
+        "quan' form saves an override in <index>/office_profile.json.",
+    )
+    signer: str | None = Field(default=None, description="Who signs drafts, e.g. 'Nguyễn Minh Khoa'.")
+    authority: str = Field(default="TL. CHỦ TỊCH", description="Signing authority line.")
+    position: str = Field(default="CHÁNH VĂN PHÒNG", description="Signer's position line.")
+    recipients: list[str] = Field(
+        default_factory=list,
+        description="Usual recipients added to every draft's 'Nơi nhận' (before 'Lưu: VT').",
+    )
+
+
 class ServerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -148,6 +181,27 @@ class AuthSettings(BaseModel):
     )
 
 
+class TaskSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    due_soon_days: int = Field(
+        default=7,
+        ge=0,
+        description="A task not done whose deadline falls within this many days from today is "
+        "'sắp đến hạn' (computed, never stored).",
+    )
+    office: str | None = Field(
+        default=None,
+        description="The office's name for the printed task list and the periodic report, e.g. "
+        "'UBND thị xã Bến Vân'; when unset, the issuer most of the listed notices share.",
+    )
+    office_parent: str | None = Field(
+        default=None,
+        description="The body above the office, printed above its name in the report header "
+        "(e.g. 'UBND TỈNH LAM GIANG'); none when unset.",
+    )
+
+
 class Settings(BaseSettings):
     """Configuration: defaults < environment (``ASSISTANT_*``) < CLI flags."""
 
@@ -179,6 +233,12 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional LLM endpoint.")
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Accounts and sign-in.")
     server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP service.")
+    office: OfficeSettings = Field(
+        default_factory=OfficeSettings, description="The office's profile for drafting."
+    )
+    tasks: TaskSettings = Field(
+        default_factory=TaskSettings, description="Follow-up of assigned tasks (assistant tasks)."
+    )
 
     @property
     def db_path(self) -> Path:

@@ -120,8 +120,8 @@ def _records_only_service(settings: Any) -> Any:
 
 def bench_service(settings: Any, qs: dict[str, list[str]], repeat: int, records_only: bool = False) -> dict[str, Any]:
     from assistant.agencies import get_gazetteer
-    from assistant.cli import assignment_item, lookup_assignments
     from assistant.cli_ask import open_answer_service
+    from assistant.records_json import assignment_item, lookup_assignments
     from assistant.text import match_key
 
     if records_only:

@@ -45,10 +45,10 @@ if str(REPO) not in sys.path:
 from assistant.agencies import Gazetteer, get_gazetteer  # noqa: E402
 from assistant.answer.citations import AnswerResult  # noqa: E402
 from assistant.answer.service import AnswerService  # noqa: E402
-from assistant.cli import lookup_assignments  # noqa: E402
 from assistant.indexing import SearchIndex  # noqa: E402
 from assistant.ingest import FileStatus, ingest_paths  # noqa: E402
 from assistant.model import Notice  # noqa: E402
+from assistant.records_json import lookup_assignments  # noqa: E402
 from assistant.retrieve.hybrid import HybridRetriever  # noqa: E402
 from assistant.settings import EmbeddingSettings, Settings  # noqa: E402
 from assistant.store import AssignmentRow, Store  # noqa: E402

@@ -22,7 +22,6 @@ from assistant.agency_forms import readings, written_forms
 from assistant.agency_lookup import AgencyLookup, find_agency
 from assistant.answer.service import AnswerService
 from assistant.api import create_app
-from assistant.cli import lookup_assignments
 from assistant.load import load_path
 from assistant.model import (
     AgencyRef,
@@ -36,6 +35,7 @@ from assistant.model import (
 )
 from assistant.parse import parse_document
 from assistant.prompts import REFUSAL
+from assistant.records_json import lookup_assignments
 from assistant.settings import Settings
 from assistant.store import Store
 from tests.conftest import SAMPLES

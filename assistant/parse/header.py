@@ -9,6 +9,7 @@ only the opening and some tasks), so every zone is found by its own cues, not by
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from collections import Counter
@@ -591,9 +592,10 @@ def _person_at(text: str, m: re.Match[str], limit: int) -> Person | None:
 
 def _mentions(text: str, start: int, end: int) -> list[Person]:
     found: list[Person] = []
-    window = text[:end]
     for pattern in (_COMRADE, _PM, _CHAIRPERSON):
-        for m in pattern.finditer(window, start):
+        # ``endpos`` instead of slicing: a copy of ``text[:end]`` per call made the chair
+        # search quadratic in a long opening.
+        for m in pattern.finditer(text, start, end):
             if (person := _person_at(text, m, end)) is not None:
                 found.append(person)
     # Overlaps ("đồng chí Chủ tịch UBND …" matched twice): keep the longest per start region.
@@ -606,11 +608,30 @@ def _mentions(text: str, start: int, end: int) -> list[Person]:
     return kept
 
 
-def _sentence_start(text: str, floor: int, pos: int) -> int:
-    best = floor
-    for m in re.finditer(r"\.\s+(?=[^\W\d_])|\n", text[floor:pos]):
-        best = floor + m.end()
-    return best
+_SENTENCE_BREAK = re.compile(r"\.\s+(?=[^\W\d_])")
+_NEWLINE = re.compile(r"\n")
+
+
+class _SentenceStarts:
+    """Where the sentence around a position of ``text[floor:ceiling]`` begins: after the last
+    '. X' or line break before it. The breaks are found once, so asking for every 'chủ trì' of
+    a long opening stays linear."""
+
+    def __init__(self, text: str, floor: int, ceiling: int) -> None:
+        self.floor = floor
+        # '. X' counts when X (at m.end()) lies before the position; a line break when it does.
+        self.after_stop = [m.end() for m in _SENTENCE_BREAK.finditer(text, floor, ceiling)]
+        self.after_newline = [m.end() for m in _NEWLINE.finditer(text, floor, ceiling)]
+
+    def before(self, pos: int) -> int:
+        best = self.floor
+        i = bisect.bisect_left(self.after_stop, pos)
+        if i:
+            best = max(best, self.after_stop[i - 1])
+        j = bisect.bisect_right(self.after_newline, pos)
+        if j:
+            best = max(best, self.after_newline[j - 1])
+        return best
 
 
 _TODAY = re.compile(r"^Hôm\s+nay\b", re.IGNORECASE)
@@ -649,18 +670,30 @@ def _presiding_member(text: str, lines: list[Line]) -> Person | None:
     return None
 
 
+_PRESIDES = re.compile(r"chủ trì")
+_PRESIDED_BY = re.compile(r"chủ trì\s+của\s+")
+# The chair is named close before 'chủ trì' ('đồng chí <name>, <position of ≤ 250 characters>
+# chủ trì'), and the first few mentions of presiding are the ones about the meeting: both
+# bounds keep a hostile opening (a megabyte of 'chủ trì' with nobody named) linear.
+_CHAIR_LOOKBACK = 1_000
+_MAX_PRESIDING_MENTIONS = 20
+
+
 def _chair(text: str, opening: Spanned | None, title: Spanned | None) -> Person | None:
     if opening is not None:
         folded = fold(text[: opening.end])
-        for m in re.finditer(r"chủ trì", folded[opening.start :]):
-            at = opening.start + m.start()
-            after = re.match(r"chủ trì\s+của\s+", folded[at:])
+        sentences = _SentenceStarts(text, opening.start, opening.end)
+        for count, m in enumerate(_PRESIDES.finditer(folded, opening.start)):
+            if count == _MAX_PRESIDING_MENTIONS:
+                break
+            at = m.start()
+            after = _PRESIDED_BY.match(folded, at)
             if after:
-                people = _mentions(text, at + after.end(), min(opening.end, at + after.end() + 300))
-                if people and people[0].start == at + after.end():
+                people = _mentions(text, after.end(), min(opening.end, after.end() + 300))
+                if people and people[0].start == after.end():
                     return people[0]
                 continue
-            sentence = _sentence_start(text, opening.start, at)
+            sentence = max(sentences.before(at), at - _CHAIR_LOOKBACK)
             people = [p for p in _mentions(text, sentence, at) if p.end <= at + 1]
             if people:
                 return people[-1]
@@ -677,25 +710,29 @@ def _chair(text: str, opening: Spanned | None, title: Spanned | None) -> Person 
     return None
 
 
+_CONCLUSIONS_OF = re.compile(r"kết luận của\s+")
+_PM_FOLDED = re.compile(r"(?:phó\s+)?thủ\s+tướng(?:\s+chính\s+phủ)?\s+")
+
+
 def _chair_from_title(text: str, title: Spanned) -> Person | None:
     folded = fold(text[: title.end])
-    m = re.search(r"kết luận của\s+", folded[title.start :])
+    m = _CONCLUSIONS_OF.search(folded, title.start)
     if not m:
         return None
-    at = title.start + m.end()
+    at = m.end()
     people = _mentions(text, at, title.end)
     if people and people[0].start == at:
         return people[0]
     # "KẾT LUẬN CỦA PHÓ THỦ TƯỚNG CHÍNH PHỦ BÙI THANH SƠN TẠI …" (all caps).
-    pm = re.match(r"(?:phó\s+)?thủ\s+tướng(?:\s+chính\s+phủ)?\s+", folded[at:])
+    pm = _PM_FOLDED.match(folded, at)
     if pm:
-        name = _person_name_at(text, at + pm.end(), caps=True)
+        name = _person_name_at(text, pm.end(), caps=True)
         if name is not None:
             # Caps scanning runs on into "TẠI BUỔI LÀM VIỆC": the name stops at the first such word.
-            words = text[at + pm.end() : name[1]].split(" ")
+            words = text[pm.end() : name[1]].split(" ")
             stops = [i for i, w in enumerate(words) if fold(w) in {"tại", "về", "với", "trong"}]
             words = words[: stops[0]] if stops else words
-            end = at + pm.end() + len(" ".join(words))
+            end = pm.end() + len(" ".join(words))
             position = ("Phó " if pm.group().startswith("phó") else "") + "Thủ tướng Chính phủ"
             return Person(name=" ".join(words).title(), position=position, start=at, end=end)
     return None

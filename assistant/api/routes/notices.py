@@ -17,10 +17,10 @@ from starlette.concurrency import run_in_threadpool
 from assistant.api.auth import Audit, Auditor
 from assistant.api.deps import ApiContext, Context, StoreDep
 from assistant.api.security import InvalidUploadName, safe_upload_name
-from assistant.cli import assignment_item, notice_json
 from assistant.errors import AssistantError
 from assistant.ingest import FileResult, FileStatus, ingest_upload
 from assistant.load import SUPPORTED_SUFFIXES
+from assistant.records_json import assignment_item, notice_json
 from assistant.store import AssignmentRow
 
 log = logging.getLogger(__name__)

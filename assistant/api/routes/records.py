@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query
 from assistant.agency_lookup import find_agency
 from assistant.answer.related import RelatedFinder, in_period, passage_json
 from assistant.api.deps import GazetteerDep, RetrieverDep, SettingsDep, StoreDep
-from assistant.cli import agency_json, assignment_item
 from assistant.deadlines import parse_user_date
+from assistant.records_json import agency_json, assignment_item
 from assistant.store import AssignmentRow, Store
 
 router = APIRouter(prefix="/api", tags=["Nhiệm vụ"])
