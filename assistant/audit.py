@@ -16,9 +16,13 @@ import json
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assistant.tracking import StatusChange
 
 AUDIT_FILE = "audit.sqlite3"
 
@@ -61,6 +65,19 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
+
+
+# True while the API serves a request: a task status change made inside one is recorded by the
+# API's hook (with the signed-in user), not by the command line's (``assistant serve`` has both).
+IN_API_REQUEST: ContextVar[bool] = ContextVar("assistant_audit_in_api_request", default=False)
+
+
+def task_change_details(change: StatusChange) -> dict[str, Any]:
+    """What a task status change row keeps: the statuses, the name typed, note and date."""
+    after = change.after
+    return {"from": change.before.status.value, "to": after.status.value, "by": change.by,
+            "note": after.note, "done_date": after.done_date.isoformat() if after.done_date else None,
+            "reason": after.reason}
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from assistant.accounts import ACCOUNTS_FILE, AccountError, AccountStore, Role
-from assistant.audit import ACTION_LABELS, AUDIT_FILE, AuditLog
+from assistant.audit import (
+    ACTION_LABELS,
+    AUDIT_FILE,
+    IN_API_REQUEST,
+    AuditLog,
+    task_change_details,
+)
 from assistant.deadlines import parse_user_date
 from assistant.settings import Settings
+from assistant.tracking import STATUS_CHANGE_HOOKS, StatusChange
 
 out = Console(soft_wrap=True)
 
@@ -37,6 +44,12 @@ def _settings() -> Settings:
 
 def _accounts(settings: Settings) -> AccountStore:
     return AccountStore(settings.index / ACCOUNTS_FILE, password_rounds=settings.auth.password_rounds)
+
+
+def _cli_task_change(change: StatusChange) -> None:
+    """``assistant tasks set``: audited under the OS user (the API audits its own changes)."""
+    if not IN_API_REQUEST.get():
+        _audit(_settings(), "task_status", change.task_id, **task_change_details(change))
 
 
 def _audit(settings: Settings, action: str, target: str, **details: Any) -> None:
@@ -155,3 +168,5 @@ def register(app: typer.Typer, wrap: Callable[[Callable[..., Any]], Callable[...
     users_app.command(name="reset-password")(wrap(reset_password))
     app.add_typer(users_app, name="users")
     app.command(name="audit")(wrap(audit))
+    if _cli_task_change not in STATUS_CHANGE_HOOKS:
+        STATUS_CHANGE_HOOKS.append(_cli_task_change)

@@ -9,6 +9,7 @@ nobody is signed in, 403 when the role is too low, and then the write did not ha
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -184,3 +185,16 @@ def test_role_by_endpoint(site: Site, key: tuple[str, str]) -> None:
             assert response.json()["error"]["message"]
             assert _notice_count(site) == before, f"{caller.name}: a refused request wrote"
     print(key, outcomes)
+
+
+def test_reliability_doc_lists_the_access_table() -> None:
+    """docs/RELIABILITY.md's access table says what ``ACCESS`` says (docs that cannot drift)."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "RELIABILITY.md").read_text(encoding="utf-8")
+    labels = {PUBLIC: "public", **{role: role.label for role in Role}}
+    documented: dict[tuple[str, str], str] = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 2 and cells[1] in labels.values():
+            for endpoint in re.findall(r"`(GET|POST|PUT|PATCH|DELETE) ([^`]+)`", cells[0]):
+                documented[endpoint] = cells[1]
+    assert documented == {key: labels[rule] for key, rule in ACCESS.items()}

@@ -282,6 +282,7 @@ def test_audit_since_filters_by_day(site: Site) -> None:
 
 def _cli(index: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "ASSISTANT_INDEX": str(index),
+           "ASSISTANT_EMBEDDING_BACKEND": "fake",
            "ASSISTANT_AUTH_PASSWORD_ROUNDS": "4", "COLUMNS": "200"}
     return subprocess.run([sys.executable, "-m", "assistant.cli", *args], input=stdin, env=env,
                           capture_output=True, text=True, timeout=120)
@@ -410,3 +411,50 @@ def test_default_allowed_hosts_are_loopback_names() -> None:
     from assistant.settings import ServerSettings
 
     assert ServerSettings().allowed_hosts == ["localhost", "127.0.0.1", "::1"]
+
+
+# --- task status changes (issue 14's tracking) ------------------------------------------------
+
+
+def test_task_status_changes_are_audited_from_the_cli_and_from_an_api_route(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from assistant.api import create_app
+    from assistant.api.access import ACCESS
+    from assistant.store import Store
+    from assistant.tracking import TaskStatus, TaskTracker
+
+    index = tmp_path / "index"
+    notice = tmp_path / "thong-bao.txt"
+    notice.write_text(fictional_notice("nv"), encoding="utf-8")
+    assert _cli(index, "ingest", str(notice)).returncode == 0
+    task_id = json.loads(_cli(index, "tasks", "list", "--json").stdout)["items"][0]["task_id"]
+    changed = _cli(index, "tasks", "set", task_id, "đang thực hiện", "--by", "Nguyễn Thị Lan")
+    assert changed.returncode == 0, changed.stderr
+    [by_cli] = AuditLog(index / AUDIT_FILE).entries(action="task_status")
+    assert by_cli.target == task_id and by_cli.user.startswith("dòng lệnh")
+    assert by_cli.details["from"] == "chua_thuc_hien" and by_cli.details["to"] == "dang_thuc_hien"
+    assert by_cli.details["by"] == "Nguyễn Thị Lan"
+
+    # Any route that changes a status is audited under the signed-in user, with no code of its own.
+    monkeypatch.setitem(ACCESS, ("POST", "/api/test-task/{task_id}"), Role.OFFICER)
+    settings = auth_settings(index)
+    AccountStore(index / ACCOUNTS_FILE, password_rounds=4).add("lan", Role.OFFICER, "mat-khau-lan-1")
+    app = create_app(settings)
+
+    @app.post("/api/test-task/{task_id}")
+    def finish(task_id: str) -> dict[str, str]:
+        with Store(settings.db_path) as store, TaskTracker(store) as tracker:
+            tracker.set_status(task_id, TaskStatus.DONE, by="Lan")
+        return {"ok": task_id}
+
+    with TestClient(app) as client:
+        assert client.post(f"/api/test-task/{task_id}").status_code == 401
+        client.post("/api/login", json={"username": "lan", "password": "mat-khau-lan-1"})
+        assert client.post(f"/api/test-task/{task_id}").status_code == 200
+    by_api = AuditLog(index / AUDIT_FILE).entries(action="task_status")[0]
+    assert by_api.user == "lan" and by_api.role == "chuyen-vien" and by_api.target == task_id
+    assert by_api.details["to"] == "da_hoan_thanh" and by_api.address == "testclient"

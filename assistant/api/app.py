@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from assistant.api.auth import authorize
+from assistant.api.auth import authorize, bind_request, record_task_change
 from assistant.api.deps import ApiContext, Context
 from assistant.api.errors import install_error_handlers
 from assistant.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -49,9 +49,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
         # Every route is checked against the access table (assistant/api/access.py).
-        dependencies=[Depends(authorize)],
+        dependencies=[Depends(bind_request), Depends(authorize)],
     )
     app.state.context = ApiContext(settings)
+    _audit_task_changes()
     install_error_handlers(app)
     # Added before the security headers, so they run inside them: a 413 or 429 carries them too.
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body)
@@ -108,3 +109,10 @@ def _allowed_hosts(settings: Settings) -> list[str]:
     if settings.server.host not in ("0.0.0.0", "::", ""):
         hosts.append(settings.server.host)
     return hosts
+
+
+def _audit_task_changes() -> None:
+    from assistant.tracking import STATUS_CHANGE_HOOKS
+
+    if record_task_change not in STATUS_CHANGE_HOOKS:
+        STATUS_CHANGE_HOOKS.append(record_task_change)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,9 +24,11 @@ from fastapi import Depends, Request, Response
 from assistant.accounts import Role, User
 from assistant.api.access import PUBLIC, rule_for
 from assistant.api.security import Forbidden, Unauthorized
+from assistant.audit import IN_API_REQUEST, task_change_details
 
 if TYPE_CHECKING:
     from assistant.api.deps import ApiContext
+    from assistant.tracking import StatusChange
 
 log = logging.getLogger(__name__)
 
@@ -171,4 +174,29 @@ def clear_session_cookie(response: Response, request: Request, secure: bool | No
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="strict",
         secure=request.url.scheme == "https" if secure is None else secure,
+    )
+
+
+# --- changes made deep inside a request (task status) -----------------------------------------
+
+_REQUEST: ContextVar[Request | None] = ContextVar("assistant_api_request", default=None)
+
+
+async def bind_request(request: Request) -> None:
+    """App-wide dependency, async so that it runs in the request's own context: what it sets is
+    seen by the route, also when the route runs in a worker thread (the context is copied)."""
+    _REQUEST.set(request)
+    IN_API_REQUEST.set(True)
+
+
+def record_task_change(change: StatusChange) -> None:
+    """``tracking.STATUS_CHANGE_HOOKS`` entry: a status changed by an API request is audited
+    under the request's user and address, whichever route made it."""
+    request = _REQUEST.get()
+    if request is None:
+        return
+    context: ApiContext = request.app.state.context
+    principal = resolve(context, request)
+    Auditor(context, principal, request.client.host if request.client else None).record(
+        "task_status", target=change.task_id, **task_change_details(change)
     )
