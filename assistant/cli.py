@@ -167,6 +167,7 @@ def ingest(
             progress.update(task, description="Cập nhật chỉ mục tìm kiếm")
             search.finish()
         search.close()
+    __import__("assistant.cli_users").cli_users.audit_ingest(settings, results)
     failed = [r for r in results if r.status is FileStatus.FAILED]
     if as_json:
         _print_json([r.to_json() for r in results])

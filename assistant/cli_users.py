@@ -27,6 +27,7 @@ from assistant.audit import (
     task_change_details,
 )
 from assistant.deadlines import parse_user_date
+from assistant.ingest import FileResult, FileStatus
 from assistant.settings import Settings
 from assistant.tracking import STATUS_CHANGE_HOOKS, StatusChange
 
@@ -50,6 +51,14 @@ def _cli_task_change(change: StatusChange) -> None:
     """``assistant tasks set``: audited under the OS user (the API audits its own changes)."""
     if not IN_API_REQUEST.get():
         _audit(_settings(), "task_status", change.task_id, **task_change_details(change))
+
+
+def audit_ingest(settings: Settings, results: list[FileResult]) -> None:
+    """``assistant ingest``: one row per notice added or replaced."""
+    for result in results:
+        if result.status in (FileStatus.ADDED, FileStatus.REPLACED) and result.notice_id:
+            _audit(settings, "ingest", result.notice_id, source=result.source,
+                   status=result.status.value)
 
 
 def _audit(settings: Settings, action: str, target: str, **details: Any) -> None:

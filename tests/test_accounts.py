@@ -431,6 +431,8 @@ def test_task_status_changes_are_audited_from_the_cli_and_from_an_api_route(
     notice = tmp_path / "thong-bao.txt"
     notice.write_text(fictional_notice("nv"), encoding="utf-8")
     assert _cli(index, "ingest", str(notice)).returncode == 0
+    [ingested] = AuditLog(index / AUDIT_FILE).entries(action="ingest")
+    assert ingested.details["source"].endswith("thong-bao.txt") and ingested.address == "cli"
     task_id = json.loads(_cli(index, "tasks", "list", "--json").stdout)["items"][0]["task_id"]
     changed = _cli(index, "tasks", "set", task_id, "đang thực hiện", "--by", "Nguyễn Thị Lan")
     assert changed.returncode == 0, changed.stderr
