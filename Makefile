@@ -31,6 +31,7 @@ run: setup
 test: setup
 	sh scripts/install_browser.sh
 	sh scripts/install_converter.sh
+	sh scripts/install_spreadsheet.sh
 	$(BIN)/python -m pytest -q
 
 lint: setup

@@ -422,7 +422,7 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
 
     with _open_store(settings) as store:
         search = open_search_index(settings, store)
-        status = search.status()
+        status = search.status(deep=True)
         search.close()
     # Not an index problem (the exit code stays): without it only .doc/.rtf/.odt files fail.
     converter = converter_status(settings.load)

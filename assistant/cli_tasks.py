@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
@@ -24,12 +25,11 @@ from assistant.tracking import (
     ROLE_LABELS,
     STATUS_LABELS,
     DueState,
-    TaskFilters,
     TaskItem,
     TaskStatus,
     TaskTracker,
-    TrackingError,
     parse_status,
+    typed_filters,
 )
 
 P = ParamSpec("P")
@@ -79,51 +79,6 @@ def _day(value: str | None) -> dt.date | None:
     return parse_user_date(value) if value else None
 
 
-ROLE_WORDS = {"chu_tri": "chu_tri", "chu tri": "chu_tri", "phoi_hop": "phoi_hop", "phoi hop": "phoi_hop",
-              "thuc_hien": "thuc_hien", "thuc hien": "thuc_hien", "de_nghi": "de_nghi", "de nghi": "de_nghi"}
-
-
-def build_filters(
-    settings: Settings,
-    *,
-    agency: str | None = None,
-    status: str | None = None,
-    overdue: bool = False,
-    due_within: int | None = None,
-    notice: str | None = None,
-    issuer: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    role: str | None = None,
-) -> TaskFilters:
-    """The filters as typed (CLI and API): a status may also be 'quá hạn' or 'sắp đến hạn'."""
-    filters = TaskFilters(agency=agency or None, notice=notice or None, overdue=overdue,
-                          due_within=due_within, issuer=issuer or None, since=_day(since),
-                          until=_day(until))
-    if due_within is not None and due_within < 0:
-        raise TrackingError("Số ngày --due-within phải từ 0 trở lên.")
-    if status:
-        from assistant.text import search_view
-
-        key = search_view(status).replace("_", " ").strip()
-        if key in ("qua han", DueState.OVERDUE.value.replace("_", " ")):
-            filters.overdue = True
-        elif key in ("sap den han", DueState.DUE_SOON.value.replace("_", " ")):
-            filters.due_within = settings.tasks.due_soon_days if due_within is None else due_within
-        else:
-            filters.status = parse_status(status)
-    if role:
-        from assistant.text import search_view
-
-        found = ROLE_WORDS.get(search_view(role).strip())
-        if found is None:
-            raise TrackingError(
-                f"Không hiểu vai trò '{role}'. Chọn: chủ trì, phối hợp, thực hiện, đề nghị."
-            )
-        filters.role = found
-    return filters
-
-
 AgencyOpt = Annotated[str | None, typer.Option("--agency", help="Chỉ nhiệm vụ của một cơ quan (tên, viết tắt, không dấu).")]
 StatusOpt = Annotated[str | None, typer.Option("--status", help="Trạng thái: 'chưa thực hiện', 'đang thực hiện', 'đã hoàn thành', 'không thực hiện/điều chỉnh', 'quá hạn', 'sắp đến hạn' (có dấu hoặc không).")]
 OverdueOpt = Annotated[bool, typer.Option("--overdue", help="Chỉ nhiệm vụ quá hạn tính đến hôm nay (chưa hoàn thành).")]
@@ -152,7 +107,7 @@ def list_tasks(
 ) -> None:
     """Danh sách nhiệm vụ với trạng thái, hạn sắp tới trước; mỗi dòng ghi thông báo giao việc."""
     settings = _settings()
-    filters = build_filters(settings, agency=agency, status=status, overdue=overdue,
+    filters = typed_filters(settings.tasks.due_soon_days, agency=agency, status=status, overdue=overdue,
                             due_within=due_within, notice=notice, issuer=issuer, since=since,
                             until=until, role=role)
     store, tracker = _open(settings)
@@ -293,3 +248,66 @@ def carry_report(as_json: Annotated[bool, typer.Option("--json", help="In dạng
 def _vn(iso: str) -> str:
     day = dt.date.fromisoformat(iso)
     return f"{day:%d/%m/%Y}"
+
+
+@tasks_app.command("export")
+@_guarded
+def export(
+    output: Annotated[Path, typer.Argument(help="Tệp ra: FILE.xlsx (Excel) hoặc FILE.csv (UTF-8, mở được bằng Excel).", metavar="FILE.xlsx|FILE.csv")],
+    agency: AgencyOpt = None,
+    status: StatusOpt = None,
+    overdue: OverdueOpt = False,
+    due_within: DueWithinOpt = None,
+    notice: NoticeOpt = None,
+    issuer: IssuerOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    role: RoleOpt = None,
+) -> None:
+    """Xuất danh sách nhiệm vụ (cùng bộ lọc như 'tasks list') ra Excel hoặc CSV."""
+    from assistant.tracking_export import export_tasks
+
+    settings = _settings()
+    if output.suffix.lower() not in (".xlsx", ".csv"):
+        raise AssistantError(f"Tệp xuất phải có đuôi .xlsx hoặc .csv: {output.name}")
+    filters = typed_filters(settings.tasks.due_soon_days, agency=agency, status=status, overdue=overdue,
+                            due_within=due_within, notice=notice, issuer=issuer, since=since,
+                            until=until, role=role)
+    store, tracker = _open(settings)
+    with store, tracker:
+        from assistant.agencies import get_gazetteer
+
+        page = tracker.page(filters, get_gazetteer(settings.agencies.extra_file))
+    title = "Danh sách nhiệm vụ được giao"
+    if page.lookup and page.lookup.get("label"):
+        title += f" — {page.lookup['label']}"
+    export_tasks(page.items, output, title, page.today)
+    _out.print(f"Đã xuất {len(page.items)} nhiệm vụ ra {output}.", highlight=False)
+
+
+@tasks_app.command("report")
+@_guarded
+def report(
+    date_from: Annotated[str, typer.Option("--from", help="Từ ngày họp (dd/mm/yyyy).")],
+    date_to: Annotated[str, typer.Option("--to", help="Đến ngày họp (dd/mm/yyyy).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Tệp Word ra (FILE.docx).")],
+    agency: AgencyOpt = None,
+    issuer: IssuerOpt = None,
+) -> None:
+    """Báo cáo kết quả thực hiện nhiệm vụ (Word, thể thức NĐ 30/2020) cho một kỳ, một cơ quan."""
+    from assistant.agencies import get_gazetteer
+    from assistant.render import render_docx
+    from assistant.tracking_report import report_for
+
+    settings = _settings()
+    if output.suffix.lower() != ".docx":
+        raise AssistantError(f"Báo cáo được ghi ra tệp .docx: {output.name}")
+    start, end = parse_user_date(date_from), parse_user_date(date_to)
+    store, tracker = _open(settings)
+    with store, tracker:
+        document, page = report_for(tracker, get_gazetteer(settings.agencies.extra_file), start, end,
+                                    agency, issuer, settings.tasks.office, settings.tasks.office_parent)
+    render_docx(document, output)
+    _out.print(f"Đã ghi báo cáo {output}: {page.total} nhiệm vụ "
+               f"({page.counts['da_hoan_thanh']} đã hoàn thành, {page.counts['qua_han']} quá hạn).",
+               highlight=False)

@@ -37,6 +37,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from assistant.agencies import Gazetteer
+from assistant.deadlines import parse_user_date
 from assistant.errors import AssistantError, NotFound
 from assistant.model import Assignment
 from assistant.store import AssignmentRow, NoticeSummary, Store
@@ -466,6 +467,51 @@ def upcoming_first(today: dt.date) -> Callable[[TaskRef], tuple[int, int]]:
         return (0, days) if days >= 0 else (1, -days)
 
     return key
+
+
+def _typed_day(value: str | None) -> dt.date | None:
+    return parse_user_date(value) if value else None
+
+
+ROLE_WORDS = {"chu_tri": "chu_tri", "chu tri": "chu_tri", "phoi_hop": "phoi_hop", "phoi hop": "phoi_hop",
+              "thuc_hien": "thuc_hien", "thuc hien": "thuc_hien", "de_nghi": "de_nghi", "de nghi": "de_nghi"}
+
+
+def typed_filters(
+    due_soon_days: int,
+    *,
+    agency: str | None = None,
+    status: str | None = None,
+    overdue: bool = False,
+    due_within: int | None = None,
+    notice: str | None = None,
+    issuer: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    role: str | None = None,
+) -> TaskFilters:
+    """The filters as typed (CLI and API): a status may also be 'quá hạn' or 'sắp đến hạn'."""
+    filters = TaskFilters(agency=agency or None, notice=notice or None, overdue=overdue,
+                          due_within=due_within, issuer=issuer or None, since=_typed_day(since),
+                          until=_typed_day(until))
+    if due_within is not None and due_within < 0:
+        raise TrackingError("Số ngày đến hạn (--due-within) phải từ 0 trở lên.")
+    if status:
+        key = search_view(status).replace("_", " ").strip()
+        if key in ("qua han", DueState.OVERDUE.value.replace("_", " ")):
+            filters.overdue = True
+        elif key in ("sap den han", DueState.DUE_SOON.value.replace("_", " ")):
+            filters.due_within = due_soon_days if due_within is None else due_within
+        else:
+            filters.status = parse_status(status)
+    if role:
+        found = ROLE_WORDS.get(search_view(role).strip())
+        if found is None:
+            raise TrackingError(
+                f"Không hiểu vai trò '{role}'. Chọn: chủ trì, phối hợp, thực hiện, đề nghị."
+            )
+        filters.role = found
+    return filters
 
 
 # --- the tracker ---------------------------------------------------------------------------

@@ -52,6 +52,13 @@ def _draft_id(site: Site) -> str:
     return draft_id
 
 
+def _task_id(site: Site) -> str:
+    response = httpx.get(f"{site.url}/api/tasks", headers=site.as_machine())
+    assert response.status_code == 200 and response.json()["items"], response.text
+    task_id: str = response.json()["items"][0]["task_id"]
+    return task_id
+
+
 def _throwaway_user(site: Site) -> str:
     name = f"tam-{next(_serial)}"
     site.accounts.add(name, Role.VIEWER, "mat-khau-tam-thoi")
@@ -97,6 +104,17 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/api/notices"): _plain("GET", "/api/notices"),
     ("GET", "/api/notices/{notice_id}"): lambda site, caller: {
         "method": "GET", "path": f"/api/notices/{site.notice_id}"},  # type: ignore[attr-defined]
+    ("GET", "/api/tasks"): _plain("GET", "/api/tasks"),
+    ("GET", "/api/tasks/carry-report"): _plain("GET", "/api/tasks/carry-report"),
+    ("GET", "/api/tasks/export"): _plain("GET", "/api/tasks/export", params={"format": "csv"}),
+    ("GET", "/api/tasks/report"): _plain("GET", "/api/tasks/report", params={"from": "2024-01-01", "to": "2024-12-31"}),
+    ("GET", "/api/tasks/{task_id}"): lambda site, caller: {
+        "method": "GET", "path": f"/api/tasks/{_task_id(site)}"},
+    ("GET", "/api/tasks/{task_id}/history"): lambda site, caller: {
+        "method": "GET", "path": f"/api/tasks/{_task_id(site)}/history"},
+    ("POST", "/api/tasks/{task_id}/status"): lambda site, caller: {
+        "method": "POST", "path": f"/api/tasks/{_task_id(site)}/status",
+        "json": {"status": "đang thực hiện"}},
     ("GET", "/api/tokens"): _plain("GET", "/api/tokens"),
     ("POST", "/api/tokens"): _plain("POST", "/api/tokens", json={"name": "kịch bản"}),
     ("DELETE", "/api/tokens/{token_id}"): lambda site, caller: {

@@ -39,12 +39,19 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/api/agencies"): VIEWER,
     ("GET", "/api/notices"): VIEWER,
     ("GET", "/api/notices/{notice_id}"): VIEWER,
+    ("GET", "/api/tasks"): VIEWER,
+    ("GET", "/api/tasks/carry-report"): VIEWER,
+    ("GET", "/api/tasks/export"): VIEWER,
+    ("GET", "/api/tasks/report"): VIEWER,
+    ("GET", "/api/tasks/{task_id}"): VIEWER,
+    ("GET", "/api/tasks/{task_id}/history"): VIEWER,
     # one's own API tokens (a signed-in account of any role)
     ("GET", "/api/tokens"): VIEWER,
     ("POST", "/api/tokens"): VIEWER,
     ("DELETE", "/api/tokens/{token_id}"): VIEWER,
     # uploading and drafting
     ("POST", "/api/notices"): OFFICER,
+    ("POST", "/api/tasks/{task_id}/status"): OFFICER,  # audited (tracking.STATUS_CHANGE_HOOKS)
     ("POST", "/api/draft"): OFFICER,
     ("GET", "/api/draft/{draft_id}"): OFFICER,
     ("GET", "/api/draft/{draft_id}/docx"): OFFICER,

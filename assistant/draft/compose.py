@@ -8,6 +8,7 @@ rejected and the template sentence stays (with a warning).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
@@ -55,6 +56,7 @@ class DraftOptions:
     signer: str | None = None
     use_llm: bool = True
     profile: OfficeProfile | None = None  # None: the saved profile, else the settings'
+    meeting_date: dt.date | None = None  # None: read from the notes (blank when they lack it)
 
 
 class Expansion(BaseModel):
@@ -183,6 +185,8 @@ def _item_text(task: NoteTask, group_by: GroupBy) -> str:
 def _opening(notes: ParsedNotes) -> list[str]:
     issuer = notes.issuer
     when = f"ngày {notes.meeting_date.day}/{notes.meeting_date.month}/{notes.meeting_date.year}"
+    if not notes.date_known:
+        when = "ngày …/…/……"
     first = f"Vào hồi {notes.time}" if notes.time else _cap(when)
     if notes.time and "ngay" not in search_view(notes.time):
         first += f" {when}"
@@ -455,7 +459,8 @@ def draft_from_notes(
                 '"UBND thị xã Bến Vân", "UBND tỉnh Lam Giang" hoặc "UBND xã Tân Lam".'
             )
     profile_issuer = parse_issuer(profile.issuer) if profile.issuer else None
-    notes = parse_notes(text, gazetteer, issuer=issuer, chair=options.chair, profile_issuer=profile_issuer)
+    notes = parse_notes(text, gazetteer, issuer=issuer, chair=options.chair, profile_issuer=profile_issuer,
+                        meeting_date=options.meeting_date)
     ctx = Context(notes.issuer, notes.meeting_date, gazetteer)
     warnings = [DraftWarning(code=c, message=m, lines=ln) for c, m, ln in notes.notes_warnings]
 

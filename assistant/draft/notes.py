@@ -548,8 +548,10 @@ class ParsedNotes:
     header_lines: list[NoteLine] = field(default_factory=list)
     notes_warnings: list[tuple[str, str, list[int]]] = field(default_factory=list)
     skipped: list[NoteLine] = field(default_factory=list)  # greetings, 'Cuộc họp kết thúc …'
+    section_headings: list[NoteLine] = field(default_factory=list)  # 'I. NÂNG CAO …' of a speech
     named: set[str] = field(default_factory=set)  # ids of agencies read from short forms (attendees)
     issuer_source: str = "notes"  # notes | option | profile | blank
+    date_known: bool = True  # False: the notes give no meeting date; the opening leaves it blank
 
 
 # --- line classification --------------------------------------------------------------------
@@ -620,8 +622,16 @@ _SPEAKER_ASKS = re.compile(r"^(?:tôi|chúng tôi)\s+(?:cũng\s+|đề nghị\s+
 _BUT = re.compile(r"^(?:tuy nhiên|bên cạnh đó|mặt khác|song)\s*,?\s*", re.IGNORECASE)
 # A line that opens the conclusions ('… tôi đề nghị:', '… các thành viên thống nhất:').
 _OPENS_TASKS = re.compile(
-    r"(?:đề nghị|yêu cầu|kết luận|thống nhất|giao nhiệm vụ|chỉ đạo)(?: (?:như sau|một số nội dung|"
-    r"các nội dung|các nhiệm vụ)[^:]*)?\s*:$",
+    r"(?:đề nghị|yêu cầu|kết luận|thống nhất|giao nhiệm vụ|chỉ đạo)(?:[^:]{0,160})?\s*:$",
+    re.IGNORECASE,
+)
+# Section headings of a speech or minutes ('I. NÂNG CAO TRÁCH NHIỆM …'): what follows is grouped
+# by agency in the draft, the heading itself is reported.
+_ROMAN_HEADING = re.compile(r"^(?:[IVX]{1,4}|[A-Đ])[.)]\s+\S")
+_ALSO = re.compile(r"^(?:đồng thời|ngoài ra|bên cạnh đó)\s*,\s*", re.IGNORECASE)
+_WHEN_LEAD = re.compile(
+    r"^(?:ngay sau (?:cuộc họp|hội nghị)(?: này)?|sau (?:cuộc họp|hội nghị)(?: này)?|từ nay|"
+    r"trong thời gian tới|thời gian tới)\s*,\s*",
     re.IGNORECASE,
 )
 _HEARD_LEAD = re.compile(r"^sau khi nghe\s+(?P<heard>.+?),\s*[^,]*$", re.IGNORECASE)
@@ -664,6 +674,7 @@ def parse_notes(
     issuer: Issuer | None = None,
     chair: str | None = None,
     profile_issuer: Issuer | None = None,
+    meeting_date: dt.date | None = None,
 ) -> ParsedNotes:
     """Notes -> ParsedNotes. The issuer: ``issuer`` (given by the user), else the notes, else
     ``profile_issuer`` (the office profile), else left blank to fill — never a refusal."""
@@ -672,7 +683,16 @@ def parse_notes(
         raise AssistantError("Ghi chép trống: không có dòng nào để soạn thông báo.")
     header_end = _header_end(lines)
     header = lines[:header_end]
-    meeting_date, year_from_notes, date_line = _meeting_date(lines, header)
+    date_known = True
+    if meeting_date is not None:
+        year_from_notes, date_line = True, None
+    else:
+        try:
+            meeting_date, year_from_notes, date_line = _meeting_date(lines, header)
+        except AssistantError:
+            # a closing speech often gives no date: left blank to fill, never a refusal; today
+            # only decides which agencies exist
+            meeting_date, year_from_notes, date_line, date_known = dt.date.today(), True, None, False
     issuer_line = _issuer_line(header) or _issuer_line(lines)
     from_notes = parse_issuer(_without_attendees(issuer_line.text), issuer_line is lines[0]) if issuer_line else None
     source = "option" if issuer else "notes" if from_notes else "profile" if profile_issuer else "blank"
@@ -692,6 +712,14 @@ def parse_notes(
     notes = ParsedNotes(lines=lines, issuer=found_issuer, meeting_date=meeting_date, meeting_name="",
                         issuer_source=source)
     notes.notes_warnings.extend(warnings)
+    notes.date_known = date_known
+    if not date_known:
+        notes.notes_warnings.append((
+            "meeting_date_blank",
+            "Ghi chép không nêu ngày họp: dự thảo để trống ngày họp để điền (ví dụ ghi "
+            "'Hôm nay, ngày 26/5/2026' hoặc chọn ngày họp trên trang). Cơ quan được đọc theo ngày hôm nay.",
+            [],
+        ))
     if not year_from_notes:
         notes.notes_warnings.append((
             "meeting_year_inferred",
@@ -733,6 +761,8 @@ def _free_header_line(line: NoteLine, index: int) -> bool:
     content = _BULLET.sub("", line.text, count=1)
     if _SUBJECT_LINE.match(content) or _CEREMONY.match(content):
         return True
+    if index <= 3 and content.isupper() and not _ROMAN_HEADING.match(content):
+        return True  # a title in capitals running over several lines
     if index <= 3 and _has_date(content) and not _TASK_VERB.match(content):
         return len(content) <= 200
     return index == 1 and parse_issuer(content) is not None and len(content) <= 120
@@ -910,8 +940,16 @@ def _parse_header(notes: ParsedNotes, header: list[NoteLine], ctx: Context) -> N
     elif header and _LABEL_TITLE.match(search_view(title).strip(" :")):
         # 'BIÊN BẢN HỌP', 'PHÁT BIỂU KẾT LUẬN CỦA CHỦ TỊCH …': the subject is on a later line
         notes.meeting_name = "cuộc họp"
-        for line in rest:
+        for k, line in enumerate(rest):
             content = _BULLET.sub("", line.text, count=1)
+            if content.isupper() and _MEETING_WORDS.search(content):
+                # a subject in capitals may run over several lines ('HỌP … NĂM 2025' / 'VÀ …')
+                for more in rest[k + 1:]:
+                    if not more.text.isupper() or _heading(more.text):
+                        break
+                    content += " " + more.text
+                notes.meeting_name = _meeting_name(content, ctx)
+                break
             if _SUBJECT_LINE.match(content) or (
                 _MEETING_WORDS.search(content.split(",")[0]) and not _KEY_RE.match(search_view(content))
             ):
@@ -1020,6 +1058,10 @@ def _parse_body(notes: ParsedNotes, lines: list[NoteLine], ctx: Context) -> None
             notes.heard.append(NoteItem(line, ctx.formalize(heard.group("heard"))))
             part = Part.TASKS
             continue
+        if _ROMAN_HEADING.match(line.text) and line.text.split(" ", 1)[-1].isupper():
+            notes.section_headings.append(line)
+            current_who = None
+            continue
         heading = _heading(line.text) if not _BULLET.match(line.text) else None
         if heading is not None:
             part, rest = heading
@@ -1042,7 +1084,17 @@ def _parse_body(notes: ParsedNotes, lines: list[NoteLine], ctx: Context) -> None
             part = Part.TASKS
             current_who = None
             continue
-        content = _SPEAKER_ASKS.sub("", content)
+        content = _WHEN_LEAD.sub("", _SPEAKER_ASKS.sub("", content))
+        also = _ALSO.match(content)
+        if also and notes.tasks and notes.tasks[-1].assigned and part in (None, Part.TASKS):
+            rest_of_line = content[also.end():]
+            if _split_task(rest_of_line[:1].upper() + rest_of_line[1:], ctx) is None:
+                # 'Đồng thời, chủ trì …': the same agencies as the task before
+                previous = notes.tasks[-1]
+                who_again = [TaskAgency(a.written, a.agency, Role.ASSIGNED if a.role is Role.LEAD else a.role,
+                                        a.formal) for a in previous.assigned]
+                notes.tasks.append(_task([line], previous.verb, who_again, rest_of_line, ctx, False))
+                continue
         if content[:1].islower():
             content = content[:1].upper() + content[1:]
         if part in (Part.RESULTS, Part.SHORTCOMINGS):
@@ -1194,6 +1246,7 @@ def _who_list(who: str, ctx: Context) -> list[TaskAgency] | None:
 _GROUP_AT = re.compile(
     r"(?:UBND\s+)?các\s+(?:xã|phường|thị trấn|huyện|thị xã|thành phố|quận)"
     r"(?:\s*,\s*(?:xã|phường|thị trấn|huyện|thị xã|thành phố|quận|đặc khu))*(?!\w)"
+    r"|[Cc]ác\s+[Ss]ở,\s*(?:ban,\s*)?ngành(?!\w)",
 )
 
 
@@ -1203,7 +1256,10 @@ def _group_at(text: str, pos: int, ctx: Context) -> AgencyRef | None:
     if m is None:
         return None
     bare = re.sub(r"^UBND\s+", "", m.group(0))
-    agency = _resolve_group(bare, ctx) or ctx.gazetteer.resolve(m.group(0), ctx.hint, ctx.meeting_date)
+    if search_view(bare).startswith("cac so"):
+        agency = ctx.gazetteer.get("nhom-so-nganh")
+    else:
+        agency = _resolve_group(bare, ctx) or ctx.gazetteer.resolve(m.group(0), ctx.hint, ctx.meeting_date)
     if agency is None or not agency.is_group:
         return None
     return AgencyRef(text=m.group(0), canonical=agency.name, level=agency.level, is_group=True,
@@ -1228,8 +1284,9 @@ def _split_task(content: str, ctx: Context) -> tuple[str | None, list[TaskAgency
     agencies: list[TaskAgency] = []
     pos = last_end = 0
     while True:
-        ref = ctx.gazetteer.match_at(prepared, pos, level=ctx.hint, on=ctx.meeting_date,
-                                     lenient=verb is not None) or _group_at(prepared, pos, ctx)
+        ref = _group_at(prepared, pos, ctx) or ctx.gazetteer.match_at(
+            prepared, pos, level=ctx.hint, on=ctx.meeting_date, lenient=verb is not None
+        )
         if ref is None:
             break
         agency = ctx.gazetteer.by_name(ref.canonical, ref.level) if ref.canonical else None
@@ -1237,7 +1294,9 @@ def _split_task(content: str, ctx: Context) -> tuple[str | None, list[TaskAgency
         end = ref.end
         if agency is not None and agency.is_group:
             # 'UBND các xã Tân Phú, Hòa Bắc': the places named after the group belong to it
-            while (more := _PLACE_LIST.match(prepared[end:])) and (
+            while agency.id.startswith("nhom-ubnd") and (more := _PLACE_LIST.match(prepared[end:])) and (
+                all(w[:1].isupper() for w in more.group("name").split())
+            ) and (
                 (more.group(0)[:1].isspace() and end == ref.end) or not more.group(0)[:1].isspace()
             ) and not ctx.gazetteer.match_at(
                 prepared, end + more.start("name"), level=ctx.hint, on=ctx.meeting_date
@@ -1247,8 +1306,19 @@ def _split_task(content: str, ctx: Context) -> tuple[str | None, list[TaskAgency
         if agency is not None:
             agency = ctx.settle(agency, written)
         formal = ctx.formal_name(agency, written) if agency else written
+        aside = re.match(r"\s*\(([^()]{3,120})\)", prepared[end:])
+        if aside:
+            # 'Văn phòng UBND tỉnh (Trung tâm Phục vụ hành chính công tỉnh) chủ trì …'
+            formal += f" ({ctx.formalize(aside.group(1))})"
+            end += aside.end()
         agencies.append(TaskAgency(written, agency, Role.ASSIGNED, formal))
         pos = last_end = end
+        local = re.match(r"\s*(?:,|và)\s*(?:các\s+)?địa phương(?!\w)", prepared[pos:])
+        if local and agency is not None and agency.is_group:
+            below = ctx.gazetteer.subordinate(ctx.hint, ctx.meeting_date)
+            if below is not None:
+                agencies.append(TaskAgency("địa phương", below, Role.ASSIGNED, below.name))
+                pos = last_end = pos + local.end()
         joiner = re.match(r"\s*(?:,|\+|và)\s*", prepared[pos:])
         if not joiner:
             break

@@ -238,6 +238,13 @@ def validate_draft(
             f"dự thảo: '{line.text}'.",
             lines=[line.number], severity="info",
         ))
+    for line in notes.section_headings:
+        warnings.append(DraftWarning(
+            code="section_heading",
+            message=f"Dòng {line.number} là đề mục của ghi chép ('{line.text}'); dự thảo xếp các nhiệm "
+            "vụ dưới đề mục này theo cơ quan thực hiện.",
+            lines=[line.number], severity="info",
+        ))
     for line in notes.unplaced:
         warnings.append(DraftWarning(
             code="unplaced_line",
