@@ -103,6 +103,14 @@ class RetrievalSettings(BaseModel):
         "retrieval starts at eight times related_passages and doubles up to this while the "
         "passages found are mostly covered by records or outside the question's place and period.",
     )
+    min_support: float = Field(
+        default=0.56,
+        ge=0.0,
+        le=1.0,
+        description="An open question is refused when its best sentence says less than this share "
+        "of the question's own words and word pairs (calibrated on eval/trust_questions.jsonl; "
+        "docs/EVALUATION.md).",
+    )
 
 
 class LLMSettings(BaseModel):

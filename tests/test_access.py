@@ -125,6 +125,12 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         "method": "GET", "path": f"/api/draft/{_draft_id(site)}"},
     ("GET", "/api/draft/{draft_id}/docx"): lambda site, caller: {
         "method": "GET", "path": f"/api/draft/{_draft_id(site)}/docx"},
+    ("PUT", "/api/draft/{draft_id}"): lambda site, caller: {
+        "method": "PUT", "path": f"/api/draft/{_draft_id(site)}",
+        "json": {"issuer": "UBND xã Kiểm Thử", "meeting_date": "2024-04-03"}},
+    ("GET", "/api/draft-agencies"): _plain("GET", "/api/draft-agencies"),
+    ("GET", "/api/office-profile"): _plain("GET", "/api/office-profile"),
+    ("PUT", "/api/office-profile"): _plain("PUT", "/api/office-profile", json={"issuer": "UBND xã Kiểm Thử"}),
     ("DELETE", "/api/notices/{notice_id}"): lambda site, caller: {
         "method": "DELETE", "path": f"/api/notices/{site.fresh_notice()}"},
     ("GET", "/api/users"): _plain("GET", "/api/users"),

@@ -55,8 +55,12 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/api/draft"): OFFICER,
     ("GET", "/api/draft/{draft_id}"): OFFICER,
     ("GET", "/api/draft/{draft_id}/docx"): OFFICER,
+    ("PUT", "/api/draft/{draft_id}"): OFFICER,
+    ("GET", "/api/draft-agencies"): OFFICER,
+    ("GET", "/api/office-profile"): OFFICER,
     # deleting, accounts, the audit log
     ("DELETE", "/api/notices/{notice_id}"): ADMIN,
+    ("PUT", "/api/office-profile"): ADMIN,  # the office's settings
     ("GET", "/api/users"): ADMIN,
     ("POST", "/api/users"): ADMIN,
     ("POST", "/api/users/{name}/disable"): ADMIN,

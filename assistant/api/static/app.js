@@ -896,13 +896,14 @@
         el("p", { class: "bold" }, doc.signer || "(chưa có người ký)"))));
   }
 
-  function renderDraft(data) {
+  // The preview, warnings and trace of a draft; the review form (review.js) calls it after each edit.
+  function renderDraftParts(data) {
     currentDraft = data;
     renderPreview(data.document);
     const warnings = clear($("draft-warnings"));
     if (!data.warnings.length) warnings.append(el("li", { class: "ok" }, "Không có cảnh báo: mọi nhiệm vụ trong ghi chép đều có trong dự thảo."));
     for (const w of data.warnings) {
-      warnings.append(el("li", {}, w.message, w.lines && w.lines.length ? el("span", { class: "muted small" }, ` (dòng ${w.lines.join(", ")})`) : null));
+      warnings.append(el("li", { class: w.severity === "error" ? "error" : w.severity === "info" ? "info" : null }, w.message, w.lines && w.lines.length ? el("span", { class: "muted small" }, ` (dòng ${w.lines.join(", ")})`) : null));
     }
     const table = el("table", { class: "trace" },
       el("thead", {}, el("tr", {}, el("th", {}, "Mục"), el("th", {}, "Nhiệm vụ trong dự thảo"), el("th", {}, "Cơ quan"), el("th", {}, "Hạn"), el("th", {}, "Ghi chép gốc"))));
@@ -918,9 +919,15 @@
     table.append(tbody);
     clear($("draft-trace")).append(table);
     $("draft-summary").textContent = `${data.trace.length} nhiệm vụ · ${data.warnings.length} cảnh báo` + (data.llm_used ? " · có dùng mô hình ngôn ngữ" : "");
+  }
+
+  function renderDraft(data) {
+    renderDraftParts(data);
+    if (window.draftReview) window.draftReview.show(data);
     $("draft-result").hidden = false;
     $("draft-result").scrollIntoView({ block: "start" });
   }
+  window.assistantDraft = { update: renderDraftParts, request, el, clear, toast };
 
   async function makeDraft(e) {
     e.preventDefault();
@@ -951,6 +958,7 @@
   async function downloadDraft() {
     if (!currentDraft) return;
     try {
+      if (window.draftReview) await window.draftReview.flush();  // the last edit first
       const response = await request(currentDraft.docx_url);
       const blob = await response.blob();
       const disposition = response.headers.get("Content-Disposition") || "";
