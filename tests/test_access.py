@@ -98,6 +98,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/health"): _plain("GET", "/health"),
     ("POST", "/api/ask"): _plain("POST", "/api/ask", json={"question": "Phòng Kinh tế được giao việc gì?"}),
     ("POST", "/api/ask/stream"): _plain("POST", "/api/ask/stream", json={"question": "Ai chủ trì cuộc họp?"}),
+    ("GET", "/api/ask/{conversation_id}"): _plain("GET", "/api/ask/kiemthu01"),
     ("GET", "/api/assignments"): _plain("GET", "/api/assignments", params={"agency": "Phòng Kinh tế"}),
     ("GET", "/api/deadlines"): _plain("GET", "/api/deadlines"),
     ("GET", "/api/agencies"): _plain("GET", "/api/agencies"),

@@ -34,6 +34,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("GET", "/health"): VIEWER,
     ("POST", "/api/ask"): VIEWER,
     ("POST", "/api/ask/stream"): VIEWER,
+    ("GET", "/api/ask/{conversation_id}"): VIEWER,
     ("GET", "/api/assignments"): VIEWER,
     ("GET", "/api/deadlines"): VIEWER,
     ("GET", "/api/agencies"): VIEWER,

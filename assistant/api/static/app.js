@@ -200,6 +200,7 @@
     $("viewer-title").textContent = oneLine(notice.title) || notice.source;
     const meta = [oneLine(notice.issuer), notice.number, "họp " + formatDate(notice.meeting_date), notice.source]
       .filter((x) => x && x !== "—");
+    if (notice.ocr) meta.push(window.ocrView.label(notice.ocr));
     $("viewer-meta").textContent = meta.join(" · ");
     const box = clear($("viewer-text"));
     const text = notice.text || "";
@@ -236,6 +237,12 @@
   // --- chat ---------------------------------------------------------------------------------
   let conversationId = null;
   let asking = false;
+  // static/chat_extras.js (copy button, history across reloads) uses these.
+  window.chatHooks = {
+    addMessage: (...args) => addMessage(...args),
+    renderAnswer: (...args) => renderAnswer(...args),
+    setConversation: (id) => { conversationId = id; },
+  };
 
   function addMessage(kind, ...children) {
     $("chat-empty").hidden = true;
@@ -292,6 +299,7 @@
     if (result.dropped_claims) {
       container.append(el("p", { class: "muted small" }, `Đã bỏ ${result.dropped_claims} ý không kiểm chứng được trong nguồn.`));
     }
+    if (window.chatExtras) window.chatExtras.decorate(container, result);
   }
 
   function parseSSE(buffer, onEvent) {
@@ -345,6 +353,7 @@
       parseSSE(buffer + decoder.decode() + "\n\n", onEvent);
       if (!final) throw new ApiError(0, "incomplete", "Câu trả lời bị ngắt giữa chừng. Hãy hỏi lại.");
       conversationId = final.conversation_id || conversationId;
+      if (window.chatExtras) window.chatExtras.remember(conversationId);
       renderAnswer(answer, final);
       answer.classList.toggle("refused", !!final.refused);
     } catch (err) {
@@ -376,6 +385,7 @@
     }
     $("chat-new").addEventListener("click", () => {
       conversationId = null;
+      if (window.chatExtras) window.chatExtras.forget();
       for (const msg of document.querySelectorAll("#chat-log .msg")) msg.remove();
       $("chat-empty").hidden = false;
       input.focus();
@@ -757,7 +767,7 @@
     const kind = n.kind === "notice" ? null : el("span", { class: "badge" }, KIND_LABELS[n.kind] || n.kind);
     return el("article", { class: "notice-row", dataset: { id: n.id } },
       el("div", { class: "notice-main" },
-        el("h3", {}, sourceButton(oneLine(n.title) || n.source, n.id), kind),
+        el("h3", {}, sourceButton(oneLine(n.title) || n.source, n.id), kind, window.ocrView.badge(n.ocr)),
         el("p", { class: "muted small" },
           [oneLine(n.issuer), n.number, "họp " + formatDate(n.meeting_date), `${n.assignments} nhiệm vụ`].filter(Boolean).join(" · ")),
         el("p", { class: "muted small mono" }, `${n.source} · mã ${n.id}`)),
@@ -824,7 +834,8 @@
         results.append(el("li", { class: ok ? "ok" : "failed" },
           el("strong", {}, (ok ? "✓ " : "✗ ") + (STATUS_LABELS[r.status] || r.status)),
           " ", r.source.replace(/^uploads\//, ""),
-          ok ? ` — ${r.assignments} nhiệm vụ` + (r.kind && r.kind !== "notice" ? " (không phải thông báo kết luận)" : "") : `: ${r.message}`,
+          ok ? ` — ${r.assignments} nhiệm vụ` + (r.kind && r.kind !== "notice" ? " (không phải thông báo kết luận)" : "")
+            + (r.ocr ? ` — ${window.ocrView.label(r.ocr)}` : "") : `: ${r.message}`,
           ok && r.notice_id ? el("span", {}, " ", sourceButton("Mở", r.notice_id)) : null));
       }
       $("upload-input").value = "";
