@@ -26,6 +26,7 @@ from assistant.deadlines import parse_user_date
 from assistant.errors import AssistantError, ConfigError
 from assistant.ingest import STATUS_LABELS, FileResult, FileStatus, ingest_paths
 from assistant.model import KIND_LABELS, Section, ocr_label
+from assistant.ocr import ocr_status
 from assistant.office import INSTALL_HINT, converter_status
 from assistant.records_json import agency_json, items_with_quotes, lookup_assignments, notice_json
 from assistant.settings import Settings
@@ -439,10 +440,13 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
         search.close()
     # Not an index problem (the exit code stays): without it only .doc/.rtf/.odt files fail.
     converter = converter_status(settings.load)
+    ocr = ocr_status(settings.load)  # likewise: without it only scans and images fail
     if as_json:
         _print_json({**status.__dict__, "healthy": status.healthy, "problems": status.problems(),
                      "converter": {"program": converter.configured, "path": converter.path,
-                                   "available": converter.available}})
+                                   "available": converter.available},
+                     "ocr": {"language": settings.load.ocr_language, "tessdata": ocr.tessdata,
+                             "available": ocr.available, "problem": ocr.problem}})
     else:
         if status.healthy:
             out.print(
@@ -457,6 +461,12 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
         else:
             out.print(f"[yellow]Thiếu LibreOffice[/yellow] ('{converter.configured}'): không nạp được "
                       f"tệp .doc, .rtf, .odt. {INSTALL_HINT}.", highlight=False)
+        if ocr.available:
+            out.print(f"Nhận dạng chữ (OCR) bản quét và ảnh: Tesseract '{settings.load.ocr_language}' "
+                      f"có sẵn ({ocr.tessdata}).", highlight=False)
+        else:
+            out.print(f"[yellow]Chưa nhận dạng chữ (OCR) được[/yellow]: {ocr.problem}; không nạp được "
+                      "bản quét và ảnh (.png, .jpg, .tif).", highlight=False)
     if not status.healthy:
         raise typer.Exit(4)
 

@@ -28,6 +28,7 @@ from assistant.errors import LoadError
 from assistant.ingest import ingest_paths
 from assistant.load import load_bytes, load_path
 from assistant.model import Assignment, Notice, OcrReason, ocr_label
+from assistant.ocr import ocr_status
 from assistant.parse import parse_document
 from assistant.settings import LoadSettings, Settings
 from assistant.store import Store
@@ -217,6 +218,8 @@ def test_cli_ingest_shows_ocr_and_the_list_marks_it(tmp_path: Path, docx_pages: 
     assert notice.ocr is not None and notice.ocr.reason is OcrReason.IMAGE
     shown = _cli(index, "show", notice.id)
     assert "Đọc bằng: OCR (tệp ảnh)" in shown.stdout, shown.stdout
+    doctor = _cli(index, "doctor")
+    assert "Nhận dạng chữ (OCR) bản quét và ảnh: Tesseract 'vie' có sẵn" in doctor.stdout, doctor.stdout
 
 
 def test_ingest_reports_ocr_pages_as_they_are_read(tmp_path: Path, docx_pages: list[Image.Image]) -> None:
@@ -296,6 +299,15 @@ def test_each_bad_scan_has_its_own_message_naming_the_file(ocr_ready: None) -> N
     # encrypted, over the page limit, empty: three messages, none the corrupt image's
     assert len({messages[name] for name in ("mat-khau.pdf", "qua-dai.pdf", "trang-trang.pdf",
                                             "anh-hong.png")}) == 4
+
+
+def test_without_the_model_a_scan_fails_with_what_to_install(tmp_path: Path) -> None:
+    settings = LoadSettings(ocr_tessdata=tmp_path)  # a folder without vie.traineddata
+    status = ocr_status(settings)
+    assert not status.available and status.problem and "install_ocr.sh" in status.problem
+    with pytest.raises(LoadError) as info:
+        load_bytes(_png(_blank_pages(1)[0]), "uploads/anh.png", settings)
+    assert "«anh.png»" in info.value.message and "tesseract-ocr-vie" in info.value.message
 
 
 def test_an_image_named_pdf_is_read_as_the_image_it_is(docx_pages: list[Image.Image]) -> None:
