@@ -501,3 +501,15 @@ def test_draft_review_form_edit_reaches_the_docx_and_flags_wrong_level(site: dic
     row = driver.find_element(By.ID, "review-task-1")
     assert "flagged" in (row.get_attribute("class") or "")
     assert any("Công an huyện" in li.text for li in driver.find_elements(By.CSS_SELECTOR, "#draft-warnings li.error"))
+
+    # on a phone the form and the download button fit the width (nothing scrolls sideways)
+    driver.set_window_size(390, 844)
+    try:
+        button = driver.find_element(By.ID, "review-download")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+        box = driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.right, r.top, r.bottom];", button)
+        assert button.is_displayed() and box[0] >= 0 and box[1] <= 391 and 0 <= box[2] < box[3] <= 844
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        assert width <= driver.execute_script("return window.innerWidth") + 1
+    finally:
+        driver.set_window_size(1280, 900)

@@ -155,7 +155,10 @@
       el("table", { class: "trace review-tasks", id: "review-tasks" },
         el("thead", {}, el("tr", {}, el("th", {}, "Ghi chép"), el("th", {}, "Cơ quan, vai trò"), el("th", {}, "Nhiệm vụ"), el("th", {}, "Thời hạn"), el("th", {}, "Kiểm tra"))),
         el("tbody", {}, ...form.tasks.map(taskRow))),
-      el("p", { id: "review-status", class: "muted small", role: "status" }, ""));
+      el("div", { class: "actions-row" },
+        // beside the form, so that a phone need not scroll back to the top to download
+        el("button", { type: "button", id: "review-download", class: "primary", onclick: () => $("draft-download").click() }, "Tải về .docx (bản đã sửa)"),
+        el("p", { id: "review-status", class: "muted small", role: "status" }, "")));
     if (!box.dataset.listening) {
       box.dataset.listening = "1";
       box.addEventListener("input", changed);
