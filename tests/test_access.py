@@ -52,6 +52,20 @@ def _draft_id(site: Site) -> str:
     return draft_id
 
 
+def _progress_id(site: Site) -> str:
+    """An upload's progress id, the upload done (its progress is kept a while)."""
+    if not hasattr(site, "progress_id"):
+        from tests._auth_helpers import fictional_notice
+
+        response = httpx.post(f"{site.url}/api/notices", headers=site.as_machine(), timeout=60,
+                              data={"progress_id": "kiem-thu-tien-do-1"},
+                              files=[("files", ("tien-do.txt", fictional_notice("td").encode(), "text/plain"))])
+        assert response.status_code == 200, response.text
+        site.progress_id = "kiem-thu-tien-do-1"  # type: ignore[attr-defined]
+    progress_id: str = site.progress_id  # type: ignore[attr-defined]
+    return progress_id
+
+
 def _task_id(site: Site) -> str:
     response = httpx.get(f"{site.url}/api/tasks", headers=site.as_machine())
     assert response.status_code == 200 and response.json()["items"], response.text
@@ -121,6 +135,8 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("DELETE", "/api/tokens/{token_id}"): lambda site, caller: {
         "method": "DELETE", "path": f"/api/tokens/{_own_token_id(site, caller)}"},
     ("POST", "/api/notices"): _upload,
+    ("GET", "/api/uploads/{progress_id}"): lambda site, caller: {
+        "method": "GET", "path": f"/api/uploads/{_progress_id(site)}"},
     ("POST", "/api/draft"): _plain("POST", "/api/draft", data={"notes": NOTES}),
     ("GET", "/api/draft/{draft_id}"): lambda site, caller: {
         "method": "GET", "path": f"/api/draft/{_draft_id(site)}"},

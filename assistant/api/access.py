@@ -52,6 +52,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/tokens/{token_id}"): VIEWER,
     # uploading and drafting
     ("POST", "/api/notices"): OFFICER,
+    ("GET", "/api/uploads/{progress_id}"): OFFICER,
     ("POST", "/api/tasks/{task_id}/status"): OFFICER,  # audited (tracking.STATUS_CHANGE_HOOKS)
     ("POST", "/api/draft"): OFFICER,
     ("GET", "/api/draft/{draft_id}"): OFFICER,

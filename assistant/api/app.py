@@ -22,7 +22,16 @@ from assistant.api.errors import install_error_handlers
 from assistant.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from assistant.api.origin import SameOriginWriteMiddleware, TrustedHostMiddleware
 from assistant.api.ratelimit import RateLimitMiddleware
-from assistant.api.routes import account, ask, draft, draft_review, notices, records, tasks
+from assistant.api.routes import (
+    account,
+    ask,
+    draft,
+    draft_review,
+    notices,
+    records,
+    tasks,
+    upload_progress,
+)
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 
@@ -65,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SameOriginWriteMiddleware)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=_allowed_hosts(settings))
     app.add_middleware(SecurityHeadersMiddleware)
-    for module in (ask, records, notices, draft, draft_review, tasks, account):
+    for module in (ask, records, notices, draft, draft_review, tasks, upload_progress, account):
         app.include_router(module.router)
 
     @app.get("/health", tags=["Hệ thống"], summary="Tình trạng kho, chỉ mục, bộ nhúng, LLM")
