@@ -41,7 +41,7 @@ from assistant.deadlines import parse_user_date
 from assistant.errors import AssistantError, NotFound
 from assistant.model import Assignment
 from assistant.store import AssignmentRow, NoticeSummary, Store
-from assistant.text import collapse_spaces, nfc, search_view
+from assistant.text import collapse_spaces, match_key, nfc, search_view
 
 
 class TaskStatus(StrEnum):
@@ -633,6 +633,20 @@ class TaskTracker:
         task_id = self.resolve(task_id)
         track = self._tracks("WHERE task_id = ?", (task_id,))
         return _state(track[0]) if track else TaskState(task_id)
+
+    def states_for(self, rows: Sequence[AssignmentRow]) -> list[TaskState | None]:
+        """The state of each assignment row as other views hold them (chat answers): None for
+        a row of a document that is not followed up (a news article)."""
+        states = self.states_by_row_key()
+        keys = {(r.notice_id, r.start, r.end, task_text_key(r.task), r.agency_key): r.row_key
+                for r in self.task_refs()}
+        out: list[TaskState | None] = []
+        for row in rows:
+            item = row.assignment
+            key = keys.get((row.notice_id, item.start, item.end, task_text_key(item.task),
+                            match_key(item.agency.canonical or item.agency.text)))
+            out.append(None if key is None else states.get(key) or TaskState(key))
+        return out
 
     def history(self, task_id: str) -> list[HistoryEntry]:
         """Every recorded change of a task, oldest first."""
