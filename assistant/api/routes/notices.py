@@ -16,8 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from assistant.api.deps import ApiContext, Context, StoreDep, WriteAccess
 from assistant.api.security import InvalidUploadName, safe_upload_name
 from assistant.errors import AssistantError
-from assistant.ingest import FileResult, FileStatus, ingest_upload
+from assistant.ingest import FileResult, FileStatus, ingest_upload, load_upload
 from assistant.load import SUPPORTED_SUFFIXES
+from assistant.model import LoadedDocument
 from assistant.records_json import assignment_item, notice_json
 from assistant.store import AssignmentRow
 
@@ -42,7 +43,8 @@ def list_notices(store: StoreDep) -> dict[str, Any]:
     # Counted in SQL: decoding every assignment record only to count them took seconds at
     # 10k notices (≈130k records).
     counts = {summary.id: count for summary, count in store.assignment_notices()}
-    items = [{**asdict(s), "assignments": counts.get(s.id, 0)} for s in summaries]
+    ocr = store.ocr_marks()
+    items = [{**asdict(s), "assignments": counts.get(s.id, 0), "ocr": ocr.get(s.id)} for s in summaries]
     return {"items": items, "count": len(items)}
 
 
@@ -85,7 +87,8 @@ def _save_original(index: Path, name: str, data: bytes) -> None:
     os.replace(tmp, target)
 
 
-@router.post("", summary="Tải lên và nạp một hoặc nhiều tệp (.txt .md .docx .pdf .doc .rtf .odt)")
+@router.post("", summary="Tải lên và nạp một hoặc nhiều tệp (.txt .md .docx .pdf .doc .rtf .odt; ảnh "
+             ".png .jpg .tif và bản quét đọc bằng OCR)")
 async def upload_notices(
     context: Context,
     _: WriteAccess,
@@ -137,20 +140,31 @@ def _label(filename: str | None) -> str:
 
 
 def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) -> dict[str, Any]:
+    # Loading first, without the write lock: LibreOffice and OCR take seconds to minutes a file,
+    # and other writers (uploads, deletes, the CLI) should not wait on them. A file that does
+    # not load is reported and nothing of it is kept, not even its original.
+    prepared: list[tuple[str, bytes, LoadedDocument] | FileResult] = []
+    for item in batch:
+        if isinstance(item, FileResult):
+            prepared.append(item)
+            continue
+        name, data = item
+        loaded = load_upload(data, f"{UPLOAD_DIR}/{name}", context.settings)
+        prepared.append(loaded if isinstance(loaded, FileResult) else (name, data, loaded))
     results: list[FileResult] = []
-    if all(isinstance(item, FileResult) for item in batch):  # nothing to store: no write lock
-        results = [item for item in batch if isinstance(item, FileResult)]
+    if all(isinstance(item, FileResult) for item in prepared):  # nothing to store: no write lock
+        results = [item for item in prepared if isinstance(item, FileResult)]
     else:
         with context.writing() as session:
-            for item in batch:
-                if isinstance(item, FileResult):
-                    results.append(item)
+            for entry in prepared:
+                if isinstance(entry, FileResult):
+                    results.append(entry)
                     continue
-                name, data = item
+                name, data, document = entry
                 _save_original(context.settings.index, name, data)
                 results.append(
                     ingest_upload(data, f"{UPLOAD_DIR}/{name}", session.store, context.settings,
-                                  context.gazetteer, indexer=session.search)
+                                  context.gazetteer, indexer=session.search, loaded=document)
                 )
             session.search.finish()
     stored = sum(r.status is not FileStatus.FAILED for r in results)
