@@ -118,12 +118,15 @@ def ingest_upload(
     return _ingest_one(lambda: load_bytes(data, name, settings.load), name, store, gazetteer, indexer)
 
 
-def load_upload(data: bytes, name: str, settings: Settings) -> LoadedDocument | FileResult:
+def load_upload(
+    data: bytes, name: str, settings: Settings, progress: Callable[[int, int], None] | None = None
+) -> LoadedDocument | FileResult:
     """Load an upload before taking the write lock: converting a .doc or reading a scan by OCR
     takes seconds to minutes and needs no lock, and other writers should not wait for it. A
-    file that cannot be loaded comes back as its failed result."""
+    file that cannot be loaded comes back as its failed result. ``progress(done, total)`` hears
+    of each page read by OCR."""
     try:
-        return load_bytes(data, name, settings.load)
+        return load_bytes(data, name, settings.load, progress)
     except AssistantError as exc:
         return FileResult(name, FileStatus.FAILED, message=exc.message)
     except Exception:  # a bug must not lose the rest of the batch, nor show a traceback

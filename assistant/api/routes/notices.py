@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -10,10 +11,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import ApiContext, Context, StoreDep, WriteAccess
+from assistant.api.auth import Audit, Auditor
+from assistant.api.deps import ApiContext, Context, StoreDep
+from assistant.api.routes import upload_progress
 from assistant.api.security import InvalidUploadName, safe_upload_name
 from assistant.errors import AssistantError
 from assistant.ingest import FileResult, FileStatus, ingest_upload, load_upload
@@ -67,11 +70,15 @@ def get_notice(notice_id: str, store: StoreDep) -> dict[str, Any]:
 
 
 @router.delete("/{notice_id}", summary="Xóa một thông báo (kho và chỉ mục tìm kiếm)")
-def delete_notice(notice_id: str, context: Context, _: WriteAccess) -> dict[str, Any]:
+def delete_notice(notice_id: str, context: Context, audit: Audit) -> dict[str, Any]:
     with context.writing() as session:
         notice = session.store.get(notice_id)  # resolves a unique prefix, 404 otherwise
         session.store.delete(notice.id)
         session.search.notice_deleted(notice.id)
+    # What it takes to find the notice again and ingest it back.
+    audit.record("delete", target=notice.id, source=notice.source,
+                 title=notice.title.text if notice.title else None,
+                 sha256=hashlib.sha256(notice.text.encode("utf-8")).hexdigest())
     return {"deleted": notice.id, "source": notice.source}
 
 
@@ -91,8 +98,11 @@ def _save_original(index: Path, name: str, data: bytes) -> None:
              ".png .jpg .tif và bản quét đọc bằng OCR)")
 async def upload_notices(
     context: Context,
-    _: WriteAccess,
+    audit: Audit,
     files: Annotated[list[UploadFile], File(description="Một hoặc nhiều tệp thông báo.")],
+    progress_id: Annotated[str | None, Form(
+        description="Mã ngẫu nhiên (8-64 ký tự chữ, số, '-', '_') để xem tiến độ ở "
+                    "GET /api/uploads/{progress_id} trong khi tải lên.")] = None,
 ) -> dict[str, Any]:
     """A result per file, in the order sent: a file of the wrong type, over the size limit, with
     an unusable name or that cannot be read is reported as failed and the others still land."""
@@ -102,8 +112,11 @@ async def upload_notices(
     batch: list[tuple[str, bytes] | FileResult] = []
     for upload in files:
         batch.append(await _accept(upload, limit))
+    tracked = upload_progress.valid_id(progress_id)
+    if tracked:
+        upload_progress.start(tracked, len(batch))
     # Conversion, parsing and embedding are blocking work: off the event loop.
-    return await run_in_threadpool(_ingest, context, batch)
+    return await run_in_threadpool(_ingest, context, batch, audit, tracked)
 
 
 async def _accept(upload: UploadFile, limit: int) -> tuple[str, bytes] | FileResult:
@@ -139,7 +152,10 @@ def _label(filename: str | None) -> str:
     return base or "(không có tên)"
 
 
-def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) -> dict[str, Any]:
+def _ingest(
+    context: ApiContext, batch: list[tuple[str, bytes] | FileResult], audit: Auditor,
+    progress_id: str | None = None,
+) -> dict[str, Any]:
     # Loading first, without the write lock: LibreOffice and OCR take seconds to minutes a file,
     # and other writers (uploads, deletes, the CLI) should not wait on them. A file that does
     # not load is reported and nothing of it is kept, not even its original.
@@ -147,9 +163,14 @@ def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) ->
     for item in batch:
         if isinstance(item, FileResult):
             prepared.append(item)
+            if progress_id:
+                upload_progress.file_done(progress_id)
             continue
         name, data = item
-        loaded = load_upload(data, f"{UPLOAD_DIR}/{name}", context.settings)
+        pages = upload_progress.file_started(progress_id, name) if progress_id else None
+        loaded = load_upload(data, f"{UPLOAD_DIR}/{name}", context.settings, pages)
+        if progress_id:
+            upload_progress.file_done(progress_id)
         prepared.append(loaded if isinstance(loaded, FileResult) else (name, data, loaded))
     results: list[FileResult] = []
     if all(isinstance(item, FileResult) for item in prepared):  # nothing to store: no write lock
@@ -167,6 +188,11 @@ def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) ->
                                   context.gazetteer, indexer=session.search, loaded=document)
                 )
             session.search.finish()
+    for result in results:
+        if result.status in (FileStatus.ADDED, FileStatus.REPLACED):
+            audit.record("upload" if result.status is FileStatus.ADDED else "reingest",
+                         target=result.notice_id, source=result.source,
+                         status=result.status.value)
     stored = sum(r.status is not FileStatus.FAILED for r in results)
     return {"results": [r.to_json() for r in results], "stored": stored,
             "failed": len(results) - stored}
