@@ -23,7 +23,7 @@ from rich.tree import Tree
 from assistant.agencies import Agency, Gazetteer, get_gazetteer
 from assistant.agency_lookup import lookup_rows
 from assistant.deadlines import parse_user_date
-from assistant.errors import AssistantError, ConfigError
+from assistant.errors import AssistantError, ConfigError, as_disk_full
 from assistant.ingest import STATUS_LABELS, FileResult, FileStatus, ingest_paths
 from assistant.model import KIND_LABELS, Section
 from assistant.office import INSTALL_HINT, converter_status
@@ -91,14 +91,18 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except AssistantError as exc:
-            err.print(f"[red]Lỗi:[/red] {exc}", highlight=False)
+            err.print(f"[red]Lỗi:[/red] {escape(str(exc))}", highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except typer.Exit:
             raise
         except KeyboardInterrupt:
             err.print("Đã dừng theo yêu cầu.")
             raise typer.Exit(130) from None
-        except Exception:
+        except Exception as exc:
+            if (full := as_disk_full(exc)) is not None:
+                logging.getLogger(__name__).debug("disk full", exc_info=True)
+                err.print(f"[red]Lỗi:[/red] {escape(str(full))}", highlight=False)
+                raise typer.Exit(full.exit_code) from None
             logging.getLogger(__name__).debug("unexpected error", exc_info=True)
             err.print(
                 "[red]Lỗi không mong đợi.[/red] Chạy lại với --verbose để xem chi tiết kỹ thuật.",
@@ -392,10 +396,12 @@ def setup() -> None:
 def reindex() -> None:
     """Dựng lại chỉ mục tìm kiếm (vector + BM25) từ kho thông báo."""
     settings = state.settings()
-    from assistant.indexing import open_search_index
+    from assistant.indexing import discard_crashing_vectors, open_search_index
     from assistant.locks import write_lock
 
     with write_lock(settings.index), _open_store(settings) as store:
+        if (broken := discard_crashing_vectors(settings)) is not None:
+            out.print(f"Kho vector bị hỏng ({escape(broken)}): đã xóa, dựng lại từ đầu.", highlight=False)
         search = open_search_index(settings, store)
         with Progress(
             TextColumn("[bold]Đang dựng lại chỉ mục"),

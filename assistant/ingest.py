@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.agencies import Gazetteer
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, as_disk_full
 from assistant.load import load_bytes, load_path, walk_paths
 from assistant.model import LoadedDocument, Notice
 from assistant.parse import parse_document
@@ -118,21 +118,34 @@ def _ingest_one(
         document = load()
         notice = parse_document(document, gazetteer)
         outcome, replaced = store.put(notice)
-        if indexer is not None and outcome is not StoreOutcome.UNCHANGED:
-            indexer.notice_stored(notice, replaced)
     except AssistantError as exc:
         return FileResult(source, FileStatus.FAILED, message=exc.message)
-    except Exception:  # a bug must not lose the rest of the batch, nor show a traceback
+    except Exception as exc:  # a bug must not lose the rest of the batch, nor show a traceback
+        if (full := as_disk_full(exc)) is not None:
+            return FileResult(source, FileStatus.FAILED, message=full.message)
         log.exception("unexpected error while ingesting %s", source)
         return FileResult(
             source,
             FileStatus.FAILED,
             message="lỗi không mong đợi khi xử lý tệp (chi tiết trong nhật ký chương trình)",
         )
-    return FileResult(
+    result = FileResult(
         source,
         FileStatus(outcome.value),
         notice_id=notice.id,
         kind=notice.kind.value,
         assignments=len(notice.assignments),
     )
+    if indexer is not None and outcome is not StoreOutcome.UNCHANGED:
+        try:
+            indexer.notice_stored(notice, replaced)
+        except Exception as exc:
+            # The notice is stored: saying it failed would be false. The search index is
+            # marked stale before it is touched, so it is completed later (doctor/reindex,
+            # or the next reader).
+            full = as_disk_full(exc)
+            if full is None:
+                log.exception("search index not updated for %s", source)
+            reason = full.message if full else "lỗi khi cập nhật chỉ mục"
+            result.message = f"đã lưu vào kho nhưng chưa cập nhật được chỉ mục tìm kiếm ({reason})"
+    return result

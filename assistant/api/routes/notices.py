@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import ApiContext, Context, StoreDep, WriteAccess
 from assistant.api.security import InvalidUploadName, safe_upload_name
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, as_disk_full
 from assistant.ingest import FileResult, FileStatus, ingest_upload
 from assistant.load import SUPPORTED_SUFFIXES
 from assistant.records_json import assignment_item, notice_json
@@ -69,20 +70,56 @@ def delete_notice(notice_id: str, context: Context, _: WriteAccess) -> dict[str,
     with context.writing() as session:
         notice = session.store.get(notice_id)  # resolves a unique prefix, 404 otherwise
         session.store.delete(notice.id)
-        session.search.notice_deleted(notice.id)
-    return {"deleted": notice.id, "source": notice.source}
+        if notice.source.startswith(f"{UPLOAD_DIR}/"):
+            _original(context.settings.index, notice.source.removeprefix(f"{UPLOAD_DIR}/")).unlink(
+                missing_ok=True)
+        # The notice is gone from the store whatever happens next: the answer says so.
+        warning = _index_update(session.search.notice_deleted, notice.id)
+    return {"deleted": notice.id, "source": notice.source,
+            **({"index_warning": warning} if warning else {})}
 
 
-def _save_original(index: Path, name: str, data: bytes) -> None:
-    """Keep the uploaded original in ``<index>/uploads`` (by its sanitized name only)."""
+def _index_update(update: Callable[..., None], *args: Any) -> str | None:
+    """Run a search-index update after the store was written; a failure becomes a warning in
+    the answer (the index stays marked stale and is completed by the next reader or
+    ``assistant reindex``), never a 500 for records that are stored."""
+    try:
+        update(*args)
+    except Exception as exc:
+        full = as_disk_full(exc)
+        if full is None and not isinstance(exc, AssistantError):
+            log.exception("search index not updated after a write")
+        reason = full.message if full else (exc.message if isinstance(exc, AssistantError)
+                                            else "lỗi khi cập nhật chỉ mục")
+        return f"Đã lưu vào kho nhưng chưa cập nhật được chỉ mục tìm kiếm ({reason})."
+    return None
+
+
+def _original(index: Path, name: str) -> Path:
     folder = (index / UPLOAD_DIR).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
     target = (folder / name).resolve()
     if target.parent != folder:  # safe_upload_name already forbids this; belt and braces
         raise AssistantError(f"Tên tệp không hợp lệ: '{name}'.")
+    return target
+
+
+def _save_original(index: Path, name: str, data: bytes) -> Path:
+    """Write the uploaded original beside its final place in ``<index>/uploads`` (by its
+    sanitized name only); ``_keep_original`` puts it there once the notice is stored."""
+    target = _original(index, name)
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.part")
     tmp.write_bytes(data)
-    os.replace(tmp, target)
+    return tmp
+
+
+def _keep_original(index: Path, name: str, tmp: Path, result: FileResult) -> None:
+    """A stored notice keeps its original; a refused file leaves nothing behind (and an older
+    original of the same name, of a notice still stored, stays)."""
+    if result.status is FileStatus.FAILED:
+        tmp.unlink(missing_ok=True)
+    else:
+        os.replace(tmp, _original(index, name))
 
 
 @router.post("", summary="Tải lên và nạp một hoặc nhiều tệp (.txt .md .docx .pdf .doc .rtf .odt)")
@@ -147,12 +184,20 @@ def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) ->
                     results.append(item)
                     continue
                 name, data = item
-                _save_original(context.settings.index, name, data)
-                results.append(
-                    ingest_upload(data, f"{UPLOAD_DIR}/{name}", session.store, context.settings,
-                                  context.gazetteer, indexer=session.search)
-                )
-            session.search.finish()
+                try:
+                    tmp = _save_original(context.settings.index, name, data)
+                except OSError as exc:
+                    full = as_disk_full(exc)
+                    if full is None:
+                        raise
+                    results.append(FileResult(f"{UPLOAD_DIR}/{name}", FileStatus.FAILED,
+                                              message=full.message))
+                    continue
+                result = ingest_upload(data, f"{UPLOAD_DIR}/{name}", session.store, context.settings,
+                                       context.gazetteer, indexer=session.search)
+                _keep_original(context.settings.index, name, tmp, result)
+                results.append(result)
+            warning = _index_update(session.search.finish)
     stored = sum(r.status is not FileStatus.FAILED for r in results)
     return {"results": [r.to_json() for r in results], "stored": stored,
-            "failed": len(results) - stored}
+            "failed": len(results) - stored, **({"index_warning": warning} if warning else {})}
