@@ -181,6 +181,9 @@ def ingest(
             f"{sum(r.status is FileStatus.SKIPPED for r in results)} tệp bỏ qua.",
             highlight=False,
         )
+        from assistant.cli_tasks import print_carry_notice
+
+        print_carry_notice(settings)
     if failed:
         raise typer.Exit(1)
 

@@ -311,3 +311,15 @@ def report(
     _out.print(f"Đã ghi báo cáo {output}: {page.total} nhiệm vụ "
                f"({page.counts['da_hoan_thanh']} đã hoàn thành, {page.counts['qua_han']} quá hạn).",
                highlight=False)
+
+
+def print_carry_notice(settings: Settings) -> None:
+    """After an ingest: say when followed-up tasks need checking (their notice changed)."""
+    store = Store(settings.db_path)
+    with store, TaskTracker(store, settings.tasks.due_soon_days) as tracker:
+        issues = tracker.carry_report()
+    if issues:
+        lost = sum(i.state.value == "lost" for i in issues)
+        _out.print(f"[yellow]Theo dõi nhiệm vụ:[/yellow] {len(issues)} nhiệm vụ đã ghi trạng thái cần "
+                   f"kiểm tra lại ({lost} chưa chuyển được sang bản mới của thông báo). "
+                   "Xem: assistant tasks carry-report", highlight=False)

@@ -750,6 +750,19 @@ class Store:
             out.update((r[0], "\n".join(p for p in r[1:] if p)) for r in rows)
         return out
 
+    def issuer_names(self, ids: Collection[str]) -> dict[str, str]:
+        """The readable issuer of some notices ('UBND thị xã Bến Vân'), where the parser
+        read one: how a task row names the notice that assigned it."""
+        out: dict[str, str] = {}
+        for part in _batches(list(ids)):
+            rows = self._conn.execute(
+                "SELECT id, json_extract(data, '$.issuer_name') FROM notices"
+                f" WHERE id IN ({','.join('?' * len(part))})",
+                part,
+            ).fetchall()
+            out.update((r[0], r[1]) for r in rows if r[1])
+        return out
+
     def agency_names(self) -> list[str]:
         return [
             r[0]

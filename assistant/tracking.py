@@ -344,13 +344,7 @@ class TaskItem:
 
     def notice_label(self) -> str:
         """'UBND thị xã Bến Vân, số 45/TB-UBND ngày 15/03/2024'."""
-        parts = [self.issuer_name or collapse_spaces(self.notice.issuer or "") or self.notice.source]
-        number = _number(self.notice.number)
-        if number:
-            parts.append(f"số {number}")
-        day = self.notice.issue_date or self.notice.meeting_date
-        label = ", ".join(parts)
-        return f"{label} ngày {_vn_date(day)}" if day else label
+        return notice_label(self.notice, self.issuer_name)
 
     def to_json(self) -> dict[str, Any]:
         item = self.assignment
@@ -375,15 +369,7 @@ class TaskItem:
             "source": self.row.source,
             "notice_title": self.row.notice_title,
             "meeting_date": self.row.meeting_date,
-            "notice": {
-                "id": self.notice.id,
-                "issuer": self.issuer_name or self.notice.issuer,
-                "number": _number(self.notice.number),
-                "issue_date": self.notice.issue_date,
-                "meeting_date": self.notice.meeting_date,
-                "title": self.notice.title,
-                "label": self.notice_label(),
-            },
+            "notice": notice_citation(self.notice, self.issuer_name),
             "section": " › ".join(item.section_path),
             "role": item.role.value,
             "role_label": ROLE_LABELS.get(item.role.value, item.role.value),
@@ -413,6 +399,30 @@ class TaskPage:
 
 
 # --- pure helpers --------------------------------------------------------------------------
+
+
+def notice_label(notice: NoticeSummary, issuer_name: str | None = None) -> str:
+    """How a task row names its notice: 'UBND thị xã Bến Vân, số 45/TB-UBND ngày 15/03/2024'."""
+    parts = [issuer_name or collapse_spaces(notice.issuer or "") or notice.source]
+    number = _number(notice.number)
+    if number:
+        parts.append(f"số {number}")
+    day = notice.issue_date or notice.meeting_date
+    label = ", ".join(parts)
+    return f"{label} ngày {_vn_date(day)}" if day else label
+
+
+def notice_citation(notice: NoticeSummary, issuer_name: str | None = None) -> dict[str, Any]:
+    """The notice of a task row as JSON: issuer, number, dates, title and the label."""
+    return {
+        "id": notice.id,
+        "issuer": issuer_name or notice.issuer,
+        "number": _number(notice.number),
+        "issue_date": notice.issue_date,
+        "meeting_date": notice.meeting_date,
+        "title": notice.title,
+        "label": notice_label(notice, issuer_name),
+    }
 
 
 def parse_status(text: str) -> TaskStatus:
@@ -965,7 +975,7 @@ class TaskTracker:
             summaries = {n.id: n for n in self.store.summaries() if n.id in ids}
         records = self._records([ref for ref, _ in selected])
         texts = self.store.texts(ids)
-        names = self._issuer_names(ids)
+        names = self.store.issuer_names(ids)
         groups = self._span_groups(ids)
         out: list[TaskItem] = []
         for ref, state in selected:
@@ -999,18 +1009,6 @@ class TaskTracker:
                 ).fetchall()
                 for ord_, data in rows:
                     out[(notice_id, ord_)] = Assignment.model_validate_json(data)
-        return out
-
-    def _issuer_names(self, ids: Iterable[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        ids = list(ids)
-        for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
-            rows = self._conn.execute(
-                "SELECT id, json_extract(data, '$.issuer_name') FROM notices"
-                f" WHERE id IN ({','.join('?' * len(part))})", part,
-            ).fetchall()
-            out.update((r[0], r[1]) for r in rows if r[1])
         return out
 
     def _span_groups(self, ids: Iterable[str]) -> dict[tuple[str, int, int, str], list[tuple[str, str]]]:

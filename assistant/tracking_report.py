@@ -38,12 +38,15 @@ class ReportScope:
     office_parent: str | None = None
 
 
-def _office(items: Sequence[TaskItem], scope: ReportScope) -> str:
-    if scope.office:
-        return scope.office
+def office_of(items: Sequence[TaskItem]) -> str:
+    """The issuer most of ``items``' notices share: the office, when no setting names it."""
     names = Counter(i.issuer_name or i.notice.issuer or "" for i in items)
     names.pop("", None)
     return names.most_common(1)[0][0] if names else "Ủy ban nhân dân"
+
+
+def _office(items: Sequence[TaskItem], scope: ReportScope) -> str:
+    return scope.office or office_of(items)
 
 
 def _citation(item: TaskItem) -> str:

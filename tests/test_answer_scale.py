@@ -120,7 +120,7 @@ def test_long_assignment_answer_is_cut_and_states_the_total(
     result = scale.ask(f"{agency} được giao những nhiệm vụ gì?")
     assert result.route == "assignments" and not result.refused
     assert f"được giao {len(rows)} nhiệm vụ trong {notices} thông báo" in result.answer
-    assert "assistant assignments" in result.answer
+    assert "trang Nhiệm vụ" in result.answer and "assistant " not in result.answer
     shown = re.search(r"\((\d+)/(\d+) nhiệm vụ\)", result.answer)
     assert shown is not None and int(shown.group(2)) == len(rows) and int(shown.group(1)) < len(rows)
     # Newest first: the cited notices are the newest notices holding a row.
@@ -136,7 +136,7 @@ def test_notice_list_is_cut_with_the_total(scale: AnswerService) -> None:
     assert result.route == "metadata"
     assert f"Có {N} thông báo đã lưu" in result.answer
     assert len(result.citations) == service_module.CHAT_LINES
-    assert "assistant notices" in result.answer
+    assert "trang Thông báo" in result.answer and "assistant " not in result.answer
 
 
 def test_chair_of_a_day_among_many(scale: AnswerService, corpus: tuple[Path, list[dict[str, object]]]) -> None:
@@ -155,7 +155,7 @@ def test_long_deadline_answer_is_cut(scale: AnswerService) -> None:
     assert len(rows) > 4 * service_module.CHAT_LINES
     result = scale.ask("Những nhiệm vụ nào phải xong trước ngày 31/12/2030?")
     assert result.route == "deadlines"
-    assert "assistant deadlines" in result.answer
+    assert "trang Thời hạn" in result.answer and "assistant " not in result.answer
     assert len(result.citations) == service_module.CHAT_LINES
     dated = [r for r in rows if r.assignment.deadline and r.assignment.deadline.date]
     assert f"Có {len(dated)} lượt" in result.answer

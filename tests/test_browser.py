@@ -163,7 +163,8 @@ def test_chat_answer_citation_opens_highlighted_passage(site: dict[str, Any]) ->
     quote = mark.text.strip()
     assert len(quote) > 20
     # The highlighted passage is the one the answer quotes, and it is scrolled into view.
-    assert quote[:30] in answer.text.replace("\n", " ")
+    # (the answer shows the sentence without the list marker it has in the notice)
+    assert quote.lstrip("-+*• ")[:30] in answer.text.replace("\n", " ")
     visible = driver.execute_script(
         "const m = document.querySelector('#viewer mark.quote').getBoundingClientRect();"
         "const b = document.getElementById('viewer-text').getBoundingClientRect();"
@@ -292,7 +293,8 @@ def test_agency_view_pages_with_more_button(site: dict[str, Any], paged_url: str
     state = _wait_state(driver, lambda s: s["rows"] == 6, "all overdue rows")
     assert state["overdue"] == 6 and not state["more"]
 
-    # "Tất cả thời hạn" pages the same way (flat, earliest deadline first), with the filter.
+    # "Tất cả thời hạn" pages the same way (flat, upcoming deadlines first; these are all past,
+    # so the most recent first), with the filter.
     _click(driver, driver.find_element(By.ID, "deadlines-button"))
     state = _wait_state(driver, lambda s: s["summary"].startswith("6 nhiệm vụ quá hạn"), "overdue deadlines")
     assert state["rows"] == state["overdue"] == PAGE_SIZE and state["more"]
@@ -306,7 +308,10 @@ def test_agency_view_pages_with_more_button(site: dict[str, Any], paged_url: str
     state = _wait_state(driver, partial(_has_rows, with_deadline), "all deadline rows")
     assert not state["more"] and state["overdue"] == dated
     deadlines = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#agency-result .deadline")]
-    assert deadlines[0] == "Hạn: trước ngày 20/01/2024Quá hạn" and deadlines[-1].startswith("Hạn: hằng tháng")
+    assert deadlines[0] == "Hạn: trước ngày 25/03/2024Quá hạn" and deadlines[-1].startswith("Hạn: hằng tháng")
+    # each row names its notice
+    labels = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#agency-result .task-notice-label")]
+    assert len(labels) == with_deadline and labels[0].endswith("ngày 05/03/2024")
 
 
 def test_upload_then_script_text_is_shown_as_text(site: dict[str, Any]) -> None:

@@ -120,8 +120,9 @@ def test_statuses_and_history_survive_reingest_changed_notice_and_reindex(
     text = changed_file.read_text("utf-8")
     assert "18,5 tỷ đồng" in text
     changed_file.write_text(text.replace("18,5 tỷ đồng", "19,2 tỷ đồng"), "utf-8")
-    replaced = cli_json(index, "ingest", str(sample_dir))
-    assert sorted(r["status"] for r in replaced).count("replaced") == 1
+    replaced = cli(index, "ingest", str(sample_dir))
+    assert replaced.stdout.count("đã cập nhật") == 1
+    assert "1 nhiệm vụ đã ghi trạng thái cần kiểm tra lại" in replaced.stdout
     assert cli(index, "reindex").returncode == 0
 
     after = {i["task_id"]: i for i in cli_json(index, "tasks", "list")["items"]}

@@ -34,8 +34,9 @@ from assistant.answer.extractive import (
     text_mentions_locality,
     title_names_period,
 )
+from assistant.answer.places import places_in_titles
 from assistant.answer.related import RelatedFinder, Retriever
-from assistant.answer.route import RoutedQuestion, periods_named
+from assistant.answer.route import RoutedQuestion, number_matches, periods_named
 from assistant.chunk import date_int, notice_metadata
 from assistant.model import Notice
 from assistant.prompts import REFUSAL, RELATED_HEADING, RELATED_NOTE
@@ -65,6 +66,17 @@ class AnswerContext:
         self.settings = settings
         self._notice_cache: OrderedDict[str, Notice] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._places: tuple[str, list[str]] | None = None
+
+    def places(self) -> list[str]:
+        """The places of the stored notices (issuers and titles), kept per store version."""
+        version = self.store.fingerprint()
+        cached = self._places
+        if cached is None or cached[0] != version:
+            summaries = self.store.summaries()
+            cached = (version, places_in_titles([t for s in summaries for t in (s.issuer, s.title)]))
+            self._places = cached
+        return cached[1]
 
     def notice(self, notice_id: str) -> Notice:
         with self._cache_lock:
@@ -98,6 +110,8 @@ class AnswerContext:
         """Whether a notice meets the question's constraints: the definition that
         ``_allowed_ids`` computes from the columns (tests hold them equal)."""
         if filters is not None and not filters.is_empty() and not filters.matches(notice_metadata(notice)):
+            return False
+        if routed.number and not number_matches(notice.number.text if notice.number else None, routed.number):
             return False
         if routed.locality and not mentions_locality(notice, routed.locality):
             return False
@@ -196,6 +210,8 @@ class AnswerContext:
 
     def passage_allowed(self, passage: Passage, routed: RoutedQuestion) -> bool:
         notice = passage.notice
+        if routed.number and not number_matches(notice.number.text if notice.number else None, routed.number):
+            return False
         if routed.locality and not mentions_locality(notice, routed.locality):
             return False
         if routed.meeting_on and not held_on(notice, routed.meeting_on):
@@ -270,6 +286,8 @@ def _title_periods(title: str, when: str | None) -> tuple[tuple[date, date], ...
 def summary_allowed(summary: NoticeSummary, routed: RoutedQuestion, filters: Filters | None, dates: bool) -> bool:
     """``AnswerService._allowed`` without the place (which needs the text)."""
     if filters is not None and not filters.is_empty() and not filters.matches(_summary_metadata(summary)):
+        return False
+    if routed.number and not number_matches(summary.number, routed.number):
         return False
     days = [d for d in (summary.meeting_date, summary.issue_date) if d is not None]
     if routed.meeting_on and routed.meeting_on.isoformat() not in days:

@@ -9,7 +9,7 @@ from assistant.answer import context
 from assistant.answer.assignments import first_lines
 from assistant.answer.citations import AnswerResult, notice_date
 from assistant.answer.context import AnswerContext, summary_date
-from assistant.answer.route import RoutedQuestion
+from assistant.answer.route import DUE_SOON_DAYS, RoutedQuestion, TaskStatus
 from assistant.model import Notice
 from assistant.retrieve.filters import Filters
 from assistant.store import AssignmentFilters, AssignmentRef, NoticeSummary
@@ -46,16 +46,24 @@ def answer(ctx: AnswerContext, routed: RoutedQuestion, filters: Filters | None) 
     # line holds the first lines; only those rows are decoded.
     head = refs[: context.CHAT_LINES * 4]
     lines, cut = first_lines(ctx, head, with_agency=True, limit=context.CHAT_LINES)
+    what = "có thời hạn phù hợp"
+    if routed.status is TaskStatus.OVERDUE:
+        what = f"đã quá hạn tính đến ngày {date.today():%d/%m/%Y}"
+    elif routed.status is TaskStatus.DUE_SOON:
+        what = f"sắp đến hạn (trong {DUE_SOON_DAYS} ngày tới)"
     if len(head) == len(refs) and not cut:
-        return ctx.composed(routed, lines, f"Có {len(lines)} nhiệm vụ có thời hạn phù hợp:")
+        return ctx.composed(routed, lines, f"Có {len(lines)} nhiệm vụ {what}:", STATUS_NOTE if routed.status else "")
     intro = (
-        f"Có {len(refs)} lượt giao nhiệm vụ có thời hạn phù hợp (mỗi cơ quan được giao tính một lượt);"
+        f"Có {len(refs)} lượt giao nhiệm vụ {what} (mỗi cơ quan được giao tính một lượt);"
         f" dưới đây là {len(lines)} nhiệm vụ có hạn sớm nhất:"
     )
-    note = (
-        "Xem đủ danh sách: lệnh `assistant deadlines` hoặc trang thời hạn trên giao diện web."
-    )
+    note = "Xem đủ danh sách ở trang Thời hạn."
+    if routed.status:
+        note = f"{note} {STATUS_NOTE}"
     return ctx.composed(routed, lines, intro, note)
+
+
+STATUS_NOTE = "Quá hạn tính theo thời hạn ghi trong thông báo; việc đã hoàn thành cần đối chiếu với theo dõi thực hiện."
 
 
 def _bound_after_meeting(notice: Notice | NoticeSummary, day_month: tuple[int, int]) -> date:

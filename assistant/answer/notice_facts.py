@@ -3,13 +3,16 @@ number, which notices exist; read from the notices' header fields and cited wher
 
 from __future__ import annotations
 
+from collections import Counter
+
 from assistant.answer import context
 from assistant.answer.citations import AnswerResult, sentence_spans
 from assistant.answer.context import AnswerContext, summary_names_period
 from assistant.answer.extractive import Line, content_words, topic_score, topic_upper_bound
-from assistant.answer.route import MetaField, RoutedQuestion
+from assistant.answer.route import MetaField, QuestionKind, RoutedQuestion
 from assistant.model import DocumentKind, Notice
 from assistant.retrieve.filters import Filters
+from assistant.text import collapse_spaces
 
 # Words of metadata questions that do not say which meeting is meant.
 _META_WORDS = frozenset(
@@ -44,6 +47,8 @@ def answer(ctx: AnswerContext, routed: RoutedQuestion, filters: Filters | None) 
             best = max(scores.values(), default=0.0)
             if best >= 0.5:
                 ids = [n.id for n in notices if scores[n.id] == best]
+    if routed.kind is QuestionKind.SUMMARY:
+        return summary(ctx, routed, ids)
     total = len(ids)
     # Only the notices shown are decoded (a long list is cut, and says so).
     notices = [ctx.notice(i) for i in ids[:context.CHAT_LINES]]
@@ -60,8 +65,7 @@ def answer(ctx: AnswerContext, routed: RoutedQuestion, filters: Filters | None) 
         intro = f"Có {total if total > context.CHAT_LINES else len(lines)} thông báo đã lưu:"
     if total > context.CHAT_LINES:
         note = (
-            f"Trên đây là {len(lines)} thông báo mới nhất trong {total}. Xem đủ danh sách: lệnh "
-            "`assistant notices` hoặc trang thông báo trên giao diện web."
+            f"Trên đây là {len(lines)} thông báo mới nhất trong {total}. Xem đủ danh sách ở trang Thông báo."
         )
     return ctx.composed(routed, lines, intro, note)
 
@@ -118,3 +122,33 @@ def _meta_line(notice: Notice, meta: MetaField) -> Line | None:
         first = sentence_spans(text)
         return Line(notice, *first[0]) if first else None
     return None
+
+
+def summary(ctx: AnswerContext, routed: RoutedQuestion, ids: list[str]) -> AnswerResult:
+    """A short summary of one notice: its header, its top-level parts, and how many tasks each
+    agency was given (from the records). Needs the question to name one notice."""
+    if not ids or (len(ids) > 1 and not (routed.number or routed.locality or routed.since or routed.until)):
+        return ctx.refuse(routed)
+    notice = ctx.store.get(ids[0])
+    parts = [
+        f"{section.marker} {collapse_spaces(section.heading)}" if section.heading else section.marker
+        for section in notice.sections
+        if section.number is not None
+    ]
+    counts = Counter(a.agency.canonical or collapse_spaces(a.agency.text) for a in notice.assignments)
+    out = []
+    if parts:
+        out.append("Các phần: " + "; ".join(parts) + ".")
+    if counts:
+        per_agency = ", ".join(f"{name} ({n})" for name, n in counts.most_common(SUMMARY_AGENCIES))
+        more = f" và {len(counts) - SUMMARY_AGENCIES} cơ quan khác" if len(counts) > SUMMARY_AGENCIES else ""
+        out.append(f"Giao {sum(counts.values())} lượt nhiệm vụ cho {len(counts)} cơ quan, đơn vị: {per_agency}{more}.")
+    else:
+        out.append("Thông báo này không giao nhiệm vụ cho cơ quan nào có tên.")
+    line = _meta_line(notice, MetaField.NOTICES)
+    lines = [line] if line is not None else []
+    return ctx.composed(routed, lines, "Tóm tắt thông báo:", "\n".join(out))
+
+
+# Agencies named in a summary (the most tasks first).
+SUMMARY_AGENCIES = 12

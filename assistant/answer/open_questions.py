@@ -67,7 +67,7 @@ def plan(ctx: AnswerContext, routed: RoutedQuestion, filters: Filters | None, wi
         out.result = ctx.refuse(routed, closest)
         return out
     # The filters above already hold the question's dates and place.
-    topic = constraint_free(routed.effective)
+    topic = constraint_free(routed.effective, routed.locality)
     if with_model:
         # The model gets the best passages in retrieval order (or, without a retriever,
         # the passages holding the best sentences) — and nothing at all when no sentence

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from assistant.agencies import Gazetteer
-from assistant.answer import assignments, deadlines, llm, notice_facts, open_questions
+from assistant.answer import assignments, constraints, deadlines, llm, notice_facts, open_questions
 from assistant.answer.citations import AnswerResult, StreamEvent, verify_citation
 from assistant.answer.context import AnswerContext
 from assistant.answer.conversation import ConversationStore
@@ -89,7 +89,10 @@ class AnswerService:
         if conversation_id:
             turn = self.conversations.last_turn(conversation_id)
             previous = turn.routed if turn else None
-        routed = route_question(question, self.gazetteer, previous)
+        routed = route_question(question, self.gazetteer, previous, self.context.places())
+        refusal = constraints.unmet(self.context, routed, filters)
+        if refusal is not None:
+            return Plan(routed=routed, result=refusal)
         answer = _RECORD_ROUTES.get(routed.route)
         if answer is not None:
             return Plan(routed=routed, result=answer(self.context, routed, filters))

@@ -19,6 +19,7 @@ from assistant.deadlines import parse_user_date
 from assistant.locks import write_lock
 from assistant.tracking import TaskFilters, TaskTracker, parse_status, typed_filters
 from assistant.tracking_export import csv_text, xlsx_bytes
+from assistant.tracking_report import office_of
 
 router = APIRouter(prefix="/api/tasks", tags=["Theo dõi nhiệm vụ"])
 
@@ -79,9 +80,10 @@ def list_tasks(
     number, date) for opening the cited passage. ``counts`` are over all the filtered rows."""
     filters = _filters(context, agency, status, overdue, due_within, notice, issuer, since, until, role)
     page = tracker_of(request, context).page(filters, gazetteer, offset=offset, limit=limit)
+    office = context.settings.tasks.office or office_of(page.items)
     return {"today": page.today.isoformat(), "filters": filters.to_json(), "total": page.total,
             "offset": offset, "limit": limit, "counts": page.counts, "lookup": page.lookup,
-            "items": [item.to_json() for item in page.items]}
+            "office": office, "items": [item.to_json() for item in page.items]}
 
 
 @router.get("/carry-report", summary="Trạng thái chưa chuyển được sau khi nạp lại thông báo")

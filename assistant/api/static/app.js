@@ -139,7 +139,7 @@
   }
 
   // --- views --------------------------------------------------------------------------------
-  const VIEWS = ["chat", "agency", "notices", "draft"];
+  const VIEWS = ["chat", "agency", "tasks", "notices", "draft"];
   const loaded = {};
 
   function showView(name) {
@@ -153,7 +153,8 @@
     }
     if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
     if (name === "notices" && !loaded.notices) loadNotices();
-    if (name === "agency" && !loaded.agencies) loadAgencyNames();
+    if ((name === "agency" || name === "tasks") && !loaded.agencies) loadAgencyNames();
+    if (name === "tasks" && window.AssistantTasks) window.AssistantTasks.shown();
   }
 
   async function loadHealth() {
@@ -426,6 +427,8 @@
         deadlineChip(item)),
       el("p", { class: "task-text" }, item.task),
       el("div", { class: "task-foot muted small" },
+        // a list that mixes notices names each row's notice (issuer, number, date)
+        withAgency && item.notice ? el("span", { class: "task-notice-label" }, item.notice.label) : null,
         item.section ? el("span", {}, oneLine(item.section)) : null,
         sourceButton("Xem nguồn", item.notice_id, item.start, item.end, "source-link")),
     );
@@ -462,7 +465,7 @@
     const overdue = `quá hạn (tính đến ${formatDate(s.today)})`;
     let text;
     if (s.kind === "deadlines") {
-      text = `${formatCount(s.total)} nhiệm vụ ${s.mode === "overdue" ? overdue : "có thời hạn"}, sắp theo hạn`;
+      text = `${formatCount(s.total)} nhiệm vụ ${s.mode === "overdue" ? overdue : "có thời hạn"}, hạn sắp tới trước`;
       if (s.mode !== "overdue" && s.overdue) text += `; ${formatCount(s.overdue)} ${overdue}`;
     } else {
       // The agency's name is the heading just above: the line starts after it.
@@ -474,7 +477,7 @@
       }
     }
     if (s.offset < s.total) {
-      text += ` — đang hiển thị ${formatCount(s.shown)} nhiệm vụ ${s.kind === "deadlines" ? "hạn sớm nhất" : "mới nhất"}`;
+      text += ` — đang hiển thị ${formatCount(s.shown)} nhiệm vụ ${s.kind === "deadlines" ? "hạn sắp tới trước" : "mới nhất"}`;
     } else if (s.pages > 1) text += " — đã hiển thị tất cả";
     return text;
   }
@@ -976,6 +979,9 @@
     showView(location.hash.slice(1) || "chat");
     loadHealth();
   }
+
+  // What static/tasks.js (the task follow-up view) borrows from this page.
+  window.Assistant = { el, clear, oneLine, formatDate, toast, request, getJSON, postJSON, sourceButton, ROLE_LABELS };
 
   document.addEventListener("DOMContentLoaded", start);
 })();
