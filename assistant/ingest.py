@@ -86,10 +86,19 @@ def ingest_paths(
         results.append(result)
         if on_result:
             on_result(result)
+    for refused, reason in walked.refused:
+        result = FileResult(str(refused), FileStatus.FAILED, message=reason)
+        results.append(result)
+        if on_result:
+            on_result(result)
     if on_start:
         on_start(len(walked.files))
     for path in walked.files:
-        result = _ingest_one(partial(load_path, path, settings.load), str(path), store, gazetteer, indexer)
+        # The source is the resolved path: the same file named relatively, absolutely or from
+        # another working folder is one source (a changed file replaces its old version).
+        source = str(path.resolve()) if path.exists() else str(path)
+        result = _ingest_one(partial(load_path, path, settings.load, source), source, store, gazetteer,
+                             indexer)
         results.append(result)
         if on_result:
             on_result(result)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, UploadFile
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import ApiContext, Context, StoreDep, WriteAccess
@@ -47,8 +48,9 @@ def list_notices(store: StoreDep) -> dict[str, Any]:
     return {"items": items, "count": len(items)}
 
 
-@router.get("/{notice_id}", summary="Một thông báo: văn bản, cấu trúc, nhiệm vụ (kèm vị trí ký tự)")
-def get_notice(notice_id: str, store: StoreDep) -> dict[str, Any]:
+@router.get("/{notice_id}", summary="Một thông báo: văn bản, cấu trúc, nhiệm vụ (kèm vị trí ký tự)",
+            response_model=dict[str, Any])
+def get_notice(notice_id: str, store: StoreDep) -> JSONResponse:
     notice = store.get(notice_id)
     rows = [
         AssignmentRow(notice.id, notice.source, notice.title.text if notice.title else None,
@@ -56,13 +58,15 @@ def get_notice(notice_id: str, store: StoreDep) -> dict[str, Any]:
         for item in notice.assignments
     ]
     structure = json.loads(notice.model_dump_json(include={"sections"}))["sections"]
-    return {
+    # Written by the standard json module: pydantic's serializer stops at 255 levels, which
+    # 128 levels of nested numbering (a dict and a list per level) exceed.
+    return JSONResponse({
         **notice_json(notice),
         "outline": notice_json(notice)["sections"],
         "sections": structure,
         "text": notice.text,
         "assignments": [assignment_item(r, notice.text) for r in rows],
-    }
+    })
 
 
 @router.delete("/{notice_id}", summary="Xóa một thông báo (kho và chỉ mục tìm kiếm)")
@@ -175,6 +179,7 @@ def _label(filename: str | None) -> str:
 
 def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) -> dict[str, Any]:
     results: list[FileResult] = []
+    warning: str | None = None
     if all(isinstance(item, FileResult) for item in batch):  # nothing to store: no write lock
         results = [item for item in batch if isinstance(item, FileResult)]
     else:
