@@ -16,7 +16,7 @@ from typing import Protocol
 from assistant.agencies import Gazetteer
 from assistant.errors import AssistantError, as_disk_full
 from assistant.load import load_bytes, load_path, walk_paths
-from assistant.model import LoadedDocument, Notice
+from assistant.model import LoadedDocument, Notice, OcrInfo
 from assistant.parse import parse_document
 from assistant.settings import Settings
 from assistant.store import Store, StoreOutcome
@@ -49,6 +49,7 @@ class FileResult:
     kind: str | None = None
     assignments: int = 0
     message: str | None = None
+    ocr: OcrInfo | None = None  # how the text was read when it was read by OCR
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -59,6 +60,7 @@ class FileResult:
             "assignments": self.assignments,
             "error": self.message if self.status is FileStatus.FAILED else None,
             "message": self.message,
+            "ocr": self.ocr.model_dump(mode="json") if self.ocr else None,
         }
 
 
@@ -76,7 +78,9 @@ def ingest_paths(
     indexer: NoticeIndexer | None = None,
     on_result: Callable[[FileResult], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    on_pages: Callable[[str, int, int], None] | None = None,
 ) -> list[FileResult]:
+    """``on_pages(source, done, total)`` hears of each page of a file read by OCR."""
     walked = walk_paths(paths)
     results: list[FileResult] = []
     for skipped in walked.skipped:
@@ -97,8 +101,10 @@ def ingest_paths(
         # The source is the resolved path: the same file named relatively, absolutely or from
         # another working folder is one source (a changed file replaces its old version).
         source = str(path.resolve()) if path.exists() else str(path)
-        result = _ingest_one(partial(load_path, path, settings.load, source), source, store, gazetteer,
-                             indexer)
+        pages = partial(on_pages, source) if on_pages else None
+        result = _ingest_one(
+            partial(load_path, path, settings.load, source, progress=pages), source, store, gazetteer, indexer
+        )
         results.append(result)
         if on_result:
             on_result(result)
@@ -112,8 +118,29 @@ def ingest_upload(
     settings: Settings,
     gazetteer: Gazetteer,
     indexer: NoticeIndexer | None = None,
+    loaded: LoadedDocument | None = None,
 ) -> FileResult:
+    """``loaded``: the file already loaded by ``load_upload`` (outside the write lock)."""
+    if loaded is not None:
+        return _ingest_one(lambda: loaded, name, store, gazetteer, indexer)
     return _ingest_one(lambda: load_bytes(data, name, settings.load), name, store, gazetteer, indexer)
+
+
+def load_upload(
+    data: bytes, name: str, settings: Settings, progress: Callable[[int, int], None] | None = None
+) -> LoadedDocument | FileResult:
+    """Load an upload before taking the write lock: converting a .doc or reading a scan by OCR
+    takes seconds to minutes and needs no lock, and other writers should not wait for it. A
+    file that cannot be loaded comes back as its failed result. ``progress(done, total)`` hears
+    of each page read by OCR."""
+    try:
+        return load_bytes(data, name, settings.load, progress)
+    except AssistantError as exc:
+        return FileResult(name, FileStatus.FAILED, message=exc.message)
+    except Exception:  # a bug must not lose the rest of the batch, nor show a traceback
+        log.exception("unexpected error while loading %s", name)
+        return FileResult(name, FileStatus.FAILED,
+                          message="lỗi không mong đợi khi xử lý tệp (chi tiết trong nhật ký chương trình)")
 
 
 def _ingest_one(
@@ -144,6 +171,7 @@ def _ingest_one(
         notice_id=notice.id,
         kind=notice.kind.value,
         assignments=len(notice.assignments),
+        ocr=notice.ocr,
     )
     if indexer is not None and outcome is not StoreOutcome.UNCHANGED:
         try:

@@ -51,6 +51,57 @@ class LoadSettings(BaseModel):
         description="Seconds one file's conversion may take (a first start of LibreOffice takes "
         "1-3 s); past it the converter is killed and the file is reported as failed.",
     )
+    # OCR of scans and images (assistant/ocr.py), Tesseract from Debian's tesseract-ocr-vie.
+    ocr_language: str = Field(
+        default="vie", description="Tesseract model(s) that read scans and images ('vie', 'vie+eng')."
+    )
+    ocr_tessdata: Path | None = Field(
+        default=None,
+        description="Folder holding <language>.traineddata; found under /usr/share/tesseract-ocr "
+        "when unset (Debian's tesseract-ocr-vie, installed by scripts/install_ocr.sh).",
+    )
+    ocr_dpi: int = Field(
+        default=200, ge=72, le=600, description="Resolution at which PDF pages are rendered for OCR."
+    )
+    ocr_workers: int = Field(
+        default=2, ge=1, le=64, description="Pages recognized at once (one Tesseract thread each)."
+    )
+    ocr_max_pages: int = Field(
+        default=40,
+        ge=1,
+        description="A scan or image file with more pages than this is refused before any OCR "
+        "(a page takes 4-10 s on one core).",
+    )
+    ocr_page_timeout_s: float = Field(
+        default=120.0, gt=0, description="Seconds Tesseract may spend on one page."
+    )
+    ocr_file_timeout_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="Seconds the OCR of one file may take in all; past it the file is reported as "
+        "failed (so that a huge scan never holds the server).",
+    )
+    ocr_low_confidence: float = Field(
+        default=70.0,
+        ge=0,
+        le=100,
+        description="A page whose mean word confidence (0-100) is below this is named as "
+        "low-confidence in the notice list, the API and the page.",
+    )
+    text_layer_min_syllables: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="A PDF text layer whose share of Vietnamese syllables is below this is taken "
+        "as broken (mis-decoded OCR) and the pages are OCR'd instead (assistant/syllables.py).",
+    )
+    text_layer_min_marked: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Likewise for the share of words carrying a Vietnamese mark (tone, ă â đ ê ô "
+        "ơ ư): a layer that lost its diacritics is OCR'd instead.",
+    )
 
 
 class AgencySettings(BaseModel):
@@ -102,6 +153,14 @@ class RetrievalSettings(BaseModel):
         description="Most passages retrieved for one agency while looking for related passages: "
         "retrieval starts at eight times related_passages and doubles up to this while the "
         "passages found are mostly covered by records or outside the question's place and period.",
+    )
+    min_support: float = Field(
+        default=0.56,
+        ge=0.0,
+        le=1.0,
+        description="An open question is refused when its best sentence says less than this share "
+        "of the question's own words and word pairs (calibrated on eval/trust_questions.jsonl; "
+        "docs/EVALUATION.md).",
     )
 
 

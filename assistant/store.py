@@ -460,6 +460,16 @@ class Store:
         source."""
         return list(self._notices_snapshot().summaries)
 
+    def ocr_marks(self) -> dict[str, dict[str, Any]]:
+        """How the notices read by OCR were read (``OcrInfo`` as JSON), by id. Only PDFs and
+        images can have been: the filter on ``format`` keeps the JSON look-up off the rest."""
+        rows = self._conn.execute(
+            "SELECT id, json_extract(data, '$.ocr') FROM notices"
+            " WHERE format IN ('pdf', 'png', 'jpg', 'jpeg', 'tif', 'tiff')"
+            " AND json_extract(data, '$.ocr') IS NOT NULL"
+        ).fetchall()
+        return {notice_id: json.loads(info) for notice_id, info in rows}
+
     def count(self) -> dict[str, int]:
         def one(sql: str) -> int:
             return int(self._conn.execute(sql).fetchone()[0])

@@ -247,3 +247,69 @@ def test_the_cli_answers_the_same(tmp_path: Path) -> None:
     assert "Lê Thị Thu Hà" in data["answer"] and not data["refused"]
     refused = cli("ask", "Thu ngân sách năm 2025 của tỉnh Cao Bằng đạt bao nhiêu?")
     assert refused.returncode == 0 and "Chưa có thông báo nào về Cao Bằng" in refused.stdout
+
+
+# --- follow-ups --------------------------------------------------------------------------------
+
+
+def _conversation(service: AnswerService, *questions: str) -> list[AnswerResult]:
+    conversation = f"routes-{abs(hash(questions))}"
+    return [service.ask(q, conversation_id=conversation) for q in questions]
+
+
+@pytest.mark.parametrize("typed", [lambda q: q, search_view])
+def test_a_subset_and_a_notice_reference_keep_the_previous_result_set(service: AnswerService, typed: object) -> None:
+    assert callable(typed)
+    first, subset, signer = _conversation(
+        service,
+        typed("Thông báo 45/TB-UBND giao những việc gì?"),
+        typed("trong số đó việc nào của phòng TNMT?"),
+        typed("Ai ký thông báo này?"),
+    )
+    assert _sources(first) == _sources(subset) == _sources(signer) == {BEN_VAN}
+    assert subset.answer.startswith("Phòng Tài nguyên và Môi trường được giao 3 nhiệm vụ")
+    assert "Lê Thị Thu Hà" in signer.answer
+
+
+def test_a_month_without_its_year_takes_the_previous_year(service: AnswerService) -> None:
+    april, may = _conversation(
+        service, "Những nhiệm vụ nào của thị xã Bến Vân đến hạn trong tháng 4/2024?", "còn tháng 5 thì sao?"
+    )
+    assert "trước ngày 20/4/2024" in april.answer and "15/5/2024" not in april.answer
+    assert "trước ngày 15/5/2024" in may.answer and "20/4/2024" not in may.answer
+
+
+def test_that_task_is_the_previous_one(service: AnswerService) -> None:
+    lead_answer, deadline = _conversation(
+        service, "Việc tổ chức tiêm vắc xin sởi cho trẻ ở xã Tân Lam do ai chủ trì?", "hạn chót của việc đó là khi nào?"
+    )
+    assert not deadline.refused and "hạn: hoàn thành trong tháng 9/2025" in deadline.answer
+    assert [c.quote for c in deadline.citations] == [c.quote for c in lead_answer.citations]
+
+
+def test_a_task_marked_done_is_not_overdue_and_is_listed_as_done(tmp_path: Path) -> None:
+    from assistant.tracking import TaskStatus as Tracked
+    from assistant.tracking import TaskTracker
+
+    settings = Settings(index=tmp_path, embedding=EmbeddingSettings(backend="fake"))
+    gazetteer = get_gazetteer()
+    with Store(settings.db_path) as store:
+        index = SearchIndex(settings, store)
+        ingest_paths([SAMPLE_DIRS[0] / BEN_VAN], store, settings, gazetteer, indexer=index)
+        index.finish()
+        service = AnswerService(store, gazetteer, index.retriever(), settings)
+        nothing = service.ask("nhung nhiem vu nao da hoan thanh?")
+        assert nothing.refused and "Chưa có nhiệm vụ nào" in nothing.answer
+        before = service.ask("Những nhiệm vụ nào đang quá hạn?")
+        assert "lập dự toán mua sắm trang thiết bị" in before.answer
+        tracker = TaskTracker(store)
+        ref = next(r for r in tracker.task_refs() if "lập dự toán mua sắm trang thiết bị" in r.task)
+        tracker.set_status(ref.row_key, Tracked.DONE, by="kiểm thử", done_date=dt.date(2024, 4, 28))
+        tracker.close()
+        after = service.ask("Những nhiệm vụ nào đang quá hạn?")
+        assert "lập dự toán mua sắm trang thiết bị" not in after.answer
+        assert "không kể 1 lượt đã hoàn thành" in after.answer
+        done = service.ask("Những nhiệm vụ nào đã hoàn thành?")
+        assert not done.refused and "lập dự toán mua sắm trang thiết bị" in done.answer
+        assert done.answer.startswith("Có 1 lượt nhiệm vụ đã hoàn thành")
+        index.close()

@@ -452,3 +452,64 @@ def test_phone_width_layout(site: dict[str, Any]) -> None:
         assert tab.is_displayed()
     finally:
         driver.set_window_size(1280, 900)
+
+
+def test_draft_review_form_edit_reaches_the_docx_and_flags_wrong_level(site: dict[str, Any]) -> None:
+    """Notes -> the review form -> a task's agency and deadline edited -> the downloaded .docx
+    has the edit; an agency of a level that no longer exists, typed into the form, is flagged."""
+    import docx
+
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "drafting"
+    driver = _open(site, "draft")
+    driver.refresh()  # a page of its own: no form or download of an earlier test around
+    wait_for(lambda: driver.find_element(By.ID, "view-draft").is_displayed(), what="view draft")
+    notes = (fixtures / "01_xa-hoa-thinh_2026_viet-tat.txt").read_text(encoding="utf-8")
+    driver.execute_script("document.getElementById('draft-notes').value = arguments[0];", notes)
+    _click(driver, driver.find_element(By.ID, "draft-button"))
+    # the page may still show an earlier draft's form: wait for this one's
+    wait_for(lambda: driver.find_element(By.ID, "review-issuer").get_attribute("value") == "UBND xã Hòa Thịnh",
+             what="the review form of these notes")
+    agency = driver.find_element(By.ID, "review-agency-0")
+    assert agency.get_attribute("value") == "Phòng Kinh tế"
+
+    def retype(element: WebElement, text: str) -> None:
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        element.send_keys(Keys.CONTROL, "a")
+        element.send_keys(Keys.BACKSPACE)
+        element.send_keys(text)
+
+    retype(agency, "Văn phòng HĐND và UBND xã")
+    retype(driver.find_element(By.ID, "review-deadline-0"), "trước ngày 27/3/2026")
+    review = driver.find_element(By.ID, "draft-review")
+    wait_for(lambda: review.get_attribute("data-state") == "saved"
+             and "27/3/2026" in driver.find_element(By.ID, "draft-preview").text, what="the preview updated")
+    downloads: Path = site["downloads"]
+    # the browser may write over an earlier download of the same name: a new or newer file
+    before = {p: p.stat().st_mtime_ns for p in downloads.glob("*.docx")}
+    _click(driver, driver.find_element(By.ID, "draft-download"))
+    path = wait_for(lambda: next((p for p in downloads.glob("*.docx")
+                                  if before.get(p) != p.stat().st_mtime_ns and p.stat().st_size), None),
+                    what="the edited .docx")
+    document = docx.Document(str(path))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "27/3/2026" in text and "20/3/2026" not in text
+    assert "Văn phòng HĐND và UBND xã" in text
+
+    retype(driver.find_element(By.ID, "review-agency-1"), "Công an huyện")
+    flags = driver.find_element(By.ID, "review-flags-1")
+    wait_for(lambda: "không còn tồn tại" in flags.text, what="the wrong-level agency flagged")
+    row = driver.find_element(By.ID, "review-task-1")
+    assert "flagged" in (row.get_attribute("class") or "")
+    assert any("Công an huyện" in li.text for li in driver.find_elements(By.CSS_SELECTOR, "#draft-warnings li.error"))
+
+    # on a phone the form and the download button fit the width (nothing scrolls sideways)
+    driver.set_window_size(390, 844)
+    try:
+        button = driver.find_element(By.ID, "review-download")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+        box = driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.right, r.top, r.bottom];", button)
+        assert button.is_displayed() and box[0] >= 0 and box[1] <= 391 and 0 <= box[2] < box[3] <= 844
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        assert width <= driver.execute_script("return window.innerWidth") + 1
+    finally:
+        driver.set_window_size(1280, 900)

@@ -150,3 +150,54 @@ def test_a_coordinator_the_draft_drops_is_flagged() -> None:
     trace = [result.trace[0].model_copy(update={"text": "Rà soát biên chế."})]
     dropped = [w for w in agency_problems(notes, trace, ctx) if w.code == "agency_dropped"]
     assert dropped and "Sở Nội vụ" in dropped[0].message
+
+
+def test_cli_date_for_notes_without_one_and_expansions_listed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from assistant.cli_draft import draft
+
+    monkeypatch.setenv("ASSISTANT_INDEX", str(tmp_path / "index"))
+    app = typer.Typer()
+    app.command()(draft)
+    notes = tmp_path / "phat-bieu.txt"
+    notes.write_text("PHÁT BIỂU KẾT LUẬN CỦA CHỦ TỊCH UBND XÃ HÒA THỊNH\nHọp bàn công tác GPMB\n"
+                     "Tôi đề nghị:\nCông an xã rà soát 12 hộ tạm trú, xong trước 30/3/2026.\n", "utf-8")
+    runner = CliRunner()
+    blank = runner.invoke(app, [str(notes)])
+    assert blank.exit_code == 0 and "Ngày …/…/……" in blank.output and "meeting_date_blank" in blank.output
+    dated = runner.invoke(app, [str(notes), "--date", "16/03/2026", "--json"])
+    data = json.loads(dated.stdout)
+    assert data["document"]["opening"][0].startswith("Ngày 16/3/2026")
+    assert {"short": "GPMB", "full": "giải phóng mặt bằng", "lines": [2]} in data["expansions"]
+    assert data["form"]["tasks"][0]["agency"] == "Công an xã"
+    bad = runner.invoke(app, [str(notes), "--date", "31/02/2026"])
+    assert bad.exit_code != 0 and "không hợp lệ" in bad.output
+
+
+def test_issue_examples_of_a_commune_in_2026() -> None:
+    """The cases the issue reported, one by one: district rooms named short at a commune after
+    1/7/2025, a Sở 'helping' the commune, 'CA xã' and 'Công an xã', 'P.KT', a phường's KT-HT-ĐT."""
+    notes = ("Giao ban UBND xã Tân Lam\nngày 12/1/2026\n"
+             "- TNMT: rà soát đất công, trước 30/1/2026\n"
+             "- KT-HT: kiểm tra cầu tràn, trước 30/1/2026\n"
+             "- TC-KH: lập dự toán, trước 30/1/2026\n"
+             "- P.KT: tổng hợp báo cáo, trước 30/1/2026\n"
+             "- CA xã: tuần tra, hằng tuần\n"
+             "- Công an xã phối hợp BCHQS xã: diễn tập, trong quý I/2026\n"
+             "- Sở NN&MT hỗ trợ xã đo đạc đất, trong quý II/2026\n")
+    result = draft_from_notes(notes, SETTINGS, options=DraftOptions(profile=OfficeProfile()))
+    md = result.markdown
+    assert "huyện" not in md.split("Nơi nhận")[0]
+    assert "Phòng Tài nguyên" not in md and "Phòng Tài chính - Kế hoạch" not in md
+    assert "Phòng Kinh tế và Hạ tầng" not in md and "P.KT" not in md
+    assert "Đề nghị Sở Nông nghiệp và Môi trường hỗ trợ xã" in md
+    assert [r for r in result.document.recipients if "Công an" in r] == ["- Công an xã;"]
+    readings = [w for w in result.warnings if w.code == "agency_by_level"]
+    assert {w.message.split("'")[1] for w in readings} >= {"TNMT", "KT-HT", "TC-KH"}
+    ward = draft_from_notes("Giao ban UBND phường Hòa Bình\nngày 12/1/2026\n- KT-HT-ĐT kiểm tra công trình, trước 30/1/2026\n",
+                            SETTINGS, options=DraftOptions(profile=OfficeProfile()))
+    assert "Phòng Kinh tế, Hạ tầng và Đô thị" in ward.markdown and "-ĐT" not in ward.markdown

@@ -72,7 +72,9 @@ def plan(ctx: AnswerContext, routed: RoutedQuestion, filters: Filters | None, wi
         # The model gets the best passages in retrieval order (or, without a retriever,
         # the passages holding the best sentences) — and nothing at all when no sentence
         # supports the question: it is refused without asking the model.
-        picked = pick_sentences(topic, passages, limit=ctx.settings.retrieval.top_k)
+        picked = pick_sentences(
+            topic, passages, limit=ctx.settings.retrieval.top_k, min_support=ctx.settings.retrieval.min_support
+        )
         if not picked:
             out.result = ctx.refuse(routed, closest)
             return out
@@ -82,7 +84,7 @@ def plan(ctx: AnswerContext, routed: RoutedQuestion, filters: Filters | None, wi
         out.messages = llm.build_messages(routed.effective, out.passages)
         out.closest = [notice_ref(n) for n in closest[:3]]
         return out
-    picked = pick_sentences(topic, passages)
+    picked = pick_sentences(topic, passages, min_support=ctx.settings.retrieval.min_support)
     if not picked:
         out.result = ctx.refuse(routed, closest)
         return out

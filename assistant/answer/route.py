@@ -44,6 +44,7 @@ class MetaField(StrEnum):
 class TaskStatus(StrEnum):
     OVERDUE = "overdue"
     DUE_SOON = "due_soon"
+    DONE = "done"  # from the follow-up records (assistant/tracking.py)
 
 
 class QuestionKind(StrEnum):
@@ -409,7 +410,43 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def is_follow_up(question: str) -> bool:
     view = search_view(nfc(question)).strip()
-    return len(view.split()) <= 14 and bool(_FOLLOW_UP.search(view))
+    return len(view.split()) <= 14 and bool(_FOLLOW_UP.search(view) or _SUBSET.search(view) or _REFERENCE.search(view))
+
+
+# 'trong số đó việc nào của phòng TNMT?': a subset of the previous answer's records.
+_SUBSET = re.compile(r"\b(?:trong|trong so|o trong|giua) (?:so |cac |nhung )?(?:do|viec do|viec tren|nhiem vu tren|nhiem vu do|cac viec tren)\b")
+# 'việc đó', 'nhiệm vụ này', 'thông báo này': the previous answer's task or notice.
+_REFERENCE = re.compile(r"\b(?:viec|nhiem vu|cong viec|thong bao|van ban|cuoc hop) (?:do|nay|tren|ay)\b")
+_NOTICE_REFERENCE = re.compile(r"\b(?:thong bao|van ban|cuoc hop) (?:do|nay|tren|ay)\b")
+
+
+def _resolve_reference(
+    question: str, view: str, previous: RoutedQuestion, agency: str | None, agency_text: str | None
+) -> RoutedQuestion | None:
+    """A subset ('trong số đó …') or a reference ('việc đó', 'thông báo này') keeps the previous
+    turn's constraints and result set; None when the question is neither."""
+    update: dict[str, object] = {"question": question, "follow_up": True}
+    if _SUBSET.search(view) and (agency or agency_text):
+        # The same notices (number, place, period) and, for deadlines, the same bounds.
+        route = Route.DEADLINES if previous.route is Route.DEADLINES else Route.ASSIGNMENTS
+        update.update(route=route, agency=agency, agency_text=agency_text, kind=None, meta_field=None,
+                      effective=question)
+        return previous.model_copy(update=update)
+    if _NOTICE_REFERENCE.search(view):
+        meta_field = next((f for f, pattern in _META if pattern.search(view)), None)
+        kind = QuestionKind.SUMMARY if re.search(r"\btom tat\b", view) else None
+        if meta_field is not None or kind is not None:
+            update.update(route=Route.METADATA, meta_field=meta_field, kind=kind, agency=None, agency_text=None,
+                          status=None, due_after=None, due_before=None, due_day_month=None)
+        elif re.search(r"\bgiao\b", view):
+            update.update(route=Route.ASSIGNMENTS, kind=QuestionKind.NOTICE_TASKS, meta_field=None)
+        else:
+            return None
+        return previous.model_copy(update=update)
+    if _REFERENCE.search(view) and previous.route in (Route.ASSIGNMENTS, Route.DEADLINES):
+        # 'hạn chót của việc đó là khi nào?': the same task(s), shown with their deadlines.
+        return previous.model_copy(update=update)
+    return None
 
 
 def route_question(
@@ -431,12 +468,17 @@ def route_question(
     locality = place.name if place is not None else find_locality(question)
 
     if previous is not None and is_follow_up(question):
+        referred = _resolve_reference(question, view, previous, agency, agency_text)
+        if referred is not None:
+            return referred
         return _resolve_follow_up(question, previous, agency, agency_text, dates, locality)
 
     number = find_number(view)
     meta_field = next((f for f, pattern in _META if pattern.search(view)), None)
     kind = _question_kind(view, meta_field, number, agency or agency_text, locality)
-    status = _status(view) if deadline_intent else None
+    status = _status(view) if deadline_intent or _TASK_LIST.search(view) else None
+    if status is TaskStatus.DONE:
+        deadline_intent = True  # answered from the tasks' follow-up, by the deadlines route
     if status is TaskStatus.OVERDUE and not (dates.due_before or dates.due_after):
         dates.due_before = date.today() - timedelta(days=1)
     elif status is TaskStatus.DUE_SOON and not (dates.due_before or dates.due_after):
@@ -519,6 +561,7 @@ def _question_kind(
 _STATUS_WORDS = [
     (TaskStatus.OVERDUE, re.compile(r"\b(?:qua han|tre han|cham tien do)\b")),
     (TaskStatus.DUE_SOON, re.compile(r"\bsap (?:den|het) han\b|\bgan den han\b")),
+    (TaskStatus.DONE, re.compile(r"\bda (?:hoan thanh|xong|thuc hien xong)\b|\bhoan thanh roi\b")),
 ]
 
 
@@ -567,6 +610,11 @@ def _resolve_follow_up(
         else:
             effective = f"{effective} {new_name}"
     named_dates = {k: v for k, v in dates.model_dump().items() if v is not None}
+    if not named_dates:
+        named_dates = _month_of_previous_year(question, previous)
+    if named_dates and previous.route is Route.DEADLINES and "since" in named_dates:
+        # 'còn tháng 8 thì sao?' after a deadline question bounds the deadlines
+        named_dates = {"due_after": named_dates["since"], "due_before": named_dates["until"]}
     if named_dates:
         for key in _Dates.model_fields:
             update[key] = named_dates.get(key)
@@ -582,6 +630,18 @@ def _resolve_follow_up(
         effective = f"{effective} {_follow_up_rest(question)}"
     update["effective"] = collapse_spaces(effective)
     return previous.model_copy(update=update)
+
+
+def _month_of_previous_year(question: str, previous: RoutedQuestion) -> dict[str, date]:
+    """'còn tháng 8 thì sao?': a month without its year, in the year the previous turn asked
+    about (its period, else its deadlines, else this year)."""
+    match = re.search(r"\bthang (\d{1,2})\b(?!\s*/)", search_view(nfc(question)))
+    if match is None or not 1 <= int(match.group(1)) <= 12:
+        return {}
+    known = previous.since or previous.until or previous.due_after or previous.due_before or previous.meeting_on
+    year = known.year if known else date.today().year
+    month = int(match.group(1))
+    return {"since": date(year, month, 1), "until": _month_end(year, month)}
 
 
 _FOLLOW_UP_WORDS = re.compile(

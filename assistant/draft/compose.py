@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from assistant.agencies import Gazetteer, get_gazetteer
+from assistant.draft.form import DraftForm, form_from_notes, notes_from_form
 from assistant.draft.notes import (
     MONTH_SHORT_RE,
     WORD_RE,
@@ -27,7 +28,13 @@ from assistant.draft.notes import (
     parse_issuer,
     parse_notes,
 )
-from assistant.draft.validate import DraftWarning, TraceEntry, rewrite_problems, validate_draft
+from assistant.draft.validate import (
+    DraftWarning,
+    TraceEntry,
+    dates,
+    rewrite_problems,
+    validate_draft,
+)
 from assistant.errors import AssistantError
 from assistant.model import FormalDocument, Level, LoadedDocument, Notice, OutlineItem, Role
 from assistant.profile import OfficeProfile, load_profile
@@ -74,6 +81,7 @@ class DraftResult(BaseModel):
     llm_used: bool = False
     expansions: list[Expansion] = Field(default_factory=list, description="Shorthand spelled out")
     notes_text: str = Field(default="", description="The notes the draft was made from")
+    form: DraftForm | None = Field(default=None, description="The draft as an editable form")
     issuer_source: str = Field(default="notes", description="notes, option, profile or blank")
 
 
@@ -486,9 +494,47 @@ def draft_from_notes(
     return DraftResult(
         document=doc, trace=trace, warnings=warnings, markdown=markdown,
         group_by=group_by, llm_used=llm_used, expansions=expansions(notes, markdown),
-        notes_text=text, issuer_source=notes.issuer_source,
+        notes_text=text, issuer_source=notes.issuer_source, form=form_from_notes(notes),
     )
 
+
+def draft_from_form(
+    form: DraftForm,
+    previous: DraftResult,
+    settings: Settings | None = None,
+    *,
+    gazetteer: Gazetteer | None = None,
+) -> DraftResult:
+    """A draft re-made from its edited form: composed and validated as a draft from notes is
+    (numbers and dates against the same notes, agencies by level and date), the trace still
+    pointing at the note lines of each task. No LLM: the clerk's wording is kept as typed."""
+    settings = settings or Settings()
+    gazetteer = gazetteer or get_gazetteer(settings.agencies.extra_file)
+    notes, ctx = notes_from_form(form, previous.notes_text, gazetteer)
+    doc = previous.document
+    options = DraftOptions(authority=doc.authority, position=doc.position,
+                           signer=form.signer or doc.signer, use_llm=False)
+    options.profile = load_profile(settings)
+    new_doc, trace = compose(notes, ctx, previous.group_by, options)
+    warnings = [DraftWarning(code=c, message=m, lines=ln) for c, m, ln in notes.notes_warnings]
+    if not notes.chair_name:
+        warnings.append(DraftWarning(code="missing_chair", message="Chưa có người chủ trì; trích yếu ghi 'Chủ tịch …'."))
+    markdown = render_markdown(new_doc)
+    warnings.extend(validate_draft(new_doc, markdown, notes, trace, ctx, edited=True))
+    noted = dates(previous.notes_text, ctx.meeting_date)
+    for number, task in enumerate(notes.tasks):
+        due = task.deadline.date if task.deadline else None
+        if due is not None and (due.year, due.month, due.day) not in noted and (due.year, due.month, 0) not in noted:
+            warnings.append(DraftWarning(
+                code="edited_date", severity="info", task=number,
+                message=f"Nhiệm vụ {number + 1}: thời hạn '{task.deadline.official if task.deadline else ''}' "
+                "do người soạn nhập trên biểu mẫu, không có trong ghi chép.",
+            ))
+    return DraftResult(
+        document=new_doc, trace=trace, warnings=warnings, markdown=markdown, group_by=previous.group_by,
+        llm_used=False, expansions=previous.expansions, notes_text=previous.notes_text,
+        issuer_source=notes.issuer_source, form=form,
+    )
 
 def expansions(notes: ParsedNotes, markdown: str) -> list[Expansion]:
     """The shorthand of the notes that the draft spells out, with the lines it came from."""

@@ -763,6 +763,8 @@ def _free_header_line(line: NoteLine, index: int) -> bool:
         return True
     if index <= 3 and content.isupper() and not _ROMAN_HEADING.match(content):
         return True  # a title in capitals running over several lines
+    if index == 1 and re.match(r"^(?:họp|cuộc họp|hội nghị|phiên họp|buổi làm việc)\b", content, re.IGNORECASE):
+        return len(content) <= 200  # the subject under a title such as PHÁT BIỂU KẾT LUẬN
     if index <= 3 and _has_date(content) and not _TASK_VERB.match(content):
         return len(content) <= 200
     return index == 1 and parse_issuer(content) is not None and len(content) <= 120
@@ -799,6 +801,11 @@ def _has_date(text: str) -> bool:
 _TIME = re.compile(r"(?<![\w/])(\d{1,2}\s*(?:h|giờ)\s*(?:\d{2}(?:\s*phút)?)?)(?!\w)", re.IGNORECASE)
 
 
+_DEADLINE_BEFORE = re.compile(
+    r"(?:trước|xong|hạn|đến|chậm nhất|hoàn thành|trong)\s*(?:ngày\s*)?$", re.IGNORECASE
+)
+
+
 def _meeting_date(lines: list[NoteLine], header: list[NoteLine]) -> tuple[dt.date, bool, NoteLine | None]:
     """The meeting date: the first date of the header ('Hôm nay, ngày 26/5/2026', 'sáng thứ
     Hai 9/3/2026', 'T3/2026' does not count), else of the first lines of the notes."""
@@ -810,6 +817,8 @@ def _meeting_date(lines: list[NoteLine], header: list[NoteLine]) -> tuple[dt.dat
                 continue
             if re.search(r"[Tt]háng\s*$|T\s*$", line.text[: m.start()]):
                 continue
+            if _DEADLINE_BEFORE.search(line.text[: m.start()]):
+                continue  # 'xong trước 30/3/2026' is a deadline, not the meeting day
             if m.group(3):
                 try:
                     return dt.date(int(m.group(3)), month, day), True, line
@@ -1025,6 +1034,8 @@ def _attendees(value: str, ctx: Context) -> str:
         else:
             out.append(ctx.formalize(chunk))
     text = "; ".join(out)
+    # 'Phó Chủ tịch xã' -> 'Phó Chủ tịch UBND xã'
+    text = re.sub(r"((?:Phó )?Chủ tịch)\s+(?=(?:xã|phường|huyện|tỉnh|thị xã|thành phố|thị trấn)(?!\w))", r"\1 UBND ", text)
     if len(chunks) == 1 and not _HEADED_LIST.match(chunks[0]) and all(len(p.split()) <= 4 for p in chunks[0].split(",")):
         return "lãnh đạo " + text
     return text

@@ -135,7 +135,10 @@ def validate_draft(
     notes: ParsedNotes,
     trace: list[TraceEntry],
     ctx: Context,
+    edited: bool = False,
 ) -> list[DraftWarning]:
+    """``edited``: the draft comes from the clerk's edited form, where an agency of the notes
+    replaced on purpose is reported as a change, not as an error."""
     warnings: list[DraftWarning] = []
     source_text = "\n".join(line.text for line in notes.lines)
     formal_notes = "\n".join(ctx.formalize(line.text) for line in notes.lines)
@@ -230,7 +233,7 @@ def validate_draft(
                 f"dự thảo ghi năm {task.deadline.date.year} theo ngày họp, cần kiểm tra.",
                 lines=numbers_of_task,
             ))
-    warnings.extend(agency_problems(notes, trace, ctx))
+    warnings.extend(agency_problems(notes, trace, ctx, edited))
     for line in notes.skipped:
         warnings.append(DraftWarning(
             code="skipped_line",
@@ -255,16 +258,19 @@ def validate_draft(
     return warnings
 
 
-def agency_problems(notes: ParsedNotes, trace: list[TraceEntry], ctx: Context) -> list[DraftWarning]:
+def agency_problems(
+    notes: ParsedNotes, trace: list[TraceEntry], ctx: Context, edited: bool = False
+) -> list[DraftWarning]:
     """Agencies a notice cannot carry as they stand: a unit that does not exist at the meeting
     date or belongs to another level, a body above the issuer ordered instead of asked, and an
     agency of a task line that the draft dropped."""
     out: list[DraftWarning] = []
     by_line = {n: i for i, entry in enumerate(trace) for n in entry.lines}
-    for task in notes.tasks:
+    for task_number, task in enumerate(notes.tasks):
         numbers_of_task = [line.number for line in task.lines]
-        where = f"Dòng {numbers_of_task[-1]}"
-        index = by_line.get(numbers_of_task[-1])
+        where = f"Dòng {numbers_of_task[-1]}" if numbers_of_task[-1] > 0 else f"Nhiệm vụ {task_number + 1}"
+        entry_index = by_line.get(numbers_of_task[-1])
+        index = task_number
         for a in task.agencies:
             if a.agency is None:
                 continue
@@ -282,7 +288,7 @@ def agency_problems(notes: ParsedNotes, trace: list[TraceEntry], ctx: Context) -
                     "thông báo phải ghi 'Đề nghị', không 'Giao'.",
                     lines=numbers_of_task, severity="error", task=index,
                 ))
-        entry = trace[index] if index is not None else None
+        entry = trace[entry_index] if entry_index is not None else None
         kept = {"id:" + a.agency.id for a in task.agencies if a.agency is not None}
         kept |= agencies(entry.text, ctx) if entry is not None else set()
         written = agencies(" ".join(line.text for line in task.lines), ctx)
@@ -294,7 +300,7 @@ def agency_problems(notes: ParsedNotes, trace: list[TraceEntry], ctx: Context) -
             out.append(DraftWarning(
                 code="agency_dropped",
                 message=f"{where}: ghi chép nêu {agency.name} nhưng dự thảo không giữ cơ quan này "
-                "trong nhiệm vụ; hãy bổ sung.",
-                lines=numbers_of_task, severity="error", task=index,
+                + ("trong nhiệm vụ (đã sửa trên biểu mẫu); hãy kiểm tra." if edited else "trong nhiệm vụ; hãy bổ sung."),
+                lines=numbers_of_task, severity="warning" if edited else "error", task=index,
             ))
     return out

@@ -11,15 +11,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import ApiContext, Context, StoreDep, WriteAccess
+from assistant.api.routes import upload_progress
 from assistant.api.security import InvalidUploadName, safe_upload_name
 from assistant.errors import AssistantError, as_disk_full
-from assistant.ingest import FileResult, FileStatus, ingest_upload
+from assistant.ingest import FileResult, FileStatus, ingest_upload, load_upload
 from assistant.load import SUPPORTED_SUFFIXES
+from assistant.model import LoadedDocument
 from assistant.records_json import assignment_item, notice_json
 from assistant.store import AssignmentRow
 
@@ -44,7 +46,8 @@ def list_notices(store: StoreDep) -> dict[str, Any]:
     # Counted in SQL: decoding every assignment record only to count them took seconds at
     # 10k notices (≈130k records).
     counts = {summary.id: count for summary, count in store.assignment_notices()}
-    items = [{**asdict(s), "assignments": counts.get(s.id, 0)} for s in summaries]
+    ocr = store.ocr_marks()
+    items = [{**asdict(s), "assignments": counts.get(s.id, 0), "ocr": ocr.get(s.id)} for s in summaries]
     return {"items": items, "count": len(items)}
 
 
@@ -126,11 +129,15 @@ def _keep_original(index: Path, name: str, tmp: Path, result: FileResult) -> Non
         os.replace(tmp, _original(index, name))
 
 
-@router.post("", summary="Tải lên và nạp một hoặc nhiều tệp (.txt .md .docx .pdf .doc .rtf .odt)")
+@router.post("", summary="Tải lên và nạp một hoặc nhiều tệp (.txt .md .docx .pdf .doc .rtf .odt; ảnh "
+             ".png .jpg .tif và bản quét đọc bằng OCR)")
 async def upload_notices(
     context: Context,
     _: WriteAccess,
     files: Annotated[list[UploadFile], File(description="Một hoặc nhiều tệp thông báo.")],
+    progress_id: Annotated[str | None, Form(
+        description="Mã ngẫu nhiên (8-64 ký tự chữ, số, '-', '_') để xem tiến độ ở "
+                    "GET /api/uploads/{progress_id} trong khi tải lên.")] = None,
 ) -> dict[str, Any]:
     """A result per file, in the order sent: a file of the wrong type, over the size limit, with
     an unusable name or that cannot be read is reported as failed and the others still land."""
@@ -140,8 +147,11 @@ async def upload_notices(
     batch: list[tuple[str, bytes] | FileResult] = []
     for upload in files:
         batch.append(await _accept(upload, limit))
+    tracked = upload_progress.valid_id(progress_id)
+    if tracked:
+        upload_progress.start(tracked, len(batch))
     # Conversion, parsing and embedding are blocking work: off the event loop.
-    return await run_in_threadpool(_ingest, context, batch)
+    return await run_in_threadpool(_ingest, context, batch, tracked)
 
 
 async def _accept(upload: UploadFile, limit: int) -> tuple[str, bytes] | FileResult:
@@ -177,18 +187,36 @@ def _label(filename: str | None) -> str:
     return base or "(không có tên)"
 
 
-def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) -> dict[str, Any]:
+def _ingest(
+    context: ApiContext, batch: list[tuple[str, bytes] | FileResult], progress_id: str | None = None
+) -> dict[str, Any]:
+    # Loading first, without the write lock: LibreOffice and OCR take seconds to minutes a file,
+    # and other writers (uploads, deletes, the CLI) should not wait on them. A file that does
+    # not load is reported and nothing of it is kept, not even its original.
+    prepared: list[tuple[str, bytes, LoadedDocument] | FileResult] = []
+    for item in batch:
+        if isinstance(item, FileResult):
+            prepared.append(item)
+            if progress_id:
+                upload_progress.file_done(progress_id)
+            continue
+        name, data = item
+        pages = upload_progress.file_started(progress_id, name) if progress_id else None
+        loaded = load_upload(data, f"{UPLOAD_DIR}/{name}", context.settings, pages)
+        if progress_id:
+            upload_progress.file_done(progress_id)
+        prepared.append(loaded if isinstance(loaded, FileResult) else (name, data, loaded))
     results: list[FileResult] = []
     warning: str | None = None
-    if all(isinstance(item, FileResult) for item in batch):  # nothing to store: no write lock
-        results = [item for item in batch if isinstance(item, FileResult)]
+    if all(isinstance(item, FileResult) for item in prepared):  # nothing to store: no write lock
+        results = [item for item in prepared if isinstance(item, FileResult)]
     else:
         with context.writing() as session:
-            for item in batch:
-                if isinstance(item, FileResult):
-                    results.append(item)
+            for entry in prepared:
+                if isinstance(entry, FileResult):
+                    results.append(entry)
                     continue
-                name, data = item
+                name, data, document = entry
                 try:
                     tmp = _save_original(context.settings.index, name, data)
                 except OSError as exc:
@@ -199,7 +227,7 @@ def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) ->
                                               message=full.message))
                     continue
                 result = ingest_upload(data, f"{UPLOAD_DIR}/{name}", session.store, context.settings,
-                                       context.gazetteer, indexer=session.search)
+                                       context.gazetteer, indexer=session.search, loaded=document)
                 _keep_original(context.settings.index, name, tmp, result)
                 results.append(result)
             warning = _index_update(session.search.finish)

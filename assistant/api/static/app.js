@@ -195,6 +195,7 @@
     $("viewer-title").textContent = oneLine(notice.title) || notice.source;
     const meta = [oneLine(notice.issuer), notice.number, "họp " + formatDate(notice.meeting_date), notice.source]
       .filter((x) => x && x !== "—");
+    if (notice.ocr) meta.push(window.ocrView.label(notice.ocr));
     $("viewer-meta").textContent = meta.join(" · ");
     const box = clear($("viewer-text"));
     const text = notice.text || "";
@@ -231,6 +232,12 @@
   // --- chat ---------------------------------------------------------------------------------
   let conversationId = null;
   let asking = false;
+  // static/chat_extras.js (copy button, history across reloads) uses these.
+  window.chatHooks = {
+    addMessage: (...args) => addMessage(...args),
+    renderAnswer: (...args) => renderAnswer(...args),
+    setConversation: (id) => { conversationId = id; },
+  };
 
   function addMessage(kind, ...children) {
     $("chat-empty").hidden = true;
@@ -287,6 +294,7 @@
     if (result.dropped_claims) {
       container.append(el("p", { class: "muted small" }, `Đã bỏ ${result.dropped_claims} ý không kiểm chứng được trong nguồn.`));
     }
+    if (window.chatExtras) window.chatExtras.decorate(container, result);
   }
 
   function parseSSE(buffer, onEvent) {
@@ -340,6 +348,7 @@
       parseSSE(buffer + decoder.decode() + "\n\n", onEvent);
       if (!final) throw new ApiError(0, "incomplete", "Câu trả lời bị ngắt giữa chừng. Hãy hỏi lại.");
       conversationId = final.conversation_id || conversationId;
+      if (window.chatExtras) window.chatExtras.remember(conversationId);
       renderAnswer(answer, final);
       answer.classList.toggle("refused", !!final.refused);
     } catch (err) {
@@ -371,6 +380,7 @@
     }
     $("chat-new").addEventListener("click", () => {
       conversationId = null;
+      if (window.chatExtras) window.chatExtras.forget();
       for (const msg of document.querySelectorAll("#chat-log .msg")) msg.remove();
       $("chat-empty").hidden = false;
       input.focus();
@@ -752,7 +762,7 @@
     const kind = n.kind === "notice" ? null : el("span", { class: "badge" }, KIND_LABELS[n.kind] || n.kind);
     return el("article", { class: "notice-row", dataset: { id: n.id } },
       el("div", { class: "notice-main" },
-        el("h3", {}, sourceButton(oneLine(n.title) || n.source, n.id), kind),
+        el("h3", {}, sourceButton(oneLine(n.title) || n.source, n.id), kind, window.ocrView.badge(n.ocr)),
         el("p", { class: "muted small" },
           [oneLine(n.issuer), n.number, "họp " + formatDate(n.meeting_date), `${n.assignments} nhiệm vụ`].filter(Boolean).join(" · ")),
         el("p", { class: "muted small mono" }, `${n.source} · mã ${n.id}`)),
@@ -785,7 +795,15 @@
   async function sendFiles(files) {
     const form = new FormData();
     for (const f of files) form.append("files", f, f.name);
-    return (await (await request("/api/notices", { method: "POST", body: form })).json()).results;
+    // progress of long files (scans read page by page), shown in the status line (ocr.js)
+    const progressId = window.ocrView.newId();
+    form.append("progress_id", progressId);
+    const stop = window.ocrView.watch(progressId, $("upload-status"));
+    try {
+      return (await (await request("/api/notices", { method: "POST", body: form })).json()).results;
+    } finally {
+      stop();
+    }
   }
 
   async function uploadBatch(files) {
@@ -807,7 +825,7 @@
       return;
     }
     const results = clear($("upload-results"));
-    results.append(el("li", { class: "muted" }, `Đang nạp ${files.length} tệp…`));
+    results.append(el("li", { class: "muted", id: "upload-status" }, `Đang nạp ${files.length} tệp…`));
     $("upload-button").disabled = true;
     try {
       const rows = [];
@@ -818,7 +836,8 @@
         results.append(el("li", { class: ok ? "ok" : "failed" },
           el("strong", {}, (ok ? "✓ " : "✗ ") + (STATUS_LABELS[r.status] || r.status)),
           " ", r.source.replace(/^uploads\//, ""),
-          ok ? ` — ${r.assignments} nhiệm vụ` + (r.kind && r.kind !== "notice" ? " (không phải thông báo kết luận)" : "") : `: ${r.message}`,
+          ok ? ` — ${r.assignments} nhiệm vụ` + (r.kind && r.kind !== "notice" ? " (không phải thông báo kết luận)" : "")
+            + (r.ocr ? ` — ${window.ocrView.label(r.ocr)}` : "") : `: ${r.message}`,
           ok && r.notice_id ? el("span", {}, " ", sourceButton("Mở", r.notice_id)) : null));
       }
       $("upload-input").value = "";
@@ -890,13 +909,14 @@
         el("p", { class: "bold" }, doc.signer || "(chưa có người ký)"))));
   }
 
-  function renderDraft(data) {
+  // The preview, warnings and trace of a draft; the review form (review.js) calls it after each edit.
+  function renderDraftParts(data) {
     currentDraft = data;
     renderPreview(data.document);
     const warnings = clear($("draft-warnings"));
     if (!data.warnings.length) warnings.append(el("li", { class: "ok" }, "Không có cảnh báo: mọi nhiệm vụ trong ghi chép đều có trong dự thảo."));
     for (const w of data.warnings) {
-      warnings.append(el("li", {}, w.message, w.lines && w.lines.length ? el("span", { class: "muted small" }, ` (dòng ${w.lines.join(", ")})`) : null));
+      warnings.append(el("li", { class: w.severity === "error" ? "error" : w.severity === "info" ? "info" : null }, w.message, w.lines && w.lines.length ? el("span", { class: "muted small" }, ` (dòng ${w.lines.join(", ")})`) : null));
     }
     const table = el("table", { class: "trace" },
       el("thead", {}, el("tr", {}, el("th", {}, "Mục"), el("th", {}, "Nhiệm vụ trong dự thảo"), el("th", {}, "Cơ quan"), el("th", {}, "Hạn"), el("th", {}, "Ghi chép gốc"))));
@@ -912,9 +932,15 @@
     table.append(tbody);
     clear($("draft-trace")).append(table);
     $("draft-summary").textContent = `${data.trace.length} nhiệm vụ · ${data.warnings.length} cảnh báo` + (data.llm_used ? " · có dùng mô hình ngôn ngữ" : "");
+  }
+
+  function renderDraft(data) {
+    renderDraftParts(data);
+    if (window.draftReview) window.draftReview.show(data);
     $("draft-result").hidden = false;
     $("draft-result").scrollIntoView({ block: "start" });
   }
+  window.assistantDraft = { update: renderDraftParts, request, el, clear, toast };
 
   async function makeDraft(e) {
     e.preventDefault();
@@ -945,6 +971,7 @@
   async function downloadDraft() {
     if (!currentDraft) return;
     try {
+      if (window.draftReview) await window.draftReview.flush();  // the last edit first
       const response = await request(currentDraft.docx_url);
       const blob = await response.blob();
       const disposition = response.headers.get("Content-Disposition") || "";
