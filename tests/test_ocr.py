@@ -347,6 +347,16 @@ def test_without_the_model_a_scan_fails_with_what_to_install(tmp_path: Path) -> 
     assert "«anh.png»" in info.value.message and "tesseract-ocr-vie" in info.value.message
 
 
+def test_time_limits_stop_a_page_and_a_file_with_a_message(docx_pages: list[Image.Image]) -> None:
+    page = _png(docx_pages[0])
+    with pytest.raises(LoadError) as info:
+        load_bytes(page, "uploads/cham.png", LoadSettings(ocr_page_timeout_s=0.01))
+    assert "trang 1 của tệp «cham.png» quá thời gian" in info.value.message
+    with pytest.raises(LoadError) as info:
+        load_bytes(image_only_pdf(docx_pages), "uploads/dai.pdf", LoadSettings(ocr_file_timeout_s=0.3))
+    assert "tệp «dai.pdf» quá 0.3 giây" in info.value.message or "quá thời gian" in info.value.message
+
+
 def test_an_image_named_pdf_is_read_as_the_image_it_is(docx_pages: list[Image.Image]) -> None:
     top = docx_pages[0].crop((0, 0, docx_pages[0].width, docx_pages[0].height // 3))
     buffer = io.BytesIO()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -15,7 +16,8 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import ApiContext, Context, StoreDep, WriteAccess
+from assistant.api.auth import Audit, Auditor
+from assistant.api.deps import ApiContext, Context, StoreDep
 from assistant.api.routes import upload_progress
 from assistant.api.security import InvalidUploadName, safe_upload_name
 from assistant.errors import AssistantError, as_disk_full
@@ -73,7 +75,7 @@ def get_notice(notice_id: str, store: StoreDep) -> JSONResponse:
 
 
 @router.delete("/{notice_id}", summary="Xóa một thông báo (kho và chỉ mục tìm kiếm)")
-def delete_notice(notice_id: str, context: Context, _: WriteAccess) -> dict[str, Any]:
+def delete_notice(notice_id: str, context: Context, audit: Audit) -> dict[str, Any]:
     with context.writing() as session:
         notice = session.store.get(notice_id)  # resolves a unique prefix, 404 otherwise
         session.store.delete(notice.id)
@@ -82,6 +84,10 @@ def delete_notice(notice_id: str, context: Context, _: WriteAccess) -> dict[str,
                 missing_ok=True)
         # The notice is gone from the store whatever happens next: the answer says so.
         warning = _index_update(session.search.notice_deleted, notice.id)
+    # What it takes to find the notice again and ingest it back.
+    audit.record("delete", target=notice.id, source=notice.source,
+                 title=notice.title.text if notice.title else None,
+                 sha256=hashlib.sha256(notice.text.encode("utf-8")).hexdigest())
     return {"deleted": notice.id, "source": notice.source,
             **({"index_warning": warning} if warning else {})}
 
@@ -133,7 +139,7 @@ def _keep_original(index: Path, name: str, tmp: Path, result: FileResult) -> Non
              ".png .jpg .tif và bản quét đọc bằng OCR)")
 async def upload_notices(
     context: Context,
-    _: WriteAccess,
+    audit: Audit,
     files: Annotated[list[UploadFile], File(description="Một hoặc nhiều tệp thông báo.")],
     progress_id: Annotated[str | None, Form(
         description="Mã ngẫu nhiên (8-64 ký tự chữ, số, '-', '_') để xem tiến độ ở "
@@ -151,7 +157,7 @@ async def upload_notices(
     if tracked:
         upload_progress.start(tracked, len(batch))
     # Conversion, parsing and embedding are blocking work: off the event loop.
-    return await run_in_threadpool(_ingest, context, batch, tracked)
+    return await run_in_threadpool(_ingest, context, batch, audit, tracked)
 
 
 async def _accept(upload: UploadFile, limit: int) -> tuple[str, bytes] | FileResult:
@@ -188,7 +194,8 @@ def _label(filename: str | None) -> str:
 
 
 def _ingest(
-    context: ApiContext, batch: list[tuple[str, bytes] | FileResult], progress_id: str | None = None
+    context: ApiContext, batch: list[tuple[str, bytes] | FileResult], audit: Auditor,
+    progress_id: str | None = None,
 ) -> dict[str, Any]:
     # Loading first, without the write lock: LibreOffice and OCR take seconds to minutes a file,
     # and other writers (uploads, deletes, the CLI) should not wait on them. A file that does
@@ -231,6 +238,11 @@ def _ingest(
                 _keep_original(context.settings.index, name, tmp, result)
                 results.append(result)
             warning = _index_update(session.search.finish)
+    for result in results:
+        if result.status in (FileStatus.ADDED, FileStatus.REPLACED):
+            audit.record("upload" if result.status is FileStatus.ADDED else "reingest",
+                         target=result.notice_id, source=result.source,
+                         status=result.status.value)
     stored = sum(r.status is not FileStatus.FAILED for r in results)
     return {"results": [r.to_json() for r in results], "stored": stored,
             "failed": len(results) - stored, **({"index_warning": warning} if warning else {})}
