@@ -81,7 +81,8 @@ def serve(
     _err.print(f"Trợ lý đang chạy tại http://{host}:{port}/ (Ctrl+C để dừng)", highlight=False)
     if not _is_loopback(host) and "*" not in settings.server.allowed_hosts:
         # A request naming the machine otherwise is refused (DNS rebinding): say which names pass.
-        names = ", ".join([*settings.server.allowed_hosts, host])
+        names = ", ".join([*settings.server.allowed_hosts,
+                           *([host] if host not in ("0.0.0.0", "::") else [])])
         _err.print(f"Tên máy được chấp nhận: {escape(names)} (thêm tên khác bằng biến "
                    "ASSISTANT_SERVER_ALLOWED_HOSTS).", highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)

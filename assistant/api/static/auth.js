@@ -79,6 +79,10 @@
     $("auth-logout").hidden = !(user && user.kind === "user");
     $("auth-tokens").hidden = !(user && user.kind === "user");
     $("auth-setup").hidden = !(session && session.setup_available);
+    // The task follow-up's "updated by" defaults to the signed-in account (the audit log keeps
+    // the account in any case).
+    const by = $("tasks-by");
+    if (by && !by.value && user && user.kind === "user") by.value = user.name;
     if (session && session.login_required) showLogin();
   }
 
