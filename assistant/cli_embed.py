@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from rich.console import Console
+from rich.markup import escape
 
 from assistant.settings import Settings
 
@@ -26,9 +27,9 @@ def setup_command(settings: Settings, measure: bool = False) -> None:
             report=lambda step: status.update(f"Đang chuẩn bị mô hình nhúng: {step}"),
         )
     out.print(
-        f"Mô hình nhúng sẵn sàng tại {folder} ({time.perf_counter() - start:.0f} s), "
+        f"Mô hình nhúng sẵn sàng tại {escape(str(folder))} ({time.perf_counter() - start:.0f} s), "
         "dùng chung cho mọi kho trên máy.",
         highlight=False,
     )
     for line in embedder_status(settings.embedding).lines()[1:]:
-        out.print(line, highlight=False)
+        out.print(escape(line), highlight=False)
