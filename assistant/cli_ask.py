@@ -19,6 +19,7 @@ from assistant.errors import AssistantError
 from assistant.retrieve.filters import Filters
 from assistant.settings import Settings
 from assistant.store import Store
+from assistant.text import strip_controls
 
 if TYPE_CHECKING:
     from assistant.retrieve.hybrid import ScoredChunk
@@ -150,16 +151,18 @@ def _ask_many(service: AnswerService, path: Path, conversation: str | None) -> N
 
 
 def _print_answer(result: AnswerResult) -> None:
-    _out.print(result.answer, highlight=False, markup=False)
+    _out.print(strip_controls(result.answer), highlight=False, markup=False)
     if result.closest:
         _out.print("\nThông báo gần nhất:", highlight=False)
         for item in result.closest:
-            _out.print(f"  - {item.get('notice_title') or item.get('source')} ({item.get('meeting_date') or '—'})", highlight=False, markup=False)
+            _out.print(strip_controls(f"  - {item.get('notice_title') or item.get('source')} ({item.get('meeting_date') or '—'})"),
+                       highlight=False, markup=False)
     if result.citations:
         _out.print("\nNguồn:", highlight=False)
         for c in result.citations:
             where = f", mục {c.section}" if c.section else ""
-            _out.print(f"  [{c.n}] {c.source}{where} (ký tự {c.start}–{c.end})", highlight=False, markup=False)
+            _out.print(strip_controls(f"  [{c.n}] {c.source}{where} (ký tự {c.start}–{c.end})"), highlight=False,
+                       markup=False)
 
 
 def new_conversation_id() -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.agencies import Gazetteer
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, as_disk_full
 from assistant.load import load_bytes, load_path, walk_paths
 from assistant.model import LoadedDocument, Notice, OcrInfo
 from assistant.parse import parse_document
@@ -90,12 +90,20 @@ def ingest_paths(
         results.append(result)
         if on_result:
             on_result(result)
+    for refused, reason in walked.refused:
+        result = FileResult(str(refused), FileStatus.FAILED, message=reason)
+        results.append(result)
+        if on_result:
+            on_result(result)
     if on_start:
         on_start(len(walked.files))
     for path in walked.files:
-        pages = partial(on_pages, str(path)) if on_pages else None
+        # The source is the resolved path: the same file named relatively, absolutely or from
+        # another working folder is one source (a changed file replaces its old version).
+        source = str(path.resolve()) if path.exists() else str(path)
+        pages = partial(on_pages, source) if on_pages else None
         result = _ingest_one(
-            partial(load_path, path, settings.load, progress=pages), str(path), store, gazetteer, indexer
+            partial(load_path, path, settings.load, source, progress=pages), source, store, gazetteer, indexer
         )
         results.append(result)
         if on_result:
@@ -118,12 +126,15 @@ def ingest_upload(
     return _ingest_one(lambda: load_bytes(data, name, settings.load), name, store, gazetteer, indexer)
 
 
-def load_upload(data: bytes, name: str, settings: Settings) -> LoadedDocument | FileResult:
+def load_upload(
+    data: bytes, name: str, settings: Settings, progress: Callable[[int, int], None] | None = None
+) -> LoadedDocument | FileResult:
     """Load an upload before taking the write lock: converting a .doc or reading a scan by OCR
     takes seconds to minutes and needs no lock, and other writers should not wait for it. A
-    file that cannot be loaded comes back as its failed result."""
+    file that cannot be loaded comes back as its failed result. ``progress(done, total)`` hears
+    of each page read by OCR."""
     try:
-        return load_bytes(data, name, settings.load)
+        return load_bytes(data, name, settings.load, progress)
     except AssistantError as exc:
         return FileResult(name, FileStatus.FAILED, message=exc.message)
     except Exception:  # a bug must not lose the rest of the batch, nor show a traceback
@@ -143,18 +154,18 @@ def _ingest_one(
         document = load()
         notice = parse_document(document, gazetteer)
         outcome, replaced = store.put(notice)
-        if indexer is not None and outcome is not StoreOutcome.UNCHANGED:
-            indexer.notice_stored(notice, replaced)
     except AssistantError as exc:
         return FileResult(source, FileStatus.FAILED, message=exc.message)
-    except Exception:  # a bug must not lose the rest of the batch, nor show a traceback
+    except Exception as exc:  # a bug must not lose the rest of the batch, nor show a traceback
+        if (full := as_disk_full(exc)) is not None:
+            return FileResult(source, FileStatus.FAILED, message=full.message)
         log.exception("unexpected error while ingesting %s", source)
         return FileResult(
             source,
             FileStatus.FAILED,
             message="lỗi không mong đợi khi xử lý tệp (chi tiết trong nhật ký chương trình)",
         )
-    return FileResult(
+    result = FileResult(
         source,
         FileStatus(outcome.value),
         notice_id=notice.id,
@@ -162,3 +173,16 @@ def _ingest_one(
         assignments=len(notice.assignments),
         ocr=notice.ocr,
     )
+    if indexer is not None and outcome is not StoreOutcome.UNCHANGED:
+        try:
+            indexer.notice_stored(notice, replaced)
+        except Exception as exc:
+            # The notice is stored: saying it failed would be false. The search index is
+            # marked stale before it is touched, so it is completed later (doctor/reindex,
+            # or the next reader).
+            full = as_disk_full(exc)
+            if full is None:
+                log.exception("search index not updated for %s", source)
+            reason = full.message if full else "lỗi khi cập nhật chỉ mục"
+            result.message = f"đã lưu vào kho nhưng chưa cập nhật được chỉ mục tìm kiếm ({reason})"
+    return result

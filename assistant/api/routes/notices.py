@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import ApiContext, Context, StoreDep, WriteAccess
+from assistant.api.auth import Audit, Auditor
+from assistant.api.deps import ApiContext, Context, StoreDep
+from assistant.api.routes import upload_progress
 from assistant.api.security import InvalidUploadName, safe_upload_name
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, as_disk_full
 from assistant.ingest import FileResult, FileStatus, ingest_upload, load_upload
 from assistant.load import SUPPORTED_SUFFIXES
 from assistant.model import LoadedDocument
@@ -48,8 +53,9 @@ def list_notices(store: StoreDep) -> dict[str, Any]:
     return {"items": items, "count": len(items)}
 
 
-@router.get("/{notice_id}", summary="Một thông báo: văn bản, cấu trúc, nhiệm vụ (kèm vị trí ký tự)")
-def get_notice(notice_id: str, store: StoreDep) -> dict[str, Any]:
+@router.get("/{notice_id}", summary="Một thông báo: văn bản, cấu trúc, nhiệm vụ (kèm vị trí ký tự)",
+            response_model=dict[str, Any])
+def get_notice(notice_id: str, store: StoreDep) -> JSONResponse:
     notice = store.get(notice_id)
     rows = [
         AssignmentRow(notice.id, notice.source, notice.title.text if notice.title else None,
@@ -57,42 +63,87 @@ def get_notice(notice_id: str, store: StoreDep) -> dict[str, Any]:
         for item in notice.assignments
     ]
     structure = json.loads(notice.model_dump_json(include={"sections"}))["sections"]
-    return {
+    # Written by the standard json module: pydantic's serializer stops at 255 levels, which
+    # 128 levels of nested numbering (a dict and a list per level) exceed.
+    return JSONResponse({
         **notice_json(notice),
         "outline": notice_json(notice)["sections"],
         "sections": structure,
         "text": notice.text,
         "assignments": [assignment_item(r, notice.text) for r in rows],
-    }
+    })
 
 
 @router.delete("/{notice_id}", summary="Xóa một thông báo (kho và chỉ mục tìm kiếm)")
-def delete_notice(notice_id: str, context: Context, _: WriteAccess) -> dict[str, Any]:
+def delete_notice(notice_id: str, context: Context, audit: Audit) -> dict[str, Any]:
     with context.writing() as session:
         notice = session.store.get(notice_id)  # resolves a unique prefix, 404 otherwise
         session.store.delete(notice.id)
-        session.search.notice_deleted(notice.id)
-    return {"deleted": notice.id, "source": notice.source}
+        if notice.source.startswith(f"{UPLOAD_DIR}/"):
+            _original(context.settings.index, notice.source.removeprefix(f"{UPLOAD_DIR}/")).unlink(
+                missing_ok=True)
+        # The notice is gone from the store whatever happens next: the answer says so.
+        warning = _index_update(session.search.notice_deleted, notice.id)
+    # What it takes to find the notice again and ingest it back.
+    audit.record("delete", target=notice.id, source=notice.source,
+                 title=notice.title.text if notice.title else None,
+                 sha256=hashlib.sha256(notice.text.encode("utf-8")).hexdigest())
+    return {"deleted": notice.id, "source": notice.source,
+            **({"index_warning": warning} if warning else {})}
 
 
-def _save_original(index: Path, name: str, data: bytes) -> None:
-    """Keep the uploaded original in ``<index>/uploads`` (by its sanitized name only)."""
+def _index_update(update: Callable[..., None], *args: Any) -> str | None:
+    """Run a search-index update after the store was written; a failure becomes a warning in
+    the answer (the index stays marked stale and is completed by the next reader or
+    ``assistant reindex``), never a 500 for records that are stored."""
+    try:
+        update(*args)
+    except Exception as exc:
+        full = as_disk_full(exc)
+        if full is None and not isinstance(exc, AssistantError):
+            log.exception("search index not updated after a write")
+        reason = full.message if full else (exc.message if isinstance(exc, AssistantError)
+                                            else "lỗi khi cập nhật chỉ mục")
+        return f"Đã lưu vào kho nhưng chưa cập nhật được chỉ mục tìm kiếm ({reason})."
+    return None
+
+
+def _original(index: Path, name: str) -> Path:
     folder = (index / UPLOAD_DIR).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
     target = (folder / name).resolve()
     if target.parent != folder:  # safe_upload_name already forbids this; belt and braces
         raise AssistantError(f"Tên tệp không hợp lệ: '{name}'.")
+    return target
+
+
+def _save_original(index: Path, name: str, data: bytes) -> Path:
+    """Write the uploaded original beside its final place in ``<index>/uploads`` (by its
+    sanitized name only); ``_keep_original`` puts it there once the notice is stored."""
+    target = _original(index, name)
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.part")
     tmp.write_bytes(data)
-    os.replace(tmp, target)
+    return tmp
+
+
+def _keep_original(index: Path, name: str, tmp: Path, result: FileResult) -> None:
+    """A stored notice keeps its original; a refused file leaves nothing behind (and an older
+    original of the same name, of a notice still stored, stays)."""
+    if result.status is FileStatus.FAILED:
+        tmp.unlink(missing_ok=True)
+    else:
+        os.replace(tmp, _original(index, name))
 
 
 @router.post("", summary="Tải lên và nạp một hoặc nhiều tệp (.txt .md .docx .pdf .doc .rtf .odt; ảnh "
              ".png .jpg .tif và bản quét đọc bằng OCR)")
 async def upload_notices(
     context: Context,
-    _: WriteAccess,
+    audit: Audit,
     files: Annotated[list[UploadFile], File(description="Một hoặc nhiều tệp thông báo.")],
+    progress_id: Annotated[str | None, Form(
+        description="Mã ngẫu nhiên (8-64 ký tự chữ, số, '-', '_') để xem tiến độ ở "
+                    "GET /api/uploads/{progress_id} trong khi tải lên.")] = None,
 ) -> dict[str, Any]:
     """A result per file, in the order sent: a file of the wrong type, over the size limit, with
     an unusable name or that cannot be read is reported as failed and the others still land."""
@@ -102,8 +153,11 @@ async def upload_notices(
     batch: list[tuple[str, bytes] | FileResult] = []
     for upload in files:
         batch.append(await _accept(upload, limit))
+    tracked = upload_progress.valid_id(progress_id)
+    if tracked:
+        upload_progress.start(tracked, len(batch))
     # Conversion, parsing and embedding are blocking work: off the event loop.
-    return await run_in_threadpool(_ingest, context, batch)
+    return await run_in_threadpool(_ingest, context, batch, audit, tracked)
 
 
 async def _accept(upload: UploadFile, limit: int) -> tuple[str, bytes] | FileResult:
@@ -139,7 +193,10 @@ def _label(filename: str | None) -> str:
     return base or "(không có tên)"
 
 
-def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) -> dict[str, Any]:
+def _ingest(
+    context: ApiContext, batch: list[tuple[str, bytes] | FileResult], audit: Auditor,
+    progress_id: str | None = None,
+) -> dict[str, Any]:
     # Loading first, without the write lock: LibreOffice and OCR take seconds to minutes a file,
     # and other writers (uploads, deletes, the CLI) should not wait on them. A file that does
     # not load is reported and nothing of it is kept, not even its original.
@@ -147,11 +204,17 @@ def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) ->
     for item in batch:
         if isinstance(item, FileResult):
             prepared.append(item)
+            if progress_id:
+                upload_progress.file_done(progress_id)
             continue
         name, data = item
-        loaded = load_upload(data, f"{UPLOAD_DIR}/{name}", context.settings)
+        pages = upload_progress.file_started(progress_id, name) if progress_id else None
+        loaded = load_upload(data, f"{UPLOAD_DIR}/{name}", context.settings, pages)
+        if progress_id:
+            upload_progress.file_done(progress_id)
         prepared.append(loaded if isinstance(loaded, FileResult) else (name, data, loaded))
     results: list[FileResult] = []
+    warning: str | None = None
     if all(isinstance(item, FileResult) for item in prepared):  # nothing to store: no write lock
         results = [item for item in prepared if isinstance(item, FileResult)]
     else:
@@ -161,12 +224,25 @@ def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) ->
                     results.append(entry)
                     continue
                 name, data, document = entry
-                _save_original(context.settings.index, name, data)
-                results.append(
-                    ingest_upload(data, f"{UPLOAD_DIR}/{name}", session.store, context.settings,
-                                  context.gazetteer, indexer=session.search, loaded=document)
-                )
-            session.search.finish()
+                try:
+                    tmp = _save_original(context.settings.index, name, data)
+                except OSError as exc:
+                    full = as_disk_full(exc)
+                    if full is None:
+                        raise
+                    results.append(FileResult(f"{UPLOAD_DIR}/{name}", FileStatus.FAILED,
+                                              message=full.message))
+                    continue
+                result = ingest_upload(data, f"{UPLOAD_DIR}/{name}", session.store, context.settings,
+                                       context.gazetteer, indexer=session.search, loaded=document)
+                _keep_original(context.settings.index, name, tmp, result)
+                results.append(result)
+            warning = _index_update(session.search.finish)
+    for result in results:
+        if result.status in (FileStatus.ADDED, FileStatus.REPLACED):
+            audit.record("upload" if result.status is FileStatus.ADDED else "reingest",
+                         target=result.notice_id, source=result.source,
+                         status=result.status.value)
     stored = sum(r.status is not FileStatus.FAILED for r in results)
     return {"results": [r.to_json() for r in results], "stored": stored,
-            "failed": len(results) - stored}
+            "failed": len(results) - stored, **({"index_warning": warning} if warning else {})}

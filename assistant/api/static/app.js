@@ -96,6 +96,10 @@
     } catch (_) {
       throw new ApiError(0, "network", "Không kết nối được máy chủ. Kiểm tra dịch vụ còn chạy không.");
     }
+    // With accounts, a 401 means "sign in" (static/auth.js), not "type the machine token".
+    if (response.status === 401 && window.AssistantAuth && await window.AssistantAuth.handleUnauthorized()) {
+      throw await errorFrom(response);
+    }
     if (response.status === 401 && !retried) {
       const saved = await askToken();
       if (saved) return request(path, options, true);
@@ -139,7 +143,7 @@
   }
 
   // --- views --------------------------------------------------------------------------------
-  const VIEWS = ["chat", "agency", "tasks", "notices", "draft"];
+  const VIEWS = ["chat", "agency", "tasks", "notices", "draft", "admin"];
   const loaded = {};
 
   function showView(name) {
@@ -155,6 +159,7 @@
     if (name === "notices" && !loaded.notices) loadNotices();
     if ((name === "agency" || name === "tasks") && !loaded.agencies) loadAgencyNames();
     if (name === "tasks" && window.AssistantTasks) window.AssistantTasks.shown();
+    if (name === "admin" && window.AssistantAuth) window.AssistantAuth.showAdmin();
   }
 
   async function loadHealth() {
@@ -768,7 +773,8 @@
         el("p", { class: "muted small mono" }, `${n.source} · mã ${n.id}`)),
       el("div", { class: "notice-actions" },
         el("button", { type: "button", class: "ghost", onclick: () => openNotice(n.id) }, "Mở"),
-        el("button", { type: "button", class: "danger-ghost", onclick: () => deleteNotice(n) }, "Xóa")),
+        // Shown to quản trị only (static/auth.js); the server refuses others regardless.
+        el("button", { type: "button", class: "danger-ghost needs-admin", onclick: () => deleteNotice(n) }, "Xóa")),
     );
   }
 
@@ -795,7 +801,15 @@
   async function sendFiles(files) {
     const form = new FormData();
     for (const f of files) form.append("files", f, f.name);
-    return (await (await request("/api/notices", { method: "POST", body: form })).json()).results;
+    // progress of long files (scans read page by page), shown in the status line (ocr.js)
+    const progressId = window.ocrView.newId();
+    form.append("progress_id", progressId);
+    const stop = window.ocrView.watch(progressId, $("upload-status"));
+    try {
+      return (await (await request("/api/notices", { method: "POST", body: form })).json()).results;
+    } finally {
+      stop();
+    }
   }
 
   async function uploadBatch(files) {
@@ -817,7 +831,7 @@
       return;
     }
     const results = clear($("upload-results"));
-    results.append(el("li", { class: "muted" }, `Đang nạp ${files.length} tệp…`));
+    results.append(el("li", { class: "muted", id: "upload-status" }, `Đang nạp ${files.length} tệp…`));
     $("upload-button").disabled = true;
     try {
       const rows = [];
