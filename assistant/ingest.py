@@ -15,6 +15,7 @@ from typing import Protocol
 
 from assistant.agencies import Gazetteer
 from assistant.errors import AssistantError
+from assistant.isolation import run_isolated
 from assistant.load import load_bytes, load_path, walk_paths
 from assistant.model import LoadedDocument, Notice
 from assistant.parse import parse_document
@@ -89,7 +90,8 @@ def ingest_paths(
     if on_start:
         on_start(len(walked.files))
     for path in walked.files:
-        result = _ingest_one(partial(load_path, path, settings.load), str(path), store, gazetteer, indexer)
+        parsed = parse_isolated(partial(load_path, path, settings.load), str(path), settings, gazetteer)
+        result = store_parsed(parsed, store, indexer)
         results.append(result)
         if on_result:
             on_result(result)
@@ -104,35 +106,59 @@ def ingest_upload(
     gazetteer: Gazetteer,
     indexer: NoticeIndexer | None = None,
 ) -> FileResult:
-    return _ingest_one(lambda: load_bytes(data, name, settings.load), name, store, gazetteer, indexer)
+    return store_parsed(parse_upload(data, name, settings, gazetteer), store, indexer)
 
 
-def _ingest_one(
-    load: Callable[[], LoadedDocument],
-    source: str,
-    store: Store,
-    gazetteer: Gazetteer,
-    indexer: NoticeIndexer | None,
-) -> FileResult:
+def parse_upload(data: bytes, name: str, settings: Settings, gazetteer: Gazetteer) -> Notice | FileResult:
+    """An uploaded file read and parsed (in a worker process, needing no lock), or its failed
+    result; ``store_parsed`` then stores it under the write lock."""
+    return parse_isolated(partial(load_bytes, data, name, settings.load), name, settings, gazetteer)
+
+
+def parse_isolated(
+    load: Callable[[], LoadedDocument], source: str, settings: Settings, gazetteer: Gazetteer
+) -> Notice | FileResult:
+    """Load and parse in a worker process with a time and memory limit (assistant/isolation.py),
+    so that a hostile file neither holds the caller up for minutes nor keeps its memory."""
     try:
-        document = load()
-        notice = parse_document(document, gazetteer)
+        return run_isolated(_load_and_parse, load, gazetteer, name=source, settings=settings.load)
+    except AssistantError as exc:
+        return FileResult(source, FileStatus.FAILED, message=exc.message)
+    except Exception:  # a bug must not lose the rest of the batch, nor show a traceback
+        log.exception("unexpected error while reading %s", source)
+        return _unexpected(source)
+
+
+def _load_and_parse(load: Callable[[], LoadedDocument], gazetteer: Gazetteer) -> Notice:
+    return parse_document(load(), gazetteer)
+
+
+def store_parsed(parsed: Notice | FileResult, store: Store, indexer: NoticeIndexer | None) -> FileResult:
+    """Store a parsed notice and index it; a failed result passes through unchanged."""
+    if isinstance(parsed, FileResult):
+        return parsed
+    notice = parsed
+    try:
         outcome, replaced = store.put(notice)
         if indexer is not None and outcome is not StoreOutcome.UNCHANGED:
             indexer.notice_stored(notice, replaced)
     except AssistantError as exc:
-        return FileResult(source, FileStatus.FAILED, message=exc.message)
+        return FileResult(notice.source, FileStatus.FAILED, message=exc.message)
     except Exception:  # a bug must not lose the rest of the batch, nor show a traceback
-        log.exception("unexpected error while ingesting %s", source)
-        return FileResult(
-            source,
-            FileStatus.FAILED,
-            message="lỗi không mong đợi khi xử lý tệp (chi tiết trong nhật ký chương trình)",
-        )
+        log.exception("unexpected error while storing %s", notice.source)
+        return _unexpected(notice.source)
     return FileResult(
-        source,
+        notice.source,
         FileStatus(outcome.value),
         notice_id=notice.id,
         kind=notice.kind.value,
         assignments=len(notice.assignments),
+    )
+
+
+def _unexpected(source: str) -> FileResult:
+    return FileResult(
+        source,
+        FileStatus.FAILED,
+        message="lỗi không mong đợi khi xử lý tệp (chi tiết trong nhật ký chương trình)",
     )

@@ -16,8 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from assistant.api.deps import ApiContext, Context, StoreDep, WriteAccess
 from assistant.api.security import InvalidUploadName, safe_upload_name
 from assistant.errors import AssistantError
-from assistant.ingest import FileResult, FileStatus, ingest_upload
+from assistant.ingest import FileResult, FileStatus, parse_upload, store_parsed
 from assistant.load import SUPPORTED_SUFFIXES
+from assistant.model import Notice
 from assistant.records_json import assignment_item, notice_json
 from assistant.store import AssignmentRow
 
@@ -137,21 +138,28 @@ def _label(filename: str | None) -> str:
 
 
 def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) -> dict[str, Any]:
+    # Reading and parsing happen first, each file in a worker process with its own time and
+    # memory limit, and without the write lock: a slow file keeps no other writer waiting.
+    parsed: list[tuple[str, bytes, Notice] | FileResult] = []
+    for item in batch:
+        if isinstance(item, FileResult):
+            parsed.append(item)
+            continue
+        name, data = item
+        notice = parse_upload(data, f"{UPLOAD_DIR}/{name}", context.settings, context.gazetteer)
+        parsed.append(notice if isinstance(notice, FileResult) else (name, data, notice))
     results: list[FileResult] = []
-    if all(isinstance(item, FileResult) for item in batch):  # nothing to store: no write lock
-        results = [item for item in batch if isinstance(item, FileResult)]
+    if all(isinstance(item, FileResult) for item in parsed):  # nothing to store: no write lock
+        results = [item for item in parsed if isinstance(item, FileResult)]
     else:
         with context.writing() as session:
-            for item in batch:
-                if isinstance(item, FileResult):
-                    results.append(item)
+            for ready in parsed:
+                if isinstance(ready, FileResult):
+                    results.append(ready)
                     continue
-                name, data = item
+                name, data, notice = ready
                 _save_original(context.settings.index, name, data)
-                results.append(
-                    ingest_upload(data, f"{UPLOAD_DIR}/{name}", session.store, context.settings,
-                                  context.gazetteer, indexer=session.search)
-                )
+                results.append(store_parsed(notice, session.store, indexer=session.search))
             session.search.finish()
     stored = sum(r.status is not FileStatus.FAILED for r in results)
     return {"results": [r.to_json() for r in results], "stored": stored,
