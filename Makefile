@@ -19,18 +19,22 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 # The main job: prepare the offline embedder, index the bundled sample notices, serve the page.
-# LibreOffice converts .doc/.rtf/.odt uploads; the script installs it when missing.
+# LibreOffice converts .doc/.rtf/.odt uploads, Tesseract reads scans and images; the scripts
+# install them when missing.
 run: setup
 	sh scripts/install_converter.sh
+	sh scripts/install_ocr.sh
 	$(BIN)/assistant setup
 	$(BIN)/assistant ingest samples/notices samples/other
 	$(BIN)/assistant serve --host $(HOST) --port $(PORT)
 
-# The browser test drives Debian's chromium, the .doc/.rtf/.odt tests LibreOffice; the scripts
-# install them when missing.
+# The browser test drives Debian's chromium, the .doc/.rtf/.odt tests LibreOffice, the OCR tests
+# Tesseract; the scripts install them when missing.
 test: setup
 	sh scripts/install_browser.sh
 	sh scripts/install_converter.sh
+	sh scripts/install_ocr.sh
+	sh scripts/install_spreadsheet.sh
 	$(BIN)/python -m pytest -q
 
 lint: setup

@@ -55,6 +55,8 @@ LINE_EXACT_MIN_PT = 15.0  # or an exact spacing of at least 15 pt
 MAX_LOCATIONS = 3  # offending places listed in one finding; the count says the rest
 
 _QUOC_HIEU_KEY = "cong hoa xa hoi chu nghia viet nam"
+# Document types besides THÔNG BÁO that are checked the same way (accent-free keys).
+OTHER_DOC_TYPES = frozenset({"bao cao"})
 _TIEU_NGU_KEY = "doc lap - tu do - hanh phuc"
 _SEPARATOR = re.compile(r"^[\s_\-–—=.*]+$")
 _PAGE_FIELD = re.compile(r"^\s*PAGE(?:\s|\\|$)")
@@ -549,6 +551,8 @@ class _Checker:
             # "THÔNG BÁO KẾT LUẬN …" written as one line
             or next((p for p in self.paras if not p.in_table and p.text.strip().isupper()
                      and _key(p.text).startswith("thong bao ")), None)
+            # the other kinds the product writes (the periodic report on assigned tasks)
+            or next((p for p in self.paras if not p.in_table and _key(p.text) in OTHER_DOC_TYPES), None)
         )
         if doc_type is None:
             self.add("doc_type", "error", "sau phần đầu văn bản",

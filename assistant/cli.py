@@ -25,7 +25,8 @@ from assistant.agency_lookup import lookup_rows
 from assistant.deadlines import parse_user_date
 from assistant.errors import AssistantError, ConfigError
 from assistant.ingest import STATUS_LABELS, FileResult, FileStatus, ingest_paths
-from assistant.model import KIND_LABELS, Section
+from assistant.model import KIND_LABELS, Section, ocr_label
+from assistant.ocr import ocr_status
 from assistant.office import INSTALL_HINT, converter_status
 from assistant.records_json import agency_json, items_with_quotes, lookup_assignments, notice_json
 from assistant.settings import Settings
@@ -129,7 +130,7 @@ def _print_json(data: Any) -> None:
 @app.command()
 @user_errors
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Tệp hoặc thư mục (.txt .md .docx .pdf .doc .rtf .odt).")],
+    paths: Annotated[list[Path], typer.Argument(help="Tệp hoặc thư mục (.txt .md .docx .pdf .doc .rtf .odt; bản quét và ảnh .png .jpg .tif đọc bằng OCR).")],
     as_json: Annotated[bool, typer.Option("--json", help="In kết quả dạng JSON.")] = False,
 ) -> None:
     """Nạp thông báo vào kho: mỗi tệp một dòng kết quả; lỗi ở một tệp không chặn các tệp khác."""
@@ -141,7 +142,7 @@ def ingest(
         gazetteer = _gazetteer(settings)
         search = open_search_index(settings, store)
         progress = Progress(
-            TextColumn("[bold]Đang nạp"),
+            TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -149,10 +150,16 @@ def ingest(
             disable=as_json or not err.is_terminal,
             transient=True,
         )
-        task = progress.add_task("nạp", total=None)
+        task = progress.add_task("Đang nạp", total=None)
+        # A second bar, pages of the file being read by OCR (a scan takes seconds a page).
+        pages_task = progress.add_task("", total=None, visible=False)
 
         def started(total: int) -> None:
             progress.update(task, total=total)
+
+        def pages(source: str, done: int, total: int) -> None:
+            progress.update(pages_task, description=f"  OCR {Path(source).name} (trang)",
+                            completed=done, total=total, visible=done < total)
 
         def done(result: FileResult) -> None:
             if result.status is not FileStatus.SKIPPED:
@@ -162,7 +169,8 @@ def ingest(
 
         with progress:
             results = ingest_paths(
-                paths, store, settings, gazetteer, indexer=search, on_result=done, on_start=started
+                paths, store, settings, gazetteer, indexer=search, on_result=done, on_start=started,
+                on_pages=pages,
             )
             progress.update(task, description="Cập nhật chỉ mục tìm kiếm")
             search.finish()
@@ -177,6 +185,9 @@ def ingest(
             f"{sum(r.status is FileStatus.SKIPPED for r in results)} tệp bỏ qua.",
             highlight=False,
         )
+        from assistant.cli_tasks import print_carry_notice
+
+        print_carry_notice(settings)
     if failed:
         raise typer.Exit(1)
 
@@ -189,9 +200,10 @@ def _print_result(result: FileResult) -> None:
         out.print(f"[dim]- {label}[/dim]  {result.source} ({result.message})", highlight=False)
     else:
         kind = "" if result.kind == "notice" else f", loại: {KIND_LABELS.get(result.kind or '', result.kind)}"
+        ocr = f", {ocr_label(result.ocr)}" if result.ocr else ""
         out.print(
             f"[green]✓ {label}[/green]  {result.source} — mã {result.notice_id}, "
-            f"{result.assignments} nhiệm vụ{kind}",
+            f"{result.assignments} nhiệm vụ{kind}{ocr}",
             highlight=False,
         )
 
@@ -222,7 +234,8 @@ def notices(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON
             data["meeting_date"] or "—",
             data["issuer"] or "—",
             data["number"] or "—",
-            (data["title"] or notice.source)[:90],
+            (data["title"] or notice.source)[:90]
+            + (f" (OCR {notice.ocr.confidence:.0f}%)" if notice.ocr else ""),
         )
     out.print(table)
 
@@ -258,6 +271,8 @@ def show(
         out.print(f"[bold]{label}:[/bold] {data[key] or '—'}", highlight=False)
     if notice.signature and notice.signature.authority:
         out.print(f"[bold]Thẩm quyền ký:[/bold] {notice.signature.authority}", highlight=False)
+    if notice.ocr:
+        out.print(f"[bold]Đọc bằng:[/bold] {ocr_label(notice.ocr)}", highlight=False)
     tree = Tree("[bold]Cấu trúc[/bold]")
     _add_sections(tree, notice.sections)
     out.print(tree)
@@ -421,14 +436,17 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
 
     with _open_store(settings) as store:
         search = open_search_index(settings, store)
-        status = search.status()
+        status = search.status(deep=True)
         search.close()
     # Not an index problem (the exit code stays): without it only .doc/.rtf/.odt files fail.
     converter = converter_status(settings.load)
+    ocr = ocr_status(settings.load)  # likewise: without it only scans and images fail
     if as_json:
         _print_json({**status.__dict__, "healthy": status.healthy, "problems": status.problems(),
                      "converter": {"program": converter.configured, "path": converter.path,
-                                   "available": converter.available}})
+                                   "available": converter.available},
+                     "ocr": {"language": settings.load.ocr_language, "tessdata": ocr.tessdata,
+                             "available": ocr.available, "problem": ocr.problem}})
     else:
         if status.healthy:
             out.print(
@@ -443,6 +461,12 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
         else:
             out.print(f"[yellow]Thiếu LibreOffice[/yellow] ('{converter.configured}'): không nạp được "
                       f"tệp .doc, .rtf, .odt. {INSTALL_HINT}.", highlight=False)
+        if ocr.available:
+            out.print(f"Nhận dạng chữ (OCR) bản quét và ảnh: Tesseract '{settings.load.ocr_language}' "
+                      f"có sẵn ({ocr.tessdata}).", highlight=False)
+        else:
+            out.print(f"[yellow]Chưa nhận dạng chữ (OCR) được[/yellow]: {ocr.problem}; không nạp được "
+                      "bản quét và ảnh (.png, .jpg, .tif).", highlight=False)
     if not status.healthy:
         raise typer.Exit(4)
 
@@ -489,6 +513,9 @@ def _register_optional_commands() -> None:
 
     app.command(name="ask")(user_errors(ask))
     app.command(name="draft")(user_errors(draft))
+    from assistant.cli_tasks import tasks_app
+
+    app.add_typer(tasks_app, name="tasks")
     try:
         from assistant.cli_serve import serve
     except ImportError:  # the service module is optional while it is being built

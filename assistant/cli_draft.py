@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -36,16 +38,21 @@ def draft(
     as_json: Annotated[
         bool, typer.Option("--json", help="In thông báo, truy vết và cảnh báo dạng JSON.")
     ] = False,
+    meeting_date: Annotated[
+        str | None,
+        typer.Option("--date", help="Ngày họp (dd/mm/yyyy), khi ghi chép không nêu (ví dụ bài phát biểu kết luận)."),
+    ] = None,
 ) -> None:
     """Soạn dự thảo Thông báo kết luận từ ghi chép cuộc họp; mọi nhiệm vụ đều truy vết về dòng ghi chép."""
     settings = Settings()
     try:
+        day = _date(meeting_date) if meeting_date else None
         text = read_notes_file(notes, settings.load)
         store = Store(settings.db_path) if settings.db_path.exists() else None
         try:
             result = draft_from_notes(
                 text, settings, store,
-                DraftOptions(issuer=issuer, chair=chair, group_by=group_by),
+                DraftOptions(issuer=issuer, chair=chair, group_by=group_by, meeting_date=day),
             )
         finally:
             if store is not None:
@@ -68,6 +75,8 @@ def draft(
             "trace": [t.model_dump(mode="json") for t in result.trace],
             "warnings": [w.model_dump(mode="json") for w in result.warnings],
             "group_by": result.group_by.value,
+            "expansions": [e.model_dump(mode="json") for e in result.expansions],
+            "form": result.form.model_dump(mode="json") if result.form else None,
         }, ensure_ascii=False, indent=2))
     elif output is None:
         typer.echo(result.markdown)
@@ -75,4 +84,20 @@ def draft(
         typer.echo(f"Đã ghi dự thảo: {output} ({len(result.trace)} nhiệm vụ).")
     if not as_json:
         for warning in result.warnings:
-            typer.echo(f"Cảnh báo [{warning.code}]: {warning.message}", err=True)
+            label = {"error": "Lỗi", "info": "Ghi chú"}.get(warning.severity, "Cảnh báo")
+            typer.echo(f"{label} [{warning.code}]: {warning.message}", err=True)
+        for expansion in result.expansions:
+            typer.echo(f"Viết tắt đã viết đầy đủ: {expansion.short} → {expansion.full} "
+                       f"(dòng {', '.join(map(str, expansion.lines))})", err=True)
+
+
+def _date(text: str) -> dt.date:
+    m = re.fullmatch(r"\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*|\s*(\d{4})-(\d{2})-(\d{2})\s*", text)
+    try:
+        if m and m.group(1):
+            return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        if m:
+            return dt.date(int(m.group(4)), int(m.group(5)), int(m.group(6)))
+    except ValueError:
+        pass
+    raise AssistantError(f"Ngày họp '{text}' không hợp lệ; hãy ghi dạng dd/mm/yyyy, ví dụ 22/01/2026.")

@@ -44,6 +44,8 @@ FLUSH_CHUNKS = 512
 # server) keep the model for the next one.
 RELEASE_MODEL_AFTER_CHUNKS = 20_000
 _STATE_FILE = "search_state.json"
+# Chunk ids looked up in Chroma after every batch, on top of comparing the counts.
+_VECTOR_SAMPLE = 256
 
 
 @dataclass(frozen=True)
@@ -55,13 +57,17 @@ class IndexStatus:
     notices: int
     chunks: int
     vectors: int
+    bm25_documents: int = 0
+    # What comparing the caches with the chunk table found (counts; ids when checked deeply).
+    mismatches: tuple[str, ...] = ()
 
     @property
     def healthy(self) -> bool:
-        return self.vectors_current and self.bm25_current and self.in_step_with_store
+        return (self.vectors_current and self.bm25_current and self.in_step_with_store
+                and not self.mismatches)
 
     def problems(self) -> list[str]:
-        found = []
+        found = list(self.mismatches)
         if not self.vectors_current:
             found.append("chỉ mục vector được tạo bằng mô hình/cách chia đoạn khác hoặc chưa có")
         if not self.bm25_current:
@@ -122,6 +128,13 @@ class ChunkTable:
     def count(self) -> int:
         return int(self._conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
 
+    def ids(self) -> set[str]:
+        return {row[0] for row in self._conn.execute("SELECT id FROM chunks")}
+
+    def sample_ids(self, count: int) -> list[str]:
+        return [row[0] for row in self._conn.execute(
+            "SELECT id FROM chunks ORDER BY random() LIMIT ?", (count,))]
+
     def close(self) -> None:
         self._conn.close()
 
@@ -179,20 +192,69 @@ class SearchIndex:
 
     # --- status -------------------------------------------------------------------------
 
-    def status(self) -> IndexStatus:
+    def status(self, deep: bool = False) -> IndexStatus:
+        """The caches' state. Always compared by counts (vectors and BM25 documents against the
+        chunk table); ``deep`` also compares every id and the chunk table's notices with the
+        store (what ``doctor`` runs)."""
         state = self._read_state()
         bm25 = self._load_bm25()
         vectors_current = self.vectors.is_current(vector_identity(self.embedder.identity, MAX_CHUNK_CHARS))
+        bm25_current = bm25 is not None and bm25.is_current(bm25_identity(MAX_CHUNK_CHARS))
+        chunks = self.chunks.count()
+        vectors = self.vectors.count()
+        bm25_documents = len(bm25) if bm25 is not None else 0
+        mismatches = self._count_mismatches(chunks, vectors if vectors_current else None,
+                                            bm25_documents if bm25_current else None)
+        if deep and not mismatches:
+            mismatches += self._id_mismatches(bm25 if bm25_current else None, full=True,
+                                              vectors_current=vectors_current)
         return IndexStatus(
             identity=self.identity,
             vectors_current=vectors_current,
-            bm25_current=bm25 is not None and bm25.is_current(bm25_identity(MAX_CHUNK_CHARS)),
+            bm25_current=bm25_current,
             in_step_with_store=state.get("identity") == self.identity
             and state.get("store") == self.store.fingerprint(),
             notices=self.store.count()["notices"],
-            chunks=self.chunks.count(),
-            vectors=self.vectors.count(),
+            chunks=chunks,
+            vectors=vectors,
+            bm25_documents=bm25_documents,
+            mismatches=tuple(mismatches),
         )
+
+    @staticmethod
+    def _count_mismatches(chunks: int, vectors: int | None, bm25_documents: int | None) -> list[str]:
+        found = []
+        if vectors is not None and vectors != chunks:
+            found.append(f"chỉ mục vector có {vectors} vector nhưng bảng đoạn có {chunks} đoạn")
+        if bm25_documents is not None and bm25_documents != chunks:
+            found.append(f"chỉ mục BM25 có {bm25_documents} đoạn nhưng bảng đoạn có {chunks} đoạn")
+        return found
+
+    def _id_mismatches(self, bm25: BM25Index | None, *, full: bool, vectors_current: bool = True) -> list[str]:
+        """Ids compared with the chunk table: BM25's in full (they are in memory already), the
+        vectors' in full or, on every write, a random sample (a Chroma look-up by id)."""
+        found = []
+        chunk_ids = self.chunks.ids()
+        if bm25 is not None and set(bm25.ids) != chunk_ids:
+            found.append("mã đoạn trong chỉ mục BM25 khác bảng đoạn")
+        if vectors_current:
+            if full:
+                differ = self.vectors.ids() != chunk_ids
+            else:
+                differ = bool(self.vectors.missing(self.chunks.sample_ids(_VECTOR_SAMPLE)))
+            if differ:
+                found.append("mã đoạn trong chỉ mục vector khác bảng đoạn")
+        if full and self.chunks.notice_ids() != set(self.store.ids()):
+            found.append("bảng đoạn không khớp với các thông báo trong kho")
+        return found
+
+    def _verified(self) -> list[str]:
+        """What still differs between the caches and the chunk table (empty when complete):
+        counts, BM25 ids, a sample of vector ids."""
+        bm25 = self._load_bm25()
+        found = self._count_mismatches(self.chunks.count(), self.vectors.count(),
+                                       len(bm25) if bm25 is not None else None)
+        return found or self._id_mismatches(bm25, full=False)
 
     def ensure_current(self, on_progress: Callable[[int, int], None] | None = None) -> bool:
         """Rebuild when stale; returns True if a rebuild happened."""
@@ -269,8 +331,48 @@ class SearchIndex:
         self._store_vectors()
         if self._bm25_dirty or self._load_bm25() is None:
             self._save_bm25()
-        self._write_state(stale=False)
         self._bm25_dirty = False
+        # A batch killed after its chunks were stored leaves vectors and BM25 behind the chunk
+        # table, and the next run finds its files unchanged: so the caches are compared with
+        # the chunk table before they are marked current, and completed where they lag.
+        if self._verified():
+            self.repair()
+        self._mark_current()
+
+    def repair(self) -> None:
+        """Bring vectors and BM25 level with the chunk table: embed the chunks Chroma lacks,
+        drop the vectors of chunks no longer there, rebuild BM25 if its ids differ. A rebuild
+        instead when the chunk table itself does not cover the store."""
+        self._write_state(stale=True)
+        if not self.vectors.is_current(vector_identity(self.embedder.identity, MAX_CHUNK_CHARS)) or (
+            self.chunks.notice_ids() != set(self.store.ids())
+        ):
+            self.rebuild()
+            return
+        chunk_ids = self.chunks.ids()
+        held = self.vectors.ids()
+        if extra := sorted(held - chunk_ids):
+            self.vectors.delete_ids(extra)
+        missing = sorted(chunk_ids - held)
+        log.warning("search index: %d vectors missing, %d extra; repairing", len(missing), len(extra))
+        for at in range(0, len(missing), FLUSH_CHUNKS):
+            found = self.chunks.get_many(missing[at : at + FLUSH_CHUNKS])
+            self._pending.extend(found.values())
+            self._flush()
+        self._store_vectors()
+        bm25 = self._load_bm25()
+        if bm25 is None or set(bm25.ids) != chunk_ids:
+            self._save_bm25()
+        self._bm25_dirty = False
+        self._mark_current()
+
+    def _mark_current(self) -> None:
+        if problems := self._verified():
+            raise IndexStateError(
+                "Chỉ mục tìm kiếm chưa khớp với bảng đoạn sau khi cập nhật ("
+                + "; ".join(problems) + "). Hãy chạy 'assistant reindex'."
+            )
+        self._write_state(stale=False)
 
     def rebuild(self, on_progress: Callable[[int, int], None] | None = None) -> int:
         """Re-chunk and re-embed every stored notice; returns the number of chunks."""
@@ -294,8 +396,8 @@ class SearchIndex:
         self._flush()
         self._store_vectors()
         self._save_bm25()
-        self._write_state(stale=False)
         self._bm25_dirty = False
+        self._mark_current()
         return total
 
     # --- reads --------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from assistant.agencies import Gazetteer
 from assistant.errors import AssistantError
 from assistant.isolation import run_isolated
 from assistant.load import load_bytes, load_path, walk_paths
-from assistant.model import LoadedDocument, Notice
+from assistant.model import LoadedDocument, Notice, OcrInfo
 from assistant.parse import parse_document
 from assistant.settings import Settings
 from assistant.store import Store, StoreOutcome
@@ -50,6 +50,7 @@ class FileResult:
     kind: str | None = None
     assignments: int = 0
     message: str | None = None
+    ocr: OcrInfo | None = None  # how the text was read when it was read by OCR
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -60,6 +61,7 @@ class FileResult:
             "assignments": self.assignments,
             "error": self.message if self.status is FileStatus.FAILED else None,
             "message": self.message,
+            "ocr": self.ocr.model_dump(mode="json") if self.ocr else None,
         }
 
 
@@ -77,7 +79,9 @@ def ingest_paths(
     indexer: NoticeIndexer | None = None,
     on_result: Callable[[FileResult], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    on_pages: Callable[[str, int, int], None] | None = None,
 ) -> list[FileResult]:
+    """``on_pages(source, done, total)`` hears of each page of a file read by OCR."""
     walked = walk_paths(paths)
     results: list[FileResult] = []
     for skipped in walked.skipped:
@@ -90,7 +94,9 @@ def ingest_paths(
     if on_start:
         on_start(len(walked.files))
     for path in walked.files:
-        parsed = parse_isolated(partial(load_path, path, settings.load), str(path), settings, gazetteer)
+        pages = partial(on_pages, str(path)) if on_pages else None
+        parsed = parse_isolated(partial(load_path, path, settings.load), str(path), settings, gazetteer,
+                                progress=pages)
         result = store_parsed(parsed, store, indexer)
         results.append(result)
         if on_result:
@@ -116,12 +122,18 @@ def parse_upload(data: bytes, name: str, settings: Settings, gazetteer: Gazettee
 
 
 def parse_isolated(
-    load: Callable[[], LoadedDocument], source: str, settings: Settings, gazetteer: Gazetteer
+    load: Callable[..., LoadedDocument],
+    source: str,
+    settings: Settings,
+    gazetteer: Gazetteer,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Notice | FileResult:
     """Load and parse in a worker process with a time and memory limit (assistant/isolation.py),
-    so that a hostile file neither holds the caller up for minutes nor keeps its memory."""
+    so that a hostile file neither holds the caller up for minutes nor keeps its memory.
+    ``progress(done, total)`` hears of each page read by OCR, relayed from the worker."""
     try:
-        return run_isolated(_load_and_parse, load, gazetteer, name=source, settings=settings.load)
+        return run_isolated(_load_and_parse, load, gazetteer, name=source, settings=settings.load,
+                            progress=progress)
     except AssistantError as exc:
         return FileResult(source, FileStatus.FAILED, message=exc.message)
     except Exception:  # a bug must not lose the rest of the batch, nor show a traceback
@@ -129,8 +141,10 @@ def parse_isolated(
         return _unexpected(source)
 
 
-def _load_and_parse(load: Callable[[], LoadedDocument], gazetteer: Gazetteer) -> Notice:
-    return parse_document(load(), gazetteer)
+def _load_and_parse(
+    load: Callable[..., LoadedDocument], gazetteer: Gazetteer, progress: Callable[[int, int], None] | None = None
+) -> Notice:
+    return parse_document(load(progress=progress), gazetteer)
 
 
 def store_parsed(parsed: Notice | FileResult, store: Store, indexer: NoticeIndexer | None) -> FileResult:
@@ -153,6 +167,7 @@ def store_parsed(parsed: Notice | FileResult, store: Store, indexer: NoticeIndex
         notice_id=notice.id,
         kind=notice.kind.value,
         assignments=len(notice.assignments),
+        ocr=notice.ocr,
     )
 
 

@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import resource
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -38,34 +39,47 @@ class WorkerBug(RuntimeError):
 
 
 def run_isolated(
-    function: Callable[..., T], *args: Any, name: str, settings: LoadSettings
+    function: Callable[..., T],
+    *args: Any,
+    name: str,
+    settings: LoadSettings,
+    progress: Callable[..., None] | None = None,
 ) -> T:
     """``function(*args)`` in a child process; its ``AssistantError`` is raised here again
     with its message and source, a time-out or memory exhaustion becomes a ``LoadError``
-    naming ``name``. ``function`` and its arguments must be picklable."""
+    naming ``name``. ``function`` and its arguments must be picklable. With ``progress``,
+    ``function`` is called with ``progress=`` a function whose calls are relayed here."""
     receiver, sender = _CONTEXT.Pipe(duplex=False)
     memory = settings.worker_memory_mb * 1024 * 1024
     child = _CONTEXT.Process(
-        target=_child, args=(sender, memory, function, args), name=f"assistant-doc-{name}"[:60],
-        daemon=True,
+        target=_child, args=(sender, memory, function, args, progress is not None),
+        name=f"assistant-doc-{name}"[:60], daemon=True,
     )
     child.start()
     sender.close()
+    deadline = time.monotonic() + settings.worker_timeout_s
     try:
-        if not receiver.poll(settings.worker_timeout_s):
-            raise LoadError(
-                f"Đọc và phân tích tệp mất quá {settings.worker_timeout_s:g} giây nên đã bị dừng; "
-                "tệp quá lớn hoặc có cấu trúc bất thường. Hãy kiểm tra lại hoặc tách thành nhiều tệp.",
-                source=name,
-            )
-        try:
-            outcome, value = receiver.recv()
-        except EOFError:
-            # Killed (the kernel's OOM killer, a crash in a C library) before it could answer.
-            raise LoadError(
-                "Tiến trình đọc tệp bị dừng bất thường (có thể do hết bộ nhớ); tệp không được nạp.",
-                source=name,
-            ) from None
+        while True:
+            if not receiver.poll(max(0.0, deadline - time.monotonic())):
+                raise LoadError(
+                    f"Đọc và phân tích tệp mất quá {settings.worker_timeout_s:g} giây nên đã bị "
+                    "dừng; tệp quá lớn hoặc có cấu trúc bất thường. Hãy kiểm tra lại hoặc tách "
+                    "thành nhiều tệp.",
+                    source=name,
+                )
+            try:
+                outcome, value = receiver.recv()
+            except EOFError:
+                # Killed (the kernel's OOM killer, a crash in a C library) before it answered.
+                raise LoadError(
+                    "Tiến trình đọc tệp bị dừng bất thường (có thể do hết bộ nhớ); tệp không được "
+                    "nạp.",
+                    source=name,
+                ) from None
+            if outcome != "progress":
+                break
+            if progress is not None:
+                progress(*value)
     finally:
         receiver.close()
         if child.is_alive():
@@ -85,14 +99,20 @@ def run_isolated(
     raise WorkerBug(f"unexpected error while reading {name} in a worker process:\n{value}")
 
 
-def _child(sender: Connection, memory: int, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+def _child(
+    sender: Connection, memory: int, function: Callable[..., Any], args: tuple[Any, ...], relay: bool
+) -> None:
     if memory > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     # Pickling the result recurses a few frames per level of a section tree, and the parser
     # allows 200 levels; unpickling in the parent is not recursive.
     sys.setrecursionlimit(20_000)
+
+    def progress(*values: Any) -> None:
+        sender.send(("progress", values))
+
     try:
-        result: tuple[str, Any] = ("ok", function(*args))
+        result: tuple[str, Any] = ("ok", function(*args, progress=progress) if relay else function(*args))
     except AssistantError as exc:
         result = ("error", (type(exc), exc.message, exc.source))
     except MemoryError:

@@ -1,6 +1,8 @@
 """Files -> LoadedDocument: decode, NFC, and reflow lines hard-wrapped by PDF extraction.
 
-Formats: .txt, .md, .docx, .pdf (text layer); .doc, .rtf and .odt through LibreOffice.
+Formats: .txt, .md, .docx, .pdf (text layer); .doc, .rtf and .odt through LibreOffice; scans
+(a PDF without a text layer or with a garbled one) and images (.png, .jpg, .tif) through OCR
+(assistant/ocr.py; the text-layer measure is assistant/syllables.py).
 
 The text produced here is the reference for every span downstream, so loading is the only
 place where the text is allowed to change (newlines, spaces, reflow); later stages only read it.
@@ -9,6 +11,7 @@ place where the text is allowed to change (newlines, spaces, reflow); later stag
 from __future__ import annotations
 
 import io
+import logging
 import re
 import statistics
 import zipfile
@@ -17,13 +20,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import LoadError, UnsupportedFileType
-from assistant.model import LoadedDocument
+from assistant.model import LoadedDocument, OcrInfo, OcrReason
+from assistant.ocr import IMAGE_SUFFIXES, PageProgress, is_pdf, ocr_file, sniff_image, survey_pdf
 from assistant.office import CONVERTED_SUFFIXES, convert_to_docx, sniff
 from assistant.settings import LoadSettings
+from assistant.syllables import layer_quality
 from assistant.text import is_caps, nfc
 
+log = logging.getLogger(__name__)
+
 # .doc, .rtf and .odt go through LibreOffice (assistant/office.py) and then the .docx path.
-SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", *CONVERTED_SUFFIXES)
+# Scans and images go through OCR (assistant/ocr.py).
+SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf", *CONVERTED_SUFFIXES, *IMAGE_SUFFIXES)
 
 # Characters that TCVN3 (ABC) text shows when read as Windows-1252/Latin-1: á=¸, à=µ, ả=¶,
 # ã=·, ạ=¹, ô=«, đ=®, ư=­ … They almost never occur in real Vietnamese Unicode text.
@@ -59,7 +67,12 @@ def walk_paths(paths: Iterable[Path]) -> WalkResult:
     return result
 
 
-def load_path(path: Path, settings: LoadSettings | None = None, source: str | None = None) -> LoadedDocument:
+def load_path(
+    path: Path,
+    settings: LoadSettings | None = None,
+    source: str | None = None,
+    progress: PageProgress | None = None,
+) -> LoadedDocument:
     settings = settings or LoadSettings()
     name = source or str(path)
     suffix = path.suffix.lower()
@@ -84,13 +97,17 @@ def load_path(path: Path, settings: LoadSettings | None = None, source: str | No
         data = path.read_bytes()
     except OSError as exc:
         raise LoadError(f"Không đọc được tệp: {exc.strerror or exc}.", source=name) from exc
-    return load_bytes(data, name, settings)
+    return load_bytes(data, name, settings, progress)
 
 
-def load_bytes(data: bytes, name: str, settings: LoadSettings | None = None) -> LoadedDocument:
-    """Load an in-memory file (uploads); ``name`` decides the type and is used in messages."""
+def load_bytes(
+    data: bytes, name: str, settings: LoadSettings | None = None, progress: PageProgress | None = None
+) -> LoadedDocument:
+    """Load an in-memory file (uploads); ``name`` decides the type and is used in messages.
+    ``progress`` hears of each page read by OCR."""
     settings = settings or LoadSettings()
     suffix = Path(name).suffix.lower()
+    ocr: OcrInfo | None = None
     if len(data) > settings.max_file_bytes:
         raise LoadError("Tệp quá lớn.", source=name)
     if not data.strip():
@@ -104,8 +121,9 @@ def load_bytes(data: bytes, name: str, settings: LoadSettings | None = None) -> 
         paragraphs = reflow(text.split("\n"), markdown=suffix == ".md")
     elif suffix == ".docx":
         paragraphs = _docx_paragraphs(data, name, settings)
-    elif suffix == ".pdf":
-        paragraphs = reflow(_pdf_text(data, name, settings).split("\n"))
+    elif suffix == ".pdf" or suffix in IMAGE_SUFFIXES:
+        text, ocr = _pdf_or_image_text(data, name, settings, progress)
+        paragraphs = reflow(text.split("\n"))
     elif suffix in CONVERTED_SUFFIXES:
         paragraphs = _converted_paragraphs(data, name, settings)
     else:
@@ -114,7 +132,7 @@ def load_bytes(data: bytes, name: str, settings: LoadSettings | None = None) -> 
     if not text:
         raise LoadError("Tệp không có nội dung văn bản.", source=name)
     check_text_length(text, name, settings)
-    return LoadedDocument(source=name, format=suffix.lstrip("."), text=text)
+    return LoadedDocument(source=name, format=suffix.lstrip("."), text=text, ocr=ocr)
 
 
 def check_text_length(text: str, name: str, settings: LoadSettings) -> None:
@@ -481,6 +499,32 @@ def _check_docx_text_length(data: bytes, name: str, settings: LoadSettings) -> N
 # --- pdf ----------------------------------------------------------------------------------
 
 
+def _pdf_or_image_text(
+    data: bytes, name: str, settings: LoadSettings, progress: PageProgress | None
+) -> tuple[str, OcrInfo | None]:
+    """A PDF's own text layer when it is Vietnamese text; the OCR text of its pages when it has
+    none (a scan) or a garbled one; the OCR text of an image, whatever its name says."""
+    if sniff_image(data) or Path(name).suffix.lower() != ".pdf":
+        result = ocr_file(data, name, settings, OcrReason.IMAGE, progress)
+        return result.text, result.info
+    if not is_pdf(data):
+        raise LoadError(f"Tệp «{Path(name).name}» không phải tệp PDF thật hoặc đã bị hỏng.", source=name)
+    survey = survey_pdf(data, name)  # encrypted or broken: a message naming the file
+    layer = _pdf_text(data, name, settings)
+    quality = layer_quality(layer)
+    if sum(ch.isalpha() for ch in layer) < 20 or survey.scanned * 2 > survey.pages:
+        result = ocr_file(data, name, settings, OcrReason.SCAN, progress)
+    elif not quality.is_vietnamese(settings.text_layer_min_syllables, settings.text_layer_min_marked):
+        log.info("text layer of %s is not Vietnamese (syllables %.2f, marked %.2f): OCR",
+                 name, quality.syllable_share, quality.marked_share)
+        result = ocr_file(data, name, settings, OcrReason.BROKEN_LAYER, progress,
+                          layer_syllable_share=quality.syllable_share)
+    else:
+        return layer, None
+    return result.text, result.info
+
+
+
 class _PageTooLong(Exception):
     """Raised from inside pypdf's extraction to stop it as soon as a limit is passed."""
 
@@ -533,10 +577,4 @@ def _pdf_text(data: bytes, name: str, settings: LoadSettings) -> str:
         raise
     except (PdfReadError, Exception) as exc:
         raise LoadError("Tệp PDF bị hỏng, không đọc được.", source=name) from exc
-    text = nfc("\n".join(pages))
-    if len(text.strip()) < 20:
-        raise LoadError(
-            "Tệp PDF không có lớp văn bản (bản quét/ảnh): cần nhận dạng ký tự (OCR) trước khi nạp.",
-            source=name,
-        )
-    return text
+    return nfc("\n".join(pages))

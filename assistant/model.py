@@ -54,10 +54,49 @@ class Role(StrEnum):
     REQUEST = "de_nghi"  # asked ('Đề nghị Bộ X …'): a body outside the issuer's hierarchy
 
 
+class OcrReason(StrEnum):
+    SCAN = "scan"  # a PDF without a text layer
+    IMAGE = "image"  # a .png/.jpg/.tif file (or an image under a .pdf name)
+    BROKEN_LAYER = "broken_layer"  # a PDF whose text layer is not Vietnamese (garbled OCR)
+
+
+OCR_REASON_LABELS: dict[str, str] = {
+    "scan": "bản quét không có lớp chữ",
+    "image": "tệp ảnh",
+    "broken_layer": "lớp chữ sẵn có bị lỗi (không phải tiếng Việt) nên đã nhận dạng lại",
+}
+
+
+class OcrInfo(BaseModel):
+    """How a notice's text was read by OCR; absent when the file had usable text."""
+
+    reason: OcrReason
+    confidence: float = Field(description="Mean word confidence of Tesseract, 0-100")
+    pages: int
+    page_confidences: list[float] = Field(
+        default_factory=list, description="Per page, in order; 0 for a page without text"
+    )
+    low_confidence_pages: list[int] = Field(
+        default_factory=list, description="1-based numbers of pages below the confidence setting"
+    )
+    layer_syllable_share: float | None = Field(
+        default=None, description="The replaced text layer's share of Vietnamese syllables"
+    )
+
+
+def ocr_label(info: OcrInfo) -> str:
+    """'OCR (tệp ảnh), độ tin cậy 94%; trang có độ tin cậy thấp: 3, 5' for people to read."""
+    label = f"OCR ({OCR_REASON_LABELS[info.reason.value]}), độ tin cậy {info.confidence:.0f}%"
+    if info.low_confidence_pages:
+        label += "; trang có độ tin cậy thấp: " + ", ".join(map(str, info.low_confidence_pages))
+    return label
+
+
 class LoadedDocument(BaseModel):
     source: str = Field(description="Path as given to ingest (or an upload name).")
-    format: str = Field(description="txt, md, docx or pdf.")
+    format: str = Field(description="txt, md, docx, pdf, doc, rtf, odt, png, jpg or tif.")
     text: str = Field(description="Decoded, NFC, reflowed text; all spans index into it.")
+    ocr: OcrInfo | None = Field(default=None, description="Set when the text was read by OCR.")
 
 
 class Spanned(BaseModel):
@@ -161,6 +200,7 @@ class Notice(BaseModel):
     recipients: list[Spanned] = Field(default_factory=list)
     signature: Signature | None = None
     assignments: list[Assignment] = Field(default_factory=list)
+    ocr: OcrInfo | None = Field(default=None, description="Set when the text was read by OCR.")
 
     def all_sections(self) -> list[Section]:
         out: list[Section] = []

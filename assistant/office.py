@@ -150,6 +150,46 @@ def convert_to_docx(data: bytes, name: str, settings: LoadSettings) -> bytes:
         )
 
 
+def convert_docx_to_pdf(data: bytes, name: str, settings: LoadSettings) -> bytes:
+    """The PDF of a ``.docx`` (a draft opened and laid out by LibreOffice, as a clerk would open
+    it); ``LoadError`` naming the file when LibreOffice is missing, fails or runs out of time."""
+    base = Path(name).name
+    program = find_converter(settings.converter)
+    if program is None:
+        raise LoadError(
+            f"Không chuyển được «{base}» sang PDF: cần LibreOffice ('{settings.converter}'). "
+            f"{INSTALL_HINT}.",
+            source=name,
+        )
+    with tempfile.TemporaryDirectory(prefix="assistant-pdf-") as tmp:
+        folder = Path(tmp)
+        source = folder / "input.docx"
+        source.write_bytes(data)
+        out_dir = folder / "out"
+        command = [
+            program, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless",
+            "--invisible", "--nologo", "--nodefault", "--norestore", "--nolockcheck",
+            "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(out_dir), str(source),
+        ]
+        try:
+            code, output = _run(command, folder, settings.converter_timeout_s)
+        except subprocess.TimeoutExpired:
+            raise _timeout(base, name, settings) from None
+        except OSError as exc:
+            raise LoadError(
+                f"Không chạy được LibreOffice ('{program}') để chuyển «{base}» sang PDF: "
+                f"{exc.strerror or exc}.",
+                source=name,
+            ) from exc
+        target = out_dir / "input.pdf"
+        if target.is_file() and target.stat().st_size > 0:
+            return target.read_bytes()
+        raise LoadError(
+            f"LibreOffice không mở được «{base}» để chuyển sang PDF (mã {code}): "
+            f"{output.strip()[-300:]}",
+            source=name,
+        )
+
 
 def sniff(data: bytes) -> str | None:
     """What the bytes are, whatever the file's name says: ``word`` (binary Word), ``rtf``,

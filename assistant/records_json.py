@@ -42,6 +42,7 @@ def notice_json(notice: Notice) -> dict[str, Any]:
         "signer": notice.signature.signer if notice.signature else None,
         "title": notice.title.text if notice.title else None,
         "sections": section_outline(notice.sections),
+        "ocr": notice.ocr.model_dump(mode="json") if notice.ocr else None,
     }
 
 

@@ -40,11 +40,12 @@ class LoadSettings(BaseModel):
         "this is refused before it is read: python-docx holds about ten times a part's size.",
     )
     worker_timeout_s: float = Field(
-        default=180.0,
+        default=1200.0,
         gt=0,
-        description="Seconds reading and parsing one file may take in its worker process "
-        "(conversion by LibreOffice included, so keep it above converter_timeout_s); past it the "
-        "worker is killed and the file is reported as failed.",
+        description="Seconds reading and parsing one file may take in its worker process, "
+        "conversion and OCR included (keep it above converter_timeout_s + ocr_file_timeout_s); "
+        "past it the worker is killed and the file is reported as failed. A backstop: the text "
+        "limits stop a hostile file long before.",
     )
     worker_memory_mb: int = Field(
         default=2048,
@@ -63,6 +64,57 @@ class LoadSettings(BaseModel):
         gt=0,
         description="Seconds one file's conversion may take (a first start of LibreOffice takes "
         "1-3 s); past it the converter is killed and the file is reported as failed.",
+    )
+    # OCR of scans and images (assistant/ocr.py), Tesseract from Debian's tesseract-ocr-vie.
+    ocr_language: str = Field(
+        default="vie", description="Tesseract model(s) that read scans and images ('vie', 'vie+eng')."
+    )
+    ocr_tessdata: Path | None = Field(
+        default=None,
+        description="Folder holding <language>.traineddata; found under /usr/share/tesseract-ocr "
+        "when unset (Debian's tesseract-ocr-vie, installed by scripts/install_ocr.sh).",
+    )
+    ocr_dpi: int = Field(
+        default=200, ge=72, le=600, description="Resolution at which PDF pages are rendered for OCR."
+    )
+    ocr_workers: int = Field(
+        default=2, ge=1, le=64, description="Pages recognized at once (one Tesseract thread each)."
+    )
+    ocr_max_pages: int = Field(
+        default=40,
+        ge=1,
+        description="A scan or image file with more pages than this is refused before any OCR "
+        "(a page takes 4-10 s on one core).",
+    )
+    ocr_page_timeout_s: float = Field(
+        default=120.0, gt=0, description="Seconds Tesseract may spend on one page."
+    )
+    ocr_file_timeout_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="Seconds the OCR of one file may take in all; past it the file is reported as "
+        "failed (so that a huge scan never holds the server).",
+    )
+    ocr_low_confidence: float = Field(
+        default=70.0,
+        ge=0,
+        le=100,
+        description="A page whose mean word confidence (0-100) is below this is named as "
+        "low-confidence in the notice list, the API and the page.",
+    )
+    text_layer_min_syllables: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="A PDF text layer whose share of Vietnamese syllables is below this is taken "
+        "as broken (mis-decoded OCR) and the pages are OCR'd instead (assistant/syllables.py).",
+    )
+    text_layer_min_marked: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Likewise for the share of words carrying a Vietnamese mark (tone, ă â đ ê ô "
+        "ơ ư): a layer that lost its diacritics is OCR'd instead.",
     )
 
 
@@ -116,6 +168,14 @@ class RetrievalSettings(BaseModel):
         "retrieval starts at eight times related_passages and doubles up to this while the "
         "passages found are mostly covered by records or outside the question's place and period.",
     )
+    min_support: float = Field(
+        default=0.56,
+        ge=0.0,
+        le=1.0,
+        description="An open question is refused when its best sentence says less than this share "
+        "of the question's own words and word pairs (calibrated on eval/trust_questions.jsonl; "
+        "docs/EVALUATION.md).",
+    )
 
 
 class LLMSettings(BaseModel):
@@ -128,6 +188,26 @@ class LLMSettings(BaseModel):
     api_key: str = Field(default="not-needed", description="API key for the endpoint.")
     timeout_s: float = Field(default=60.0, description="Request timeout in seconds.")
     temperature: float = Field(default=0.0, description="Sampling temperature.")
+
+
+class OfficeSettings(BaseModel):
+    """The office's profile, set once: used by drafts whose notes do not name the issuer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuer: str | None = Field(
+        default=None,
+        description="The office's People's Committee, e.g. 'UBND phường Hòa Bình' (name, level "
+        "and place in one); notes that name no issuer are drafted for it. The page's 'Hồ sơ cơ "
+        "quan' form saves an override in <index>/office_profile.json.",
+    )
+    signer: str | None = Field(default=None, description="Who signs drafts, e.g. 'Nguyễn Minh Khoa'.")
+    authority: str = Field(default="TL. CHỦ TỊCH", description="Signing authority line.")
+    position: str = Field(default="CHÁNH VĂN PHÒNG", description="Signer's position line.")
+    recipients: list[str] = Field(
+        default_factory=list,
+        description="Usual recipients added to every draft's 'Nơi nhận' (before 'Lưu: VT').",
+    )
 
 
 class ServerSettings(BaseModel):
@@ -143,6 +223,27 @@ class ServerSettings(BaseModel):
     )
     rate_limit_burst: int = Field(
         default=120, description="Requests a client may send at once before the per-minute rate applies."
+    )
+
+
+class TaskSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    due_soon_days: int = Field(
+        default=7,
+        ge=0,
+        description="A task not done whose deadline falls within this many days from today is "
+        "'sắp đến hạn' (computed, never stored).",
+    )
+    office: str | None = Field(
+        default=None,
+        description="The office's name for the printed task list and the periodic report, e.g. "
+        "'UBND thị xã Bến Vân'; when unset, the issuer most of the listed notices share.",
+    )
+    office_parent: str | None = Field(
+        default=None,
+        description="The body above the office, printed above its name in the report header "
+        "(e.g. 'UBND TỈNH LAM GIANG'); none when unset.",
     )
 
 
@@ -175,6 +276,12 @@ class Settings(BaseSettings):
     )
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional LLM endpoint.")
     server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP service.")
+    office: OfficeSettings = Field(
+        default_factory=OfficeSettings, description="The office's profile for drafting."
+    )
+    tasks: TaskSettings = Field(
+        default_factory=TaskSettings, description="Follow-up of assigned tasks (assistant tasks)."
+    )
 
     @property
     def db_path(self) -> Path:

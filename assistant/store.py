@@ -457,6 +457,16 @@ class Store:
         source."""
         return list(self._notices_snapshot().summaries)
 
+    def ocr_marks(self) -> dict[str, dict[str, Any]]:
+        """How the notices read by OCR were read (``OcrInfo`` as JSON), by id. Only PDFs and
+        images can have been: the filter on ``format`` keeps the JSON look-up off the rest."""
+        rows = self._conn.execute(
+            "SELECT id, json_extract(data, '$.ocr') FROM notices"
+            " WHERE format IN ('pdf', 'png', 'jpg', 'jpeg', 'tif', 'tiff')"
+            " AND json_extract(data, '$.ocr') IS NOT NULL"
+        ).fetchall()
+        return {notice_id: json.loads(info) for notice_id, info in rows}
+
     def count(self) -> dict[str, int]:
         def one(sql: str) -> int:
             return int(self._conn.execute(sql).fetchone()[0])
@@ -748,6 +758,19 @@ class Store:
                 part,
             ).fetchall()
             out.update((r[0], "\n".join(p for p in r[1:] if p)) for r in rows)
+        return out
+
+    def issuer_names(self, ids: Collection[str]) -> dict[str, str]:
+        """The readable issuer of some notices ('UBND thị xã Bến Vân'), where the parser
+        read one: how a task row names the notice that assigned it."""
+        out: dict[str, str] = {}
+        for part in _batches(list(ids)):
+            rows = self._conn.execute(
+                "SELECT id, json_extract(data, '$.issuer_name') FROM notices"
+                f" WHERE id IN ({','.join('?' * len(part))})",
+                part,
+            ).fetchall()
+            out.update((r[0], r[1]) for r in rows if r[1])
         return out
 
     def agency_names(self) -> list[str]:

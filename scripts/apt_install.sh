@@ -1,7 +1,7 @@
 #!/bin/sh
-# Install Debian packages a feature needs, when they are missing; shared by install_browser.sh and
-# install_converter.sh. Never fails the build: without the packages the feature's tests skip
-# (or its files fail to load with a message saying what to install).
+# Install Debian packages a feature needs, when they are missing; shared by install_browser.sh,
+# install_converter.sh and install_ocr.sh. Never fails the build: without the packages the
+# feature's tests skip (or its files fail to load with a message saying what to install).
 #
 #   sh scripts/apt_install.sh NAME "WHAT IT COSTS WITHOUT" CHECK_COMMAND PACKAGE...
 #

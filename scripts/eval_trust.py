@@ -220,6 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline", action="store_true", help="Chạy cả RAG LangChain cơ bản để so sánh.")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--details", action="store_true", help="In các câu sai.")
+    parser.add_argument("--sweep", default=None,
+                        help="Ngưỡng retrieval.min_support cần thử, cách nhau dấu phẩy (hiệu chỉnh từ chối).")
     args = parser.parse_args(argv)
     if not args.corpus.is_dir():
         print(f"Không tìm thấy thư mục văn bản: {args.corpus}", file=sys.stderr)
@@ -241,12 +243,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             "system": tally(outcomes, {q.id: q for q in questions}),
             "failures": [o.__dict__ for o in outcomes if not o.correct or o.elsewhere],
         }
+        if args.sweep:
+            result["sweep"] = {}
+            base = system.service.settings
+            for value in (float(v) for v in args.sweep.split(",")):
+                tuned = base.model_copy(update={"retrieval": base.retrieval.model_copy(update={"min_support": value})})
+                system.service.settings = system.service.context.settings = tuned
+                swept = [evaluate(system.service.ask(q.question), q, texts, names) for q in questions]
+                result["sweep"][value] = tally(swept, {q.id: q for q in questions})["all"]
+            system.service.settings = system.service.context.settings = base
         if args.baseline:
             result["baseline"] = run_baseline(texts, system.index.embedder, questions)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         print(markdown(result))
+        if "sweep" in result:
+            print("\n| retrieval.min_support | answerable | unanswerable refused | from another place/period |")
+            print("|---|---|---|---|")
+            for value, t in result["sweep"].items():
+                print(f"| {value} | {_share(t['answerable'])} | {_share(t['refused'])} | {t['elsewhere']} |")
         if args.details:
             print("\nSai:")
             for f in result["failures"]:

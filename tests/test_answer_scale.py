@@ -15,7 +15,7 @@ import pytest
 
 from assistant.agencies import get_gazetteer
 from assistant.answer import AnswerService
-from assistant.answer import service as service_module
+from assistant.answer import context as service_module
 from assistant.answer.citations import verify_citation, words
 from assistant.answer.extractive import text_mentions_locality, topic_score, topic_upper_bound
 from assistant.answer.route import MetaField, Route, RoutedQuestion, route_question
@@ -97,8 +97,8 @@ def test_column_checks_equal_the_notice_checks(scale: AnswerService, corpus: tup
     ]
     kept_counts = []
     for routed, filters in cases:
-        expected = [s.id for s in summaries if scale._allowed(scale.store.get(s.id), routed, filters)]
-        got = scale._allowed_ids(summaries, routed, filters)
+        expected = [s.id for s in summaries if scale.context.allowed(scale.store.get(s.id), routed, filters)]
+        got = scale.context.allowed_ids(summaries, routed, filters)
         assert got == expected, routed
         kept_counts.append(len(got))
     assert min(kept_counts[1:]) > 0 and max(kept_counts[1:]) < len(summaries)
@@ -120,7 +120,7 @@ def test_long_assignment_answer_is_cut_and_states_the_total(
     result = scale.ask(f"{agency} được giao những nhiệm vụ gì?")
     assert result.route == "assignments" and not result.refused
     assert f"được giao {len(rows)} nhiệm vụ trong {notices} thông báo" in result.answer
-    assert "assistant assignments" in result.answer
+    assert "trang Nhiệm vụ" in result.answer and "assistant " not in result.answer
     shown = re.search(r"\((\d+)/(\d+) nhiệm vụ\)", result.answer)
     assert shown is not None and int(shown.group(2)) == len(rows) and int(shown.group(1)) < len(rows)
     # Newest first: the cited notices are the newest notices holding a row.
@@ -136,7 +136,7 @@ def test_notice_list_is_cut_with_the_total(scale: AnswerService) -> None:
     assert result.route == "metadata"
     assert f"Có {N} thông báo đã lưu" in result.answer
     assert len(result.citations) == service_module.CHAT_LINES
-    assert "assistant notices" in result.answer
+    assert "trang Thông báo" in result.answer and "assistant " not in result.answer
 
 
 def test_chair_of_a_day_among_many(scale: AnswerService, corpus: tuple[Path, list[dict[str, object]]]) -> None:
@@ -155,7 +155,7 @@ def test_long_deadline_answer_is_cut(scale: AnswerService) -> None:
     assert len(rows) > 4 * service_module.CHAT_LINES
     result = scale.ask("Những nhiệm vụ nào phải xong trước ngày 31/12/2030?")
     assert result.route == "deadlines"
-    assert "assistant deadlines" in result.answer
+    assert "trang Thời hạn" in result.answer and "assistant " not in result.answer
     assert len(result.citations) == service_module.CHAT_LINES
     dated = [r for r in rows if r.assignment.deadline and r.assignment.deadline.date]
     assert f"Có {len(dated)} lượt" in result.answer
@@ -167,11 +167,11 @@ def test_long_deadline_answer_is_cut(scale: AnswerService) -> None:
 def test_notice_cache_is_bounded(scale: AnswerService, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(service_module, "NOTICE_CACHE_SIZE", 5)
     for notice_id in scale.store.ids()[:12]:
-        scale._notice(notice_id)
-    assert len(scale._notice_cache) == 5
-    assert list(scale._notice_cache)[-1] == scale.store.ids()[11]
-    scale._notice(scale.store.ids()[7])  # a hit moves to the newest end
-    assert list(scale._notice_cache)[-1] == scale.store.ids()[7]
+        scale.context.notice(notice_id)
+    assert len(scale.context._notice_cache) == 5
+    assert list(scale.context._notice_cache)[-1] == scale.store.ids()[11]
+    scale.context.notice(scale.store.ids()[7])  # a hit moves to the newest end
+    assert list(scale.context._notice_cache)[-1] == scale.store.ids()[7]
 
 
 def test_store_pages_counts_and_refs(scale: AnswerService) -> None:
@@ -211,7 +211,7 @@ def test_locality_first_cut_lets_every_spelling_through(text: str, found: bool) 
     import sqlite3
 
     conn = sqlite3.connect(":memory:")
-    patterns = service_module._locality_like("Khê Lĩnh")
+    patterns = service_module.locality_like("Khê Lĩnh")
     hit = any(conn.execute("SELECT ? LIKE ?", (text, p)).fetchone()[0] for p in patterns)
     assert hit is found
     if "Lãnh" in text:

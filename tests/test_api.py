@@ -259,7 +259,13 @@ def test_assignments_errors(client: TestClient) -> None:
 def test_deadlines_sorted_and_filtered(client: TestClient) -> None:
     data = client.get("/api/deadlines").json()
     dates = [i["deadline"]["date"] for i in data["items"] if i["deadline"]["date"]]
-    assert dates == sorted(dates) and len(dates) > 5
+    # upcoming first (nearest first), then past deadlines, most recent first
+    upcoming = [d for d in dates if d >= data["today"]]
+    past = [d for d in dates if d < data["today"]]
+    assert dates == sorted(upcoming) + sorted(past, reverse=True) and len(dates) > 5
+    # every row names its notice: issuer, number, date
+    assert all(i["notice"]["label"] and i["notice"]["issuer"] for i in data["items"])
+    assert any(i["notice"]["label"] == "UBND thị xã Bến Vân, số 45/TB-UBND ngày 15/03/2024" for i in data["items"])
     window = client.get("/api/deadlines", params={"after": "2024-07-01", "before": "2024-07-31"}).json()
     assert window["items"] and all("2024-07-01" <= i["deadline"]["date"] <= "2024-07-31" for i in window["items"])
     tnmt = client.get("/api/deadlines", params={"agency": "phòng TNMT"}).json()

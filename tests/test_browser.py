@@ -163,7 +163,8 @@ def test_chat_answer_citation_opens_highlighted_passage(site: dict[str, Any]) ->
     quote = mark.text.strip()
     assert len(quote) > 20
     # The highlighted passage is the one the answer quotes, and it is scrolled into view.
-    assert quote[:30] in answer.text.replace("\n", " ")
+    # (the answer shows the sentence without the list marker it has in the notice)
+    assert quote.lstrip("-+*• ")[:30] in answer.text.replace("\n", " ")
     visible = driver.execute_script(
         "const m = document.querySelector('#viewer mark.quote').getBoundingClientRect();"
         "const b = document.getElementById('viewer-text').getBoundingClientRect();"
@@ -292,7 +293,8 @@ def test_agency_view_pages_with_more_button(site: dict[str, Any], paged_url: str
     state = _wait_state(driver, lambda s: s["rows"] == 6, "all overdue rows")
     assert state["overdue"] == 6 and not state["more"]
 
-    # "Tất cả thời hạn" pages the same way (flat, earliest deadline first), with the filter.
+    # "Tất cả thời hạn" pages the same way (flat, upcoming deadlines first; these are all past,
+    # so the most recent first), with the filter.
     _click(driver, driver.find_element(By.ID, "deadlines-button"))
     state = _wait_state(driver, lambda s: s["summary"].startswith("6 nhiệm vụ quá hạn"), "overdue deadlines")
     assert state["rows"] == state["overdue"] == PAGE_SIZE and state["more"]
@@ -306,7 +308,10 @@ def test_agency_view_pages_with_more_button(site: dict[str, Any], paged_url: str
     state = _wait_state(driver, partial(_has_rows, with_deadline), "all deadline rows")
     assert not state["more"] and state["overdue"] == dated
     deadlines = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#agency-result .deadline")]
-    assert deadlines[0] == "Hạn: trước ngày 20/01/2024Quá hạn" and deadlines[-1].startswith("Hạn: hằng tháng")
+    assert deadlines[0] == "Hạn: trước ngày 25/03/2024Quá hạn" and deadlines[-1].startswith("Hạn: hằng tháng")
+    # each row names its notice
+    labels = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#agency-result .task-notice-label")]
+    assert len(labels) == with_deadline and labels[0].endswith("ngày 05/03/2024")
 
 
 def test_upload_then_script_text_is_shown_as_text(site: dict[str, Any]) -> None:
@@ -445,5 +450,66 @@ def test_phone_width_layout(site: dict[str, Any]) -> None:
         assert width <= inner + 1  # nothing forces sideways scrolling
         tab = driver.find_element(By.ID, "tab-agency")
         assert tab.is_displayed()
+    finally:
+        driver.set_window_size(1280, 900)
+
+
+def test_draft_review_form_edit_reaches_the_docx_and_flags_wrong_level(site: dict[str, Any]) -> None:
+    """Notes -> the review form -> a task's agency and deadline edited -> the downloaded .docx
+    has the edit; an agency of a level that no longer exists, typed into the form, is flagged."""
+    import docx
+
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "drafting"
+    driver = _open(site, "draft")
+    driver.refresh()  # a page of its own: no form or download of an earlier test around
+    wait_for(lambda: driver.find_element(By.ID, "view-draft").is_displayed(), what="view draft")
+    notes = (fixtures / "01_xa-hoa-thinh_2026_viet-tat.txt").read_text(encoding="utf-8")
+    driver.execute_script("document.getElementById('draft-notes').value = arguments[0];", notes)
+    _click(driver, driver.find_element(By.ID, "draft-button"))
+    # the page may still show an earlier draft's form: wait for this one's
+    wait_for(lambda: driver.find_element(By.ID, "review-issuer").get_attribute("value") == "UBND xã Hòa Thịnh",
+             what="the review form of these notes")
+    agency = driver.find_element(By.ID, "review-agency-0")
+    assert agency.get_attribute("value") == "Phòng Kinh tế"
+
+    def retype(element: WebElement, text: str) -> None:
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        element.send_keys(Keys.CONTROL, "a")
+        element.send_keys(Keys.BACKSPACE)
+        element.send_keys(text)
+
+    retype(agency, "Văn phòng HĐND và UBND xã")
+    retype(driver.find_element(By.ID, "review-deadline-0"), "trước ngày 27/3/2026")
+    review = driver.find_element(By.ID, "draft-review")
+    wait_for(lambda: review.get_attribute("data-state") == "saved"
+             and "27/3/2026" in driver.find_element(By.ID, "draft-preview").text, what="the preview updated")
+    downloads: Path = site["downloads"]
+    # the browser may write over an earlier download of the same name: a new or newer file
+    before = {p: p.stat().st_mtime_ns for p in downloads.glob("*.docx")}
+    _click(driver, driver.find_element(By.ID, "draft-download"))
+    path = wait_for(lambda: next((p for p in downloads.glob("*.docx")
+                                  if before.get(p) != p.stat().st_mtime_ns and p.stat().st_size), None),
+                    what="the edited .docx")
+    document = docx.Document(str(path))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "27/3/2026" in text and "20/3/2026" not in text
+    assert "Văn phòng HĐND và UBND xã" in text
+
+    retype(driver.find_element(By.ID, "review-agency-1"), "Công an huyện")
+    flags = driver.find_element(By.ID, "review-flags-1")
+    wait_for(lambda: "không còn tồn tại" in flags.text, what="the wrong-level agency flagged")
+    row = driver.find_element(By.ID, "review-task-1")
+    assert "flagged" in (row.get_attribute("class") or "")
+    assert any("Công an huyện" in li.text for li in driver.find_elements(By.CSS_SELECTOR, "#draft-warnings li.error"))
+
+    # on a phone the form and the download button fit the width (nothing scrolls sideways)
+    driver.set_window_size(390, 844)
+    try:
+        button = driver.find_element(By.ID, "review-download")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+        box = driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.right, r.top, r.bottom];", button)
+        assert button.is_displayed() and box[0] >= 0 and box[1] <= 391 and 0 <= box[2] < box[3] <= 844
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        assert width <= driver.execute_script("return window.innerWidth") + 1
     finally:
         driver.set_window_size(1280, 900)

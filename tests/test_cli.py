@@ -19,7 +19,7 @@ CORPUS_DEV = CORPUS / "dev"
 
 NOTICE_KEYS = {
     "id", "source", "kind", "issuer", "level", "number", "issue_date", "meeting_date",
-    "chair", "signer", "title", "sections",
+    "chair", "signer", "title", "sections", "ocr",
 }
 ITEM_KEYS = {
     "notice_id", "source", "notice_title", "meeting_date", "section", "role", "agency",
@@ -59,14 +59,16 @@ def test_ingest_reports_each_file_and_bad_files_do_not_stop_the_batch(tmp_path: 
     folder.mkdir()
     (folder / "good.txt").write_bytes((SAMPLES / "notices" / "2024-03-15_tx-ben-van_thang-03.txt").read_bytes())
     (folder / "broken.docx").write_bytes(b"PK\x03\x04 not really a zip")
-    (folder / "photo.png").write_bytes(b"\x89PNG")
+    (folder / "photo.png").write_bytes(b"\x89PNG")  # images are read by OCR: this one is broken
+    (folder / "bang.xlsx").write_bytes(b"PK\x03\x04")
     index = tmp_path / "idx"
     result = run_cli(index, "ingest", str(folder), "--json")
     assert result.returncode == 1
     rows = {Path(r["source"]).name: r for r in json.loads(result.stdout)}
     assert rows["good.txt"]["status"] == "added"
     assert rows["broken.docx"]["status"] == "failed" and "docx" in rows["broken.docx"]["error"]
-    assert rows["photo.png"]["status"] == "skipped"
+    assert rows["photo.png"]["status"] == "failed" and "«photo.png»" in rows["photo.png"]["error"]
+    assert rows["bang.xlsx"]["status"] == "skipped"
     listed = json.loads(run_cli(index, "notices", "--json").stdout)
     assert [Path(n["source"]).name for n in listed] == ["good.txt"]
     # Again: same content is a no-op.

@@ -11,6 +11,7 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -243,3 +244,104 @@ def test_questions_are_answered_while_an_upload_is_ingested(
         assert upload_status == [200]
         total = client.get("/api/notices").json()["count"]
     assert total == len(NOTICES) + len(files)
+
+
+# --- one Chroma client per process (issue 18 §2) ------------------------------------------------
+
+
+def _sample_chunks() -> list[Any]:
+    from assistant.agencies import get_gazetteer
+    from assistant.chunk import chunk_notice
+    from assistant.load import load_path
+    from assistant.parse import parse_document
+
+    gazetteer = get_gazetteer(None)
+    return [chunk for path in TEXT_NOTICES
+            for chunk in chunk_notice(parse_document(load_path(path), gazetteer), 1200)]
+
+
+def test_server_threads_opening_the_vector_store_at_once_never_race(tmp_path: Path) -> None:
+    """What a fresh server's threads do when questions and an upload arrive together: each
+    opens the data directory's vector store and reads or writes it. Chroma registers a new
+    client's system before starting it, so a second thread could use one not yet started:
+    'RustBindingsAPI' object has no attribute 'bindings', then KeyError …/chroma."""
+    from assistant.embed.fake import FakeEmbedder
+    from assistant.retrieve.vectors import VectorStore
+
+    embedder = FakeEmbedder()
+    chunks = _sample_chunks()
+    vectors = embedder.embed_passages([c.index_text for c in chunks])
+    failures: list[str] = []
+    for round_ in range(4):
+        path = tmp_path / f"chroma-{round_}"  # nothing in this process has opened it yet
+        start = threading.Barrier(10)
+
+        def work(n: int, path: Path = path, start: threading.Barrier = start) -> None:
+            try:
+                store = VectorStore(embedder, path=path)
+                start.wait(timeout=60)
+                if n % 3 == 0:
+                    part = slice(n, None, 10)
+                    store.add(chunks[part], vectors[part])
+                else:
+                    store.search(vectors[n], 3)
+                    store.count()
+            except Exception as exc:  # the failure under test: any exception from Chroma
+                failures.append(f"{type(exc).__name__}: {exc}")
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(10)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert failures == []
+
+
+WRITE_ELSEWHERE = """
+import sys
+from pathlib import Path
+from typing import Any
+from assistant.embed.fake import FakeEmbedder
+from assistant.retrieve.vectors import VectorStore
+from tests.test_concurrency import _sample_chunks
+chunks = _sample_chunks()[int(sys.argv[2])::3]
+embedder = FakeEmbedder()
+VectorStore(embedder, path=Path(sys.argv[1])).add(chunks, embedder.embed_passages([c.index_text for c in chunks]))
+"""
+
+COUNT_ELSEWHERE = """
+import sys
+import chromadb
+from chromadb.config import Settings
+client = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))
+collection = client.get_collection("chunks")
+collection.query(query_embeddings=[[0.1] * int(sys.argv[2])], n_results=5)
+print(collection.count())
+"""
+
+
+def test_a_long_running_process_writing_after_another_process_keeps_its_vectors(tmp_path: Path) -> None:
+    """A server (this process) writes, a CLI ingest (another process) writes, the server writes
+    again: every vector of all three writes is there, and a new process opens the store."""
+    from assistant.embed.fake import FakeEmbedder
+    from assistant.retrieve.vectors import VectorStore, vector_identity
+
+    embedder = FakeEmbedder()
+    chunks = _sample_chunks()
+    path = tmp_path / "chroma"
+    server = VectorStore(embedder, path=path)
+    server.reset(vector_identity(embedder.identity, 1200))
+    mine = chunks[0::3]
+    server.add(mine, embedder.embed_passages([c.index_text for c in mine]))
+    server.search(embedder.embed_queries(["nhiệm vụ"])[0], 3)
+    for part in (1, 2):
+        subprocess.run([sys.executable, "-c", WRITE_ELSEWHERE, str(path), str(part)], check=True,
+                       env=_env(tmp_path), cwd=REPO, timeout=300)
+        server.search(embedder.embed_queries(["nhiệm vụ"])[0], 3)
+        again = chunks[0::3][part * 2 : part * 2 + 2]
+        server.add(again, embedder.embed_passages([c.index_text for c in again]))
+    counted = subprocess.run([sys.executable, "-c", COUNT_ELSEWHERE, str(path), str(embedder.dimension)],
+                             capture_output=True, text=True, env=_env(tmp_path), timeout=300)
+    assert counted.returncode == 0, f"exit {counted.returncode}: {counted.stderr[-1500:]}"
+    assert int(counted.stdout) == len({c.id for c in chunks})
+    assert server.count() == len({c.id for c in chunks})

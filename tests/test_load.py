@@ -91,10 +91,10 @@ def test_folder_walk_skips_unsupported(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "a.txt").write_text(NOTICE, encoding="utf-8")
     (tmp_path / "b.md").write_text(NOTICE, encoding="utf-8")
-    (tmp_path / "anh.png").write_bytes(b"\x89PNG")
+    (tmp_path / "bang.xlsx").write_bytes(b"PK\x03\x04")  # images are read by OCR; a sheet is not
     walked = walk_paths([tmp_path])
     assert sorted(p.name for p in walked.files) == ["a.txt", "b.md"]
-    assert [p.name for p in walked.skipped] == ["anh.png"]
+    assert [p.name for p in walked.skipped] == ["bang.xlsx"]
 
 
 def test_reflow_joins_wrapped_lines_and_keeps_items() -> None:

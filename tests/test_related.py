@@ -210,7 +210,7 @@ def test_an_agency_matching_nothing_keeps_the_not_found_message(service: AnswerS
 
 def test_the_question_period_and_filters_apply_to_the_passages(service: AnswerService) -> None:
     earlier = service.ask("Phòng Văn hóa và Thông tin được giao những việc gì trong năm 2023?")
-    assert earlier.refused and earlier.answer == REFUSAL and earlier.citations == []
+    assert earlier.refused and earlier.citations == [] and earlier.answer.startswith("Chưa có thông báo nào trong năm 2023")
     other_issuer = service.ask(
         "Phòng Văn hóa và Thông tin được giao những việc gì?", filters=Filters(date_from=date(2025, 1, 1))
     )

@@ -16,6 +16,7 @@ import pytest
 
 from assistant.agencies import get_gazetteer
 from assistant.answer import AnswerService
+from assistant.answer.assignments import assignment_lines, first_lines
 from assistant.answer.citations import words
 from assistant.answer.extractive import text_mentions_locality
 from assistant.answer.route import Route, RoutedQuestion
@@ -238,7 +239,7 @@ def test_notices_stored_without_words_fall_back_to_the_texts(
         routed = _locality_question(place)
         summaries = s.summaries()
         expected = [x.id for x in summaries if text_mentions_locality(s.get(x.id).text, place)]
-        assert service._allowed_ids(summaries, routed, None) == expected
+        assert service.context.allowed_ids(summaries, routed, None) == expected
         assert notices[0].id in expected
     with Store(path) as s:  # reopening fills the missing words
         assert s.ids_naming(" ".join(words(place))) == set(expected)
@@ -252,13 +253,13 @@ def test_first_lines_equal_the_cut_lines(store: Store, tmp_path: Path) -> None:
     service = AnswerService(store, get_gazetteer(), None, Settings(index=tmp_path))
     refs = store.assignment_refs(with_deadline=True)
     refs.sort(key=lambda r: (r.deadline_date is None, r.deadline_date or ""))
-    every = service._assignment_lines(store.assignment_rows(refs), with_agency=True)
+    every = assignment_lines(service.context, store.assignment_rows(refs), with_agency=True)
     shared = sum(1 for line in every if ";" in line.prefix)
     assert len(every) < len(refs) and shared  # rows share lines: the case that matters
     for limit in (1, 5, 30, len(every), len(every) + 3):
         for head in (refs[:40], refs):
-            full = service._assignment_lines(store.assignment_rows(head), with_agency=True)
-            lines, cut = service._first_lines(head, with_agency=True, limit=limit)
+            full = assignment_lines(service.context, store.assignment_rows(head), with_agency=True)
+            lines, cut = first_lines(service.context, head, with_agency=True, limit=limit)
             assert [(x.notice.id, x.start, x.end, x.prefix, x.suffix) for x in lines] == [
                 (x.notice.id, x.start, x.end, x.prefix, x.suffix) for x in full[:limit]
             ]
@@ -305,4 +306,4 @@ def test_without_fts5_places_are_read_from_the_texts(
         summaries = s.summaries()
         expected = [x.id for x in summaries if text_mentions_locality(s.get(x.id).text, place)]
         assert expected
-        assert service._allowed_ids(summaries, _locality_question(place), None) == expected
+        assert service.context.allowed_ids(summaries, _locality_question(place), None) == expected

@@ -30,7 +30,7 @@ from assistant.answer.citations import (
 )
 from assistant.answer.route import periods_named
 from assistant.model import Notice
-from assistant.text import fold, nfc, search_view
+from assistant.text import collapse_spaces, fold, nfc, search_view
 
 # Question words, function words and words every notice is made of: they say nothing about
 # which sentence answers.
@@ -229,16 +229,25 @@ def pick_sentences(
 
 
 def notice_heading(notice: Notice) -> str:
-    """'UBND THỊ XÃ BẾN VÂN — Kết luận … (ngày 13/03/2024)': who issued it, and when."""
-    parts = [issuer_label(notice)]
+    """'UBND THỊ XÃ BẾN VÂN — Thông báo số 45/TB-UBND ngày 13/03/2024 — Kết luận …': who issued
+    it, its number and date, its title (never a file name)."""
+    issuer = issuer_label(notice) if notice.issuer else KIND_HEADINGS.get(notice.kind.value, "Văn bản")
+    number = notice.number.text if notice.number is not None else ""
+    label = "Thông báo" if notice.kind.value == "notice" else KIND_HEADINGS.get(notice.kind.value, "Văn bản")
+    number = re.sub(r"^\s*s[ốo]\s*:?\s*", "", collapse_spaces(number), flags=re.IGNORECASE)
+    what = f"{label} số {number}" if any(ch.isdigit() for ch in number) else label
+    when = notice_date(notice)
+    if when:
+        what += f" ngày {date.fromisoformat(when):%d/%m/%Y}"
+    parts = [issuer, what]
     title = notice_title(notice)
     if title:
         parts.append(title)
-    line = " — ".join(parts)
-    when = notice_date(notice)
-    if when:
-        line += f" (ngày {date.fromisoformat(when):%d/%m/%Y})"
-    return line
+    return " — ".join(parts)
+
+
+KIND_HEADINGS = {"notice": "Thông báo", "news_article": "Bài báo", "minutes": "Biên bản", "speech": "Bài phát biểu",
+                 "directive": "Công văn", "routing_slip": "Phiếu trình"}
 
 
 @dataclass
@@ -273,9 +282,13 @@ def compose(lines: Iterable[Line], book: CitationBook, intro: str = "") -> str:
     return "\n".join(out)
 
 
+_LIST_MARKER = re.compile(r"^(?:[-+*•–]\s*)+")
+
+
 def _one_line(quote: str) -> str:
-    # Display only: the citation keeps the exact characters (and offsets) of the notice.
-    return " ".join(quote.split())
+    # Display only: the citation keeps the exact characters (and offsets) of the notice; the
+    # sentence reads without the list marker it had in the notice.
+    return _LIST_MARKER.sub("", " ".join(quote.split()))
 
 
 def mentions_locality(notice: Notice, locality: str) -> bool:

@@ -13,6 +13,7 @@ turn's route and constraints and replaces only what it names.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -20,6 +21,7 @@ from typing import Protocol
 from pydantic import BaseModel, Field
 
 from assistant.agency_forms import words
+from assistant.answer.places import find_place, place_key
 from assistant.model import AgencyRef, Level
 from assistant.text import collapse_spaces, nfc, search_view
 
@@ -37,6 +39,17 @@ class MetaField(StrEnum):
     MEETING_DATE = "meeting_date"
     NUMBER = "number"
     NOTICES = "notices"
+
+
+class TaskStatus(StrEnum):
+    OVERDUE = "overdue"
+    DUE_SOON = "due_soon"
+
+
+class QuestionKind(StrEnum):
+    NOTICE_TASKS = "notice_tasks"  # what a notice (by number, place, period) assigned
+    LEAD = "lead"  # who leads a task named by its words
+    SUMMARY = "summary"  # a short summary of one notice
 
 
 class AgencyLike(Protocol):
@@ -70,6 +83,9 @@ class RoutedQuestion(BaseModel):
         default=None, description="'trước 31/1' without a year: (day, month), year per notice."
     )
     locality: str | None = Field(default=None, description="A place named: 'Bến Vân'.")
+    number: str | None = Field(default=None, description="A notice number named: '45/TB-UBND' or '45'.")
+    status: TaskStatus | None = Field(default=None, description="Tasks asked by their state (deadlines).")
+    kind: QuestionKind | None = Field(default=None, description="What is asked of the records found.")
 
     def constraint_words(self) -> str:
         """How the constraints read in a refusal or heading (Vietnamese)."""
@@ -128,6 +144,7 @@ _DEADLINE_PHRASE_BEFORE_DATE = re.compile(
     r"(?:truoc|cham nhat|han|den|xong|hoan thanh|tu)\s+(?:ngay\s+)?$"
 )
 
+_FACT_DATE_BEFORE = re.compile(r"\b(?:den|het|truoc|sau|tu|tinh den)\s+(?:het\s+)?(?:ngay\s+)?$")
 _FULL_DATE = re.compile(
     r"(?<![\d/])(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})(?![\d/])"
     r"|\bngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})\b"
@@ -200,7 +217,8 @@ def _extract_dates(view: str, deadline_intent: bool) -> _Dates:
                 out.due_after = day
             else:
                 out.due_before = day
-        elif out.meeting_on is None:
+        elif out.meeting_on is None and not _FACT_DATE_BEFORE.search(view[: m.start()]):
+            # 'tính đến hết ngày 31/10/2025' dates a figure, not the meeting
             out.meeting_on = day
     for m in _DAY_MONTH.finditer(view):
         if not free(m):
@@ -292,7 +310,7 @@ def _period_spans(question: str) -> list[tuple[int, int]]:
     return [m.span() for pattern in (_FULL_DATE, _DAY_MONTH, _QUARTER, _MONTH, _YEAR) for m in pattern.finditer(view)]
 
 
-def constraint_free(question: str) -> str:
+def constraint_free(question: str, place: str | None = None) -> str:
     """``question`` without its dates, periods and place: what a passage must itself say.
 
     The router turns those into filters on the notice (its date, its title, its locality), so
@@ -305,6 +323,11 @@ def constraint_free(question: str) -> str:
         if name:
             at = question.find(name, m.start(1))
             spans.append((m.start(), at + len(name)))
+    if place:
+        # The place as the router read it (perhaps typed without diacritics or place word).
+        found = find_place(question, [place])
+        if found is not None and place_key(found.name) == place_key(place):
+            spans.append((found.start, found.end))
     if not spans:
         return question
     keep = [True] * len(question)
@@ -386,31 +409,86 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def is_follow_up(question: str) -> bool:
     view = search_view(nfc(question)).strip()
-    return len(view.split()) <= 14 and bool(_FOLLOW_UP.search(view))
+    return len(view.split()) <= 14 and bool(_FOLLOW_UP.search(view) or _SUBSET.search(view) or _REFERENCE.search(view))
+
+
+# 'trong số đó việc nào của phòng TNMT?': a subset of the previous answer's records.
+_SUBSET = re.compile(r"\b(?:trong|trong so|o trong|giua) (?:so |cac |nhung )?(?:do|viec do|viec tren|nhiem vu tren|nhiem vu do|cac viec tren)\b")
+# 'việc đó', 'nhiệm vụ này', 'thông báo này': the previous answer's task or notice.
+_REFERENCE = re.compile(r"\b(?:viec|nhiem vu|cong viec|thong bao|van ban|cuoc hop) (?:do|nay|tren|ay)\b")
+_NOTICE_REFERENCE = re.compile(r"\b(?:thong bao|van ban|cuoc hop) (?:do|nay|tren|ay)\b")
+
+
+def _resolve_reference(
+    question: str, view: str, previous: RoutedQuestion, agency: str | None, agency_text: str | None
+) -> RoutedQuestion | None:
+    """A subset ('trong số đó …') or a reference ('việc đó', 'thông báo này') keeps the previous
+    turn's constraints and result set; None when the question is neither."""
+    update: dict[str, object] = {"question": question, "follow_up": True}
+    if _SUBSET.search(view) and (agency or agency_text):
+        # The same notices (number, place, period) and, for deadlines, the same bounds.
+        route = Route.DEADLINES if previous.route is Route.DEADLINES else Route.ASSIGNMENTS
+        update.update(route=route, agency=agency, agency_text=agency_text, kind=None, meta_field=None,
+                      effective=question)
+        return previous.model_copy(update=update)
+    if _NOTICE_REFERENCE.search(view):
+        meta_field = next((f for f, pattern in _META if pattern.search(view)), None)
+        kind = QuestionKind.SUMMARY if re.search(r"\btom tat\b", view) else None
+        if meta_field is not None or kind is not None:
+            update.update(route=Route.METADATA, meta_field=meta_field, kind=kind, agency=None, agency_text=None,
+                          status=None, due_after=None, due_before=None, due_day_month=None)
+        elif re.search(r"\bgiao\b", view):
+            update.update(route=Route.ASSIGNMENTS, kind=QuestionKind.NOTICE_TASKS, meta_field=None)
+        else:
+            return None
+        return previous.model_copy(update=update)
+    if _REFERENCE.search(view) and previous.route in (Route.ASSIGNMENTS, Route.DEADLINES):
+        # 'hạn chót của việc đó là khi nào?': the same task(s), shown with their deadlines.
+        return previous.model_copy(update=update)
+    return None
 
 
 def route_question(
-    question: str, gazetteer: GazetteerLike, previous: RoutedQuestion | None = None
+    question: str, gazetteer: GazetteerLike, previous: RoutedQuestion | None = None, places: Sequence[str] = ()
 ) -> RoutedQuestion:
-    """Route ``question``; a follow-up of ``previous`` inherits its route and constraints."""
+    """Route ``question``; a follow-up of ``previous`` inherits its route and constraints.
+    ``places``: the places of the stored notices (``places.places_in_titles``), read in the
+    question with or without diacritics beside the provinces."""
     question = collapse_spaces(nfc(question))
     view = search_view(question)
     agency, agency_text = _agency(question, gazetteer)
     deadline_intent = bool(_DEADLINE_WORDS.search(view)) and bool(
-        _TASK_LIST.search(view) or re.search(r"\b(?:den han|sap den han|qua han)\b", view)
+        _TASK_LIST.search(view)
+        # 'nợ quá hạn … bao nhiêu' asks a figure, not which tasks are overdue
+        or (re.search(r"\b(?:den han|sap den han|qua han)\b", view) and not re.search(r"\bbao nhieu\b", view))
     )
     dates = _extract_dates(view, deadline_intent)
-    locality = find_locality(question)
+    place = find_place(question, places)
+    locality = place.name if place is not None else find_locality(question)
 
     if previous is not None and is_follow_up(question):
+        referred = _resolve_reference(question, view, previous, agency, agency_text)
+        if referred is not None:
+            return referred
         return _resolve_follow_up(question, previous, agency, agency_text, dates, locality)
 
+    number = find_number(view)
     meta_field = next((f for f, pattern in _META if pattern.search(view)), None)
+    kind = _question_kind(view, meta_field, number, agency or agency_text, locality)
+    status = _status(view) if deadline_intent else None
+    if status is TaskStatus.OVERDUE and not (dates.due_before or dates.due_after):
+        dates.due_before = date.today() - timedelta(days=1)
+    elif status is TaskStatus.DUE_SOON and not (dates.due_before or dates.due_after):
+        dates.due_after, dates.due_before = date.today(), date.today() + timedelta(days=DUE_SOON_DAYS)
     if deadline_intent:
         route = Route.DEADLINES
+    elif kind is QuestionKind.SUMMARY:
+        route = Route.METADATA
+    elif kind in (QuestionKind.NOTICE_TASKS, QuestionKind.LEAD):
+        route = Route.ASSIGNMENTS
     elif meta_field is not None and not (meta_field is MetaField.NOTICES and agency):
         route = Route.METADATA
-    elif (agency or agency_text) and _ASSIGNMENT.search(view):
+    elif (agency or agency_text) and (_ASSIGNMENT.search(view) or _names_only(question, agency_text, locality)):
         route = Route.ASSIGNMENTS
     else:
         route = Route.RETRIEVAL
@@ -420,10 +498,93 @@ def route_question(
         route=route,
         agency=agency,
         agency_text=agency_text,
-        meta_field=meta_field if route is Route.METADATA else None,
+        meta_field=meta_field if route is Route.METADATA and kind is None else None,
         locality=locality,
+        number=number,
+        status=status,
+        kind=kind if route is not Route.DEADLINES else None,
         **dates.model_dump(),
     )
+
+
+# Days ahead that 'sắp đến hạn' looks.
+DUE_SOON_DAYS = 14
+_NUMBER = re.compile(
+    r"(?<![\d/,.])(\d{1,5})\s*/\s*((?:tb|kl|bb|ct|qd|cv|tb|bc)[a-z0-9]*(?:\s*-\s*[a-z0-9]+)*)"
+    r"|\b(?:thong bao|van ban|tb)\s+(?:so\s+)?(\d{1,5})\b(?!\s*[/.,%])"
+)
+_MEETING_WORDS = re.compile(r"\b(?:cuoc hop|hoi nghi|buoi lam viec|phien hop|buoi hop|thong bao|giao ban)\b")
+_LEAD = re.compile(r"\bdo ai chu tri\b|\b(?:ai|co quan nao|don vi nao|phong nao) chu tri\b|\bchu tri boi ai\b")
+_NOTICE_GIVES = re.compile(
+    r"\b(?:thong bao|ubnd|uy ban nhan dan|chu tich)\b(?:(?!\bduoc\b).)*\bgiao\s+(?:nhung|cac)?\s*(?:viec|nhiem vu|cong viec)"
+)
+
+
+def find_number(view: str) -> str | None:
+    """A notice number the question names ('45/tb-ubnd', 'số 45'), as typed (accent-free)."""
+    found = list(_NUMBER.finditer(view))
+    m = next((m for m in found if m.group(1)), found[0] if found else None)
+    if m is None:
+        return None
+    if m.group(1):
+        return m.group(1) + "/" + re.sub(r"\s+", "", m.group(2))
+    return m.group(3)
+
+
+def number_matches(stored: str | None, asked: str) -> bool:
+    """'45/TB-UBND' stored answers '45', '45/tb-ubnd' and '45/TB'; a blank number nothing."""
+    if not stored:
+        return False
+    have = re.sub(r"\s+", "", search_view(stored))
+    digits, _, suffix = asked.partition("/")
+    have_digits, _, have_suffix = have.partition("/")
+    return have_digits == digits and (not suffix or have_suffix.startswith(suffix))
+
+
+def _question_kind(
+    view: str, meta_field: MetaField | None, number: str | None, agency: str | None, locality: str | None
+) -> QuestionKind | None:
+    if re.search(r"\btom tat\b|\btom luoc\b|\bnoi dung chinh\b", view):
+        return QuestionKind.SUMMARY
+    lead = _LEAD.search(view)
+    if lead and not _MEETING_WORDS.search(view[: lead.start()]) and len(content_free_words(view[: lead.start()])) >= 2:
+        return QuestionKind.LEAD
+    gives = re.search(r"\bgiao\b", view) and not re.search(r"\bduoc giao\b|\bgiao cho\b", view)
+    if meta_field is None and gives and (number or _NOTICE_GIVES.search(view)):
+        return QuestionKind.NOTICE_TASKS
+    return None
+
+
+_STATUS_WORDS = [
+    (TaskStatus.OVERDUE, re.compile(r"\b(?:qua han|tre han|cham tien do)\b")),
+    (TaskStatus.DUE_SOON, re.compile(r"\bsap (?:den|het) han\b|\bgan den han\b")),
+]
+
+
+def _status(view: str) -> TaskStatus | None:
+    return next((s for s, pattern in _STATUS_WORDS if pattern.search(view)), None)
+
+
+_FILLER = frozenset(["viec", "cong", "nhiem", "vu", "cua", "o", "tai", "cho", "la", "thi", "ve", "va", "nhung", "cac"])
+
+
+def content_free_words(view: str) -> list[str]:
+    """The words of ``view`` that are not fillers ('việc', 'của', …)."""
+    return [w for w in view.split() if w not in _FILLER and re.fullmatch(r"\w+", w)]
+
+
+def _names_only(question: str, agency_text: str | None, locality: str | None) -> bool:
+    """'phong tc-kh thi xa ben van': an agency (and its place), nothing else asked. Without the
+    agency as typed (the gazetteer read the whole question), a few words only."""
+    rest = search_view(question)
+    if agency_text:
+        rest = rest.replace(search_view(agency_text), " ")
+    if locality:
+        rest = rest.replace(search_view(locality), " ")
+    rest = re.sub(r"\b(?:tinh|thanh pho|tp|thi xa|huyen|xa|phuong|thi tran|quan)\b", " ", rest)
+    if agency_text:
+        return not re.search(r"\w", rest)
+    return len(re.findall(r"[\w.-]+", rest)) <= 3
 
 
 def _resolve_follow_up(
@@ -445,6 +606,11 @@ def _resolve_follow_up(
         else:
             effective = f"{effective} {new_name}"
     named_dates = {k: v for k, v in dates.model_dump().items() if v is not None}
+    if not named_dates:
+        named_dates = _month_of_previous_year(question, previous)
+    if named_dates and previous.route is Route.DEADLINES and "since" in named_dates:
+        # 'còn tháng 8 thì sao?' after a deadline question bounds the deadlines
+        named_dates = {"due_after": named_dates["since"], "due_before": named_dates["until"]}
     if named_dates:
         for key in _Dates.model_fields:
             update[key] = named_dates.get(key)
@@ -460,6 +626,18 @@ def _resolve_follow_up(
         effective = f"{effective} {_follow_up_rest(question)}"
     update["effective"] = collapse_spaces(effective)
     return previous.model_copy(update=update)
+
+
+def _month_of_previous_year(question: str, previous: RoutedQuestion) -> dict[str, date]:
+    """'còn tháng 8 thì sao?': a month without its year, in the year the previous turn asked
+    about (its period, else its deadlines, else this year)."""
+    match = re.search(r"\bthang (\d{1,2})\b(?!\s*/)", search_view(nfc(question)))
+    if match is None or not 1 <= int(match.group(1)) <= 12:
+        return {}
+    known = previous.since or previous.until or previous.due_after or previous.due_before or previous.meeting_on
+    year = known.year if known else date.today().year
+    month = int(match.group(1))
+    return {"since": date(year, month, 1), "until": _month_end(year, month)}
 
 
 _FOLLOW_UP_WORDS = re.compile(

@@ -7,6 +7,8 @@ rejected and the template sentence stays (with a warning).
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,17 +17,27 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from assistant.agencies import Gazetteer, get_gazetteer
+from assistant.draft.form import DraftForm, form_from_notes, notes_from_form
 from assistant.draft.notes import (
-    PARTY_COMMITTEE,
+    MONTH_SHORT_RE,
+    WORD_RE,
+    WORDS,
     Context,
     NoteTask,
     ParsedNotes,
     parse_issuer,
     parse_notes,
 )
-from assistant.draft.validate import DraftWarning, TraceEntry, rewrite_problems, validate_draft
+from assistant.draft.validate import (
+    DraftWarning,
+    TraceEntry,
+    dates,
+    rewrite_problems,
+    validate_draft,
+)
 from assistant.errors import AssistantError
-from assistant.model import FormalDocument, Level, LoadedDocument, Notice, OutlineItem
+from assistant.model import FormalDocument, Level, LoadedDocument, Notice, OutlineItem, Role
+from assistant.profile import OfficeProfile, load_profile
 from assistant.render.markdown import render_markdown
 from assistant.settings import Settings
 from assistant.store import Store
@@ -43,13 +55,21 @@ class GroupBy(StrEnum):
 
 @dataclass
 class DraftOptions:
-    issuer: str | None = None  # "UBND thị xã Bến Vân"; else taken from the notes
+    issuer: str | None = None  # "UBND thị xã Bến Vân"; else the notes', else the profile's
     chair: str | None = None  # "Trần Quốc Khải - Chủ tịch UBND thị xã"
     group_by: GroupBy | None = None  # None: as the issuer's past notices do, else by agency
-    authority: str = "TL. CHỦ TỊCH"
-    position: str = "CHÁNH VĂN PHÒNG"
+    authority: str | None = None  # None: the profile's ("TL. CHỦ TỊCH")
+    position: str | None = None  # None: the profile's ("CHÁNH VĂN PHÒNG")
     signer: str | None = None
     use_llm: bool = True
+    profile: OfficeProfile | None = None  # None: the saved profile, else the settings'
+    meeting_date: dt.date | None = None  # None: read from the notes (blank when they lack it)
+
+
+class Expansion(BaseModel):
+    short: str = Field(description="Shorthand as written in the notes ('GPMB')")
+    full: str = Field(description="What the draft writes instead ('giải phóng mặt bằng')")
+    lines: list[int] = Field(description="Note lines where it was written")
 
 
 class DraftResult(BaseModel):
@@ -59,6 +79,10 @@ class DraftResult(BaseModel):
     markdown: str
     group_by: GroupBy = Field(description="How part II was grouped")
     llm_used: bool = False
+    expansions: list[Expansion] = Field(default_factory=list, description="Shorthand spelled out")
+    notes_text: str = Field(default="", description="The notes the draft was made from")
+    form: DraftForm | None = Field(default=None, description="The draft as an editable form")
+    issuer_source: str = Field(default="notes", description="notes, option, profile or blank")
 
 
 # Sectors, in the order notices list them; an agency's sector decides its group.
@@ -152,6 +176,10 @@ def detect_grouping(notices: list[Notice], gazetteer: Gazetteer, level: Level) -
 
 def _item_text(task: NoteTask, group_by: GroupBy) -> str:
     body = task.body.strip()
+    if task.assigned and any(a.role is Role.REQUEST for a in task.assigned):
+        # a body the issuer does not direct is asked by name, whatever the grouping
+        names = ", ".join(a.formal for a in task.assigned)
+        return _sentence(f"Đề nghị {names} {_lower_first(body)}")
     if not task.assigned or (group_by is GroupBy.AGENCY and len(task.assigned) == 1):
         return _sentence(body)
     if group_by is GroupBy.AGENCY:
@@ -165,6 +193,8 @@ def _item_text(task: NoteTask, group_by: GroupBy) -> str:
 def _opening(notes: ParsedNotes) -> list[str]:
     issuer = notes.issuer
     when = f"ngày {notes.meeting_date.day}/{notes.meeting_date.month}/{notes.meeting_date.year}"
+    if not notes.date_known:
+        when = "ngày …/…/……"
     first = f"Vào hồi {notes.time}" if notes.time else _cap(when)
     if notes.time and "ngay" not in search_view(notes.time):
         first += f" {when}"
@@ -251,10 +281,10 @@ def _body(
     return parts, placed
 
 
-def _recipients(notes: ParsedNotes, ctx: Context) -> list[str]:
+def _recipients(notes: ParsedNotes, ctx: Context, usual: list[str] | None = None) -> list[str]:
     issuer = notes.issuer
     out = [
-        f"- Thường trực {PARTY_COMMITTEE[issuer.kind]}, Thường trực HĐND {issuer.kind.value} (để báo cáo);",
+        f"- Thường trực {issuer.party_committee}, Thường trực HĐND {issuer.kind_word} (để báo cáo);",
         f"- Chủ tịch, các Phó Chủ tịch {issuer.unit};",
     ]
     seen: set[str] = set()
@@ -263,6 +293,10 @@ def _recipients(notes: ParsedNotes, ctx: Context) -> list[str]:
             if a.formal not in seen:
                 seen.add(a.formal)
                 out.append(f"- {a.formal};")
+    for name in usual or []:
+        if name not in seen:
+            seen.add(name)
+            out.append(f"- {name.strip().rstrip(';')};")
     out.append("- Lưu: VT, TH.")
     return out
 
@@ -279,20 +313,20 @@ def compose(
         title = f"Kết luận của Chủ tịch {issuer.unit}"
     title += f" tại {notes.meeting_name}"
     body, placed = _body(notes, group_by)
-    signed_by_office = options.authority.upper().startswith("TL")
+    signed_by_office = (options.authority or "TL").upper().startswith("TL")
     announcer = ctx.office() if signed_by_office else issuer.short
     doc = FormalDocument(
         issuer_parent=None,
         issuer=issuer.header,
         number="Số:      /TB-UBND",
-        place_date=f"{issuer.name}, ngày      tháng      năm {notes.meeting_date.year}",
+        place_date=f"{issuer.place}, ngày      tháng      năm {notes.meeting_date.year}",
         title=title,
         opening=_opening(notes),
         body=body,
         closing=f"{announcer} thông báo để các cơ quan, đơn vị liên quan biết, thực hiện./.",
-        recipients=_recipients(notes, ctx),
-        authority=options.authority,
-        position=options.position,
+        recipients=_recipients(notes, ctx, options.profile.recipients if options.profile else None),
+        authority=options.authority or "TL. CHỦ TỊCH",
+        position=options.position or "CHÁNH VĂN PHÒNG",
         signer=options.signer,
     )
     trace: list[TraceEntry] = []
@@ -416,7 +450,12 @@ def draft_from_notes(
     the ingest loader has its short lines reflowed together, which can merge task lines.
     ``llm`` overrides the model built from ``settings.llm`` (tests pass a fake)."""
     settings = settings or Settings()
-    options = options or DraftOptions()
+    options = dataclasses.replace(options or DraftOptions())
+    profile = options.profile or load_profile(settings)
+    options.profile = profile
+    options.authority = options.authority or profile.authority
+    options.position = options.position or profile.position
+    options.signer = options.signer or profile.signer
     gazetteer = gazetteer or get_gazetteer(settings.agencies.extra_file)
     text = text_or_doc.text if isinstance(text_or_doc, LoadedDocument) else text_or_doc
     issuer = None
@@ -427,7 +466,9 @@ def draft_from_notes(
                 f"Không hiểu cơ quan ban hành '{options.issuer}'. Hãy ghi như "
                 '"UBND thị xã Bến Vân", "UBND tỉnh Lam Giang" hoặc "UBND xã Tân Lam".'
             )
-    notes = parse_notes(text, gazetteer, issuer=issuer, chair=options.chair)
+    profile_issuer = parse_issuer(profile.issuer) if profile.issuer else None
+    notes = parse_notes(text, gazetteer, issuer=issuer, chair=options.chair, profile_issuer=profile_issuer,
+                        meeting_date=options.meeting_date)
     ctx = Context(notes.issuer, notes.meeting_date, gazetteer)
     warnings = [DraftWarning(code=c, message=m, lines=ln) for c, m, ln in notes.notes_warnings]
 
@@ -452,5 +493,62 @@ def draft_from_notes(
     warnings.extend(validate_draft(doc, markdown, notes, trace, ctx))
     return DraftResult(
         document=doc, trace=trace, warnings=warnings, markdown=markdown,
-        group_by=group_by, llm_used=llm_used,
+        group_by=group_by, llm_used=llm_used, expansions=expansions(notes, markdown),
+        notes_text=text, issuer_source=notes.issuer_source, form=form_from_notes(notes),
     )
+
+
+def draft_from_form(
+    form: DraftForm,
+    previous: DraftResult,
+    settings: Settings | None = None,
+    *,
+    gazetteer: Gazetteer | None = None,
+) -> DraftResult:
+    """A draft re-made from its edited form: composed and validated as a draft from notes is
+    (numbers and dates against the same notes, agencies by level and date), the trace still
+    pointing at the note lines of each task. No LLM: the clerk's wording is kept as typed."""
+    settings = settings or Settings()
+    gazetteer = gazetteer or get_gazetteer(settings.agencies.extra_file)
+    notes, ctx = notes_from_form(form, previous.notes_text, gazetteer)
+    doc = previous.document
+    options = DraftOptions(authority=doc.authority, position=doc.position,
+                           signer=form.signer or doc.signer, use_llm=False)
+    options.profile = load_profile(settings)
+    new_doc, trace = compose(notes, ctx, previous.group_by, options)
+    warnings = [DraftWarning(code=c, message=m, lines=ln) for c, m, ln in notes.notes_warnings]
+    if not notes.chair_name:
+        warnings.append(DraftWarning(code="missing_chair", message="Chưa có người chủ trì; trích yếu ghi 'Chủ tịch …'."))
+    markdown = render_markdown(new_doc)
+    warnings.extend(validate_draft(new_doc, markdown, notes, trace, ctx, edited=True))
+    noted = dates(previous.notes_text, ctx.meeting_date)
+    for number, task in enumerate(notes.tasks):
+        due = task.deadline.date if task.deadline else None
+        if due is not None and (due.year, due.month, due.day) not in noted and (due.year, due.month, 0) not in noted:
+            warnings.append(DraftWarning(
+                code="edited_date", severity="info", task=number,
+                message=f"Nhiệm vụ {number + 1}: thời hạn '{task.deadline.official if task.deadline else ''}' "
+                "do người soạn nhập trên biểu mẫu, không có trong ghi chép.",
+            ))
+    return DraftResult(
+        document=new_doc, trace=trace, warnings=warnings, markdown=markdown, group_by=previous.group_by,
+        llm_used=False, expansions=previous.expansions, notes_text=previous.notes_text,
+        issuer_source=notes.issuer_source, form=form,
+    )
+
+def expansions(notes: ParsedNotes, markdown: str) -> list[Expansion]:
+    """The shorthand of the notes that the draft spells out, with the lines it came from."""
+    found: dict[str, Expansion] = {}
+    for line in notes.lines:
+        for m in WORD_RE.finditer(line.text):
+            full = WORDS[m.group(1)]
+            if full in markdown:
+                entry = found.setdefault(m.group(1), Expansion(short=m.group(1), full=full, lines=[]))
+                if line.number not in entry.lines:
+                    entry.lines.append(line.number)
+        for m in MONTH_SHORT_RE.finditer(line.text):
+            short = m.group(0)
+            entry = found.setdefault(short, Expansion(short=short, full=f"tháng {m.group(1)}", lines=[]))
+            if line.number not in entry.lines:
+                entry.lines.append(line.number)
+    return list(found.values())

@@ -10,7 +10,7 @@ from collections import Counter
 from pydantic import BaseModel, Field
 
 from assistant.draft.notes import Context, ParsedNotes
-from assistant.model import FormalDocument, OutlineItem
+from assistant.model import FormalDocument, OutlineItem, Role
 from assistant.render.markdown import one_line
 from assistant.text import search_view
 
@@ -19,6 +19,8 @@ class DraftWarning(BaseModel):
     code: str = Field(description="Stable code: missing_task, invented_number, unknown_agency…")
     message: str = Field(description="Vietnamese message for the clerk")
     lines: list[int] = Field(default_factory=list, description="Note lines concerned")
+    severity: str = Field(default="warning", description="'error': must be fixed before issuing")
+    task: int | None = Field(default=None, description="Index of the task (in the trace) concerned")
 
 
 class TraceEntry(BaseModel):
@@ -92,7 +94,7 @@ def agencies(text: str, ctx: Context) -> set[str]:
     for ref in ctx.gazetteer.find_mentions(prepared, level=ctx.level, on=ctx.meeting_date):
         agency = ctx.gazetteer.by_name(ref.canonical, ref.level) if ref.canonical else None
         if agency is not None:
-            out.add("id:" + ctx.current(agency).id)
+            out.add("id:" + ctx.settle(agency, ref.text).id)
         else:
             out.add("text:" + search_view(ref.text))
     return out
@@ -133,7 +135,10 @@ def validate_draft(
     notes: ParsedNotes,
     trace: list[TraceEntry],
     ctx: Context,
+    edited: bool = False,
 ) -> list[DraftWarning]:
+    """``edited``: the draft comes from the clerk's edited form, where an agency of the notes
+    replaced on purpose is reported as a change, not as an error."""
     warnings: list[DraftWarning] = []
     source_text = "\n".join(line.text for line in notes.lines)
     formal_notes = "\n".join(ctx.formalize(line.text) for line in notes.lines)
@@ -166,6 +171,7 @@ def validate_draft(
         ))
 
     allowed_agencies = agencies(source_text, ctx) | agencies(formal_notes, ctx)
+    allowed_agencies |= {"id:" + agency_id for agency_id in notes.named}
     for task in notes.tasks:
         for a in task.agencies:
             if a.agency is not None:
@@ -227,6 +233,21 @@ def validate_draft(
                 f"dự thảo ghi năm {task.deadline.date.year} theo ngày họp, cần kiểm tra.",
                 lines=numbers_of_task,
             ))
+    warnings.extend(agency_problems(notes, trace, ctx, edited))
+    for line in notes.skipped:
+        warnings.append(DraftWarning(
+            code="skipped_line",
+            message=f"Dòng {line.number} là lời chào, cảm ơn hoặc câu kết thúc biên bản; không đưa vào "
+            f"dự thảo: '{line.text}'.",
+            lines=[line.number], severity="info",
+        ))
+    for line in notes.section_headings:
+        warnings.append(DraftWarning(
+            code="section_heading",
+            message=f"Dòng {line.number} là đề mục của ghi chép ('{line.text}'); dự thảo xếp các nhiệm "
+            "vụ dưới đề mục này theo cơ quan thực hiện.",
+            lines=[line.number], severity="info",
+        ))
     for line in notes.unplaced:
         warnings.append(DraftWarning(
             code="unplaced_line",
@@ -235,3 +256,51 @@ def validate_draft(
             lines=[line.number],
         ))
     return warnings
+
+
+def agency_problems(
+    notes: ParsedNotes, trace: list[TraceEntry], ctx: Context, edited: bool = False
+) -> list[DraftWarning]:
+    """Agencies a notice cannot carry as they stand: a unit that does not exist at the meeting
+    date or belongs to another level, a body above the issuer ordered instead of asked, and an
+    agency of a task line that the draft dropped."""
+    out: list[DraftWarning] = []
+    by_line = {n: i for i, entry in enumerate(trace) for n in entry.lines}
+    for task_number, task in enumerate(notes.tasks):
+        numbers_of_task = [line.number for line in task.lines]
+        where = f"Dòng {numbers_of_task[-1]}" if numbers_of_task[-1] > 0 else f"Nhiệm vụ {task_number + 1}"
+        entry_index = by_line.get(numbers_of_task[-1])
+        index = task_number
+        for a in task.agencies:
+            if a.agency is None:
+                continue
+            why = ctx.misplaced(a.agency)
+            if why:
+                out.append(DraftWarning(
+                    code="agency_wrong_level",
+                    message=f"{where}: {why}. Hãy sửa cơ quan trước khi ban hành.",
+                    lines=numbers_of_task, severity="error", task=index,
+                ))
+            elif ctx.above(a.agency) and a.role is not Role.REQUEST and a.role is not Role.COORDINATE:
+                out.append(DraftWarning(
+                    code="agency_above_issuer",
+                    message=f"{where}: {a.formal} là cơ quan cấp trên của {ctx.issuer.unit}; "
+                    "thông báo phải ghi 'Đề nghị', không 'Giao'.",
+                    lines=numbers_of_task, severity="error", task=index,
+                ))
+        entry = trace[entry_index] if entry_index is not None else None
+        kept = {"id:" + a.agency.id for a in task.agencies if a.agency is not None}
+        kept |= agencies(entry.text, ctx) if entry is not None else set()
+        written = agencies(" ".join(line.text for line in task.lines), ctx)
+        for key in sorted(written - kept):
+            kind, _, value = key.partition(":")
+            agency = ctx.gazetteer.get(value) if kind == "id" else None
+            if agency is None or agency.id in (ctx.issuer_agency_ids()):
+                continue
+            out.append(DraftWarning(
+                code="agency_dropped",
+                message=f"{where}: ghi chép nêu {agency.name} nhưng dự thảo không giữ cơ quan này "
+                + ("trong nhiệm vụ (đã sửa trên biểu mẫu); hãy kiểm tra." if edited else "trong nhiệm vụ; hãy bổ sung."),
+                lines=numbers_of_task, severity="warning" if edited else "error", task=index,
+            ))
+    return out

@@ -59,6 +59,7 @@ def parse_document(doc: LoadedDocument, gazetteer: Gazetteer | None = None) -> N
         closing=header.closing,
         recipients=header.recipients,
         signature=header.signature,
+        ocr=doc.ocr,
     )
     notice.assignments = _assignments(notice, gazetteer)
     return notice

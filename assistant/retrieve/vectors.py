@@ -113,6 +113,76 @@ def chroma_client(*, path: Path | None = None, url: str | None = None) -> Client
     return chromadb.PersistentClient(path=str(path), settings=settings)
 
 
+class _SharedChroma:
+    """The one embedded Chroma client of this process for one folder.
+
+    Server threads that each opened their own client raced inside Chroma (``KeyError …/chroma``,
+    ``'RustBindingsAPI' object has no attribute 'bindings'``); so the client is opened once,
+    under ``lock``, and every call into it from this process holds the same lock. Chroma's
+    embedded client also keeps the vector index of what it last saw in memory: after another
+    process (a CLI ingest beside the server) wrote, writing through the old client would save
+    that stale index over the other process's, leaving a store that crashed every process that
+    opened it. So when Chroma's database changed since this process last saw it, the client
+    is closed and opened again (``generation`` tells collections to be fetched anew).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        self.generation = 0
+        self._client: ClientAPI | None = None
+        self._seen: list[int] | None = None
+
+    def client(self) -> ClientAPI:
+        with self.lock:
+            if self._client is not None:
+                witness = sqlite_witness(self.path / _SQLITE)
+                if witness is not None and witness != self._seen:
+                    self.close()
+            if self._client is None:
+                self._client = chroma_client(path=self.path)
+                self.generation += 1
+                self._seen = sqlite_witness(self.path / _SQLITE)
+            return self._client
+
+    def wrote(self) -> None:
+        """This process's own write: the database is as this client left it."""
+        with self.lock:
+            self._seen = sqlite_witness(self.path / _SQLITE)
+
+    def collections_replaced(self) -> None:
+        with self.lock:
+            self.generation += 1
+
+    def close(self) -> None:
+        with self.lock:
+            client, self._client = self._client, None
+            close = getattr(client, "close", None)  # chromadb's Client, not its ClientAPI
+            if callable(close):
+                with contextlib.suppress(Exception):
+                    close()
+
+
+_SHARED: dict[Path, _SharedChroma] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_chroma(path: Path) -> _SharedChroma:
+    key = path.resolve()
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            _SHARED[key] = _SharedChroma(key)
+        return _SHARED[key]
+
+
+def close_shared_chroma(path: Path) -> None:
+    """Close this process's client of the folder (before the folder is removed)."""
+    with _SHARED_LOCK:
+        shared = _SHARED.pop(path.resolve(), None)
+    if shared is not None:
+        shared.close()
+
+
 class VectorStore:
     """Chunk vectors in one Chroma collection; ``search`` returns ``(chunk_id, cosine)``.
 
@@ -135,15 +205,19 @@ class VectorStore:
     ) -> None:
         self.embedder = embedder
         self.collection_name = collection_name
-        self._lock = threading.RLock()
         self._collection: Collection | None = None
+        self._generation = -1
         self._store: Chroma | None = None
         # Only a folder this class opens itself has files to watch; a server, or a client
         # handed in (its settings unknown), is opened now and asked every time, as before.
         self._path = path if client is None and not url else None
         self._client = client
+        self._shared: _SharedChroma | None = None
+        self._lock: threading.RLock | Any = threading.RLock()
         if self._path is not None:
             self._path.mkdir(parents=True, exist_ok=True)
+            self._shared = shared_chroma(self._path)
+            self._lock = self._shared.lock
         else:
             if self._client is None:
                 self._client = chroma_client(path=path, url=url)
@@ -158,6 +232,8 @@ class VectorStore:
     @property
     def client(self) -> ClientAPI:
         with self._lock:
+            if self._shared is not None:
+                return self._shared.client()
             if self._client is None:
                 self._client = chroma_client(path=self._path)
             return self._client
@@ -166,10 +242,13 @@ class VectorStore:
 
     def _ensure_open(self) -> Collection:
         with self._lock:
-            if self._collection is None:
-                client = self.client  # opening a persistent client writes to its database
+            client = self.client  # opening a persistent client writes to its database
+            generation = self._shared.generation if self._shared is not None else 0
+            if self._collection is None or generation != self._generation:
                 before = self._witness()
                 self._collection = self._get_or_create(client, None)
+                self._generation = generation
+                self._store = None
                 self._remember(before)
             return self._collection
 
@@ -270,6 +349,8 @@ class VectorStore:
                     os.unlink(tmp_name)
 
     def _after_write(self) -> None:
+        if self._shared is not None:
+            self._shared.wrote()
         if self._path is not None:
             self._remember(self._witness())
 
@@ -326,6 +407,10 @@ class VectorStore:
             }
             self._collection = self._get_or_create(client, metadata)
             self._store = None
+            if self._shared is not None:
+                # Other stores of this process hold the dropped collection: fetch it anew.
+                self._shared.collections_replaced()
+                self._generation = self._shared.generation
             self._after_write()
 
     def add(self, chunks: Sequence[Chunk], vectors: Vectors) -> None:
@@ -358,6 +443,36 @@ class VectorStore:
             self._ensure_open().delete(where={"notice_id": notice_id})
             self._after_write()
 
+    def delete_ids(self, ids: Sequence[str]) -> None:
+        with self._lock:
+            collection = self._ensure_open()
+            for at in range(0, len(ids), 1000):
+                collection.delete(ids=list(ids[at : at + 1000]))
+            self._after_write()
+
+    # --- verification -----------------------------------------------------------------------
+
+    def ids(self, page: int = 10_000) -> set[str]:
+        """Every chunk id the collection holds (paged: no documents or vectors read)."""
+        found: set[str] = set()
+        with self._lock:
+            collection = self._ensure_open()
+            offset = 0
+            while True:
+                part = collection.get(include=[], limit=page, offset=offset)["ids"]
+                found.update(part)
+                if len(part) < page:
+                    return found
+                offset += page
+
+    def missing(self, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` the collection does not hold."""
+        if not ids:
+            return set()
+        with self._lock:
+            held = set(self._ensure_open().get(ids=list(ids), include=[])["ids"])
+        return set(ids) - held
+
     # --- reads ------------------------------------------------------------------------------
 
     def search(
@@ -376,12 +491,13 @@ class VectorStore:
         # relevance_scores makes it (records without a document are skipped there too).
         # No count() first: Chroma returns fewer than ``n_results`` when it holds fewer (and
         # empty lists when empty), and counting 340k vectors cost 20 ms a question.
-        results = self._ensure_open().query(
-            query_embeddings=np.asarray(query_vector, dtype=np.float32).reshape(1, -1),
-            n_results=k,
-            where=clause,
-            include=["documents", "distances"],
-        )
+        with self._lock:
+            results = self._ensure_open().query(
+                query_embeddings=np.asarray(query_vector, dtype=np.float32).reshape(1, -1),
+                n_results=k,
+                where=clause,
+                include=["documents", "distances"],
+            )
         ids = results["ids"][0]
         documents: Sequence[str | None] = (results.get("documents") or [[]])[0]
         distances: Sequence[float] = (results.get("distances") or [[]])[0]

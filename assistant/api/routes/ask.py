@@ -6,9 +6,9 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -44,6 +44,23 @@ def ask(request: AskRequest, service: AnswerServiceDep) -> dict[str, Any]:
     data = result.to_json()
     data["conversation_id"] = conversation_id
     return data
+
+
+@router.get("/ask/{conversation_id}", summary="Các lượt hỏi đáp của một hội thoại (để hiện lại khi tải lại trang)")
+def conversation_turns(
+    conversation_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")], service: AnswerServiceDep
+) -> dict[str, Any]:
+    """Every turn kept for ``conversation_id``, oldest first: the question and the answer's JSON
+    as it was given (an unknown conversation has no turns)."""
+    turns = service.conversations.turns(conversation_id)
+    return {
+        "conversation_id": conversation_id,
+        "turns": [{"question": t.question, "answer": t.answer} for t in turns[-MAX_TURNS_SHOWN:]],
+    }
+
+
+# Turns a reloaded page shows again (the newest).
+MAX_TURNS_SHOWN = 50
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:

@@ -43,7 +43,8 @@ def list_notices(store: StoreDep) -> dict[str, Any]:
     # Counted in SQL: decoding every assignment record only to count them took seconds at
     # 10k notices (≈130k records).
     counts = {summary.id: count for summary, count in store.assignment_notices()}
-    items = [{**asdict(s), "assignments": counts.get(s.id, 0)} for s in summaries]
+    ocr = store.ocr_marks()
+    items = [{**asdict(s), "assignments": counts.get(s.id, 0), "ocr": ocr.get(s.id)} for s in summaries]
     return {"items": items, "count": len(items)}
 
 
@@ -86,7 +87,8 @@ def _save_original(index: Path, name: str, data: bytes) -> None:
     os.replace(tmp, target)
 
 
-@router.post("", summary="Tải lên và nạp một hoặc nhiều tệp (.txt .md .docx .pdf .doc .rtf .odt)")
+@router.post("", summary="Tải lên và nạp một hoặc nhiều tệp (.txt .md .docx .pdf .doc .rtf .odt; ảnh "
+             ".png .jpg .tif và bản quét đọc bằng OCR)")
 async def upload_notices(
     context: Context,
     _: WriteAccess,
@@ -139,7 +141,9 @@ def _label(filename: str | None) -> str:
 
 def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) -> dict[str, Any]:
     # Reading and parsing happen first, each file in a worker process with its own time and
-    # memory limit, and without the write lock: a slow file keeps no other writer waiting.
+    # memory limit, and without the write lock: LibreOffice, OCR or a hostile file take seconds
+    # to minutes, and other writers (uploads, deletes, the CLI) should not wait on them. A file
+    # that does not load is reported and nothing of it is kept, not even its original.
     parsed: list[tuple[str, bytes, Notice] | FileResult] = []
     for item in batch:
         if isinstance(item, FileResult):

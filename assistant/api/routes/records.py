@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -12,7 +13,8 @@ from assistant.answer.related import RelatedFinder, in_period, passage_json
 from assistant.api.deps import GazetteerDep, RetrieverDep, SettingsDep, StoreDep
 from assistant.deadlines import parse_user_date
 from assistant.records_json import agency_json, assignment_item
-from assistant.store import AssignmentRow, Store
+from assistant.store import AssignmentRef, AssignmentRow, Store
+from assistant.tracking import notice_citation
 
 router = APIRouter(prefix="/api", tags=["Nhiệm vụ"])
 
@@ -29,10 +31,15 @@ def _date(value: str | None) -> dt.date | None:
 def _items(store: Store, rows: list[AssignmentRow], today: dt.date) -> list[dict[str, Any]]:
     """``assistant assignments --json`` items, plus ``overdue``: a dated deadline already past."""
     # The quotes need only the texts, read once per notice without decoding its record.
-    texts = store.texts({row.notice_id for row in rows})
+    ids = {row.notice_id for row in rows}
+    texts = store.texts(ids)
+    summaries, names = store.summaries_of(ids), store.issuer_names(ids)
     items = []
     for row in rows:
         item = assignment_item(row, texts.get(row.notice_id))
+        summary = summaries.get(row.notice_id)
+        # Which notice a row comes from (issuer, number, date): lists that mix notices need it.
+        item["notice"] = notice_citation(summary, names.get(row.notice_id)) if summary else None
         deadline = row.assignment.deadline
         item["overdue"] = bool(
             deadline is not None and deadline.date is not None and not deadline.recurring
@@ -94,7 +101,7 @@ def assignments(
             "items": _items(store, rows, today), "related": related}
 
 
-@router.get("/deadlines", summary="Nhiệm vụ có thời hạn, sắp theo hạn")
+@router.get("/deadlines", summary="Nhiệm vụ có thời hạn, hạn sắp tới trước")
 def deadlines(
     store: StoreDep,
     gazetteer: GazetteerDep,
@@ -104,21 +111,35 @@ def deadlines(
     limit: Annotated[int | None, Query(ge=1, le=1000, description="Số nhiệm vụ mỗi trang (mặc định: tất cả).")] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="Bỏ qua bấy nhiêu nhiệm vụ đầu (hạn sớm nhất trước).")] = 0,
 ) -> dict[str, Any]:
-    """Assignments with a deadline, earliest first; ``limit``/``offset`` page through them and
+    """Assignments with a deadline, upcoming first (then past deadlines, most recent first;
+    recurring duties last), each with its notice (issuer, number, date); ``limit``/``offset`` page through them and
     ``total`` counts them all. ``agency`` is read as in ``/api/assignments``. Sorted on the
     row keys and only the page's rows decoded (at 10k notices the whole list is ~96k rows,
     ~100 MB of JSON, seconds to build)."""
     filters: dict[str, Any] = {"with_deadline": True, "due_after": _date(after), "due_before": _date(before)}
     found = find_agency(store, gazetteer, agency, **filters) if agency else None
     refs = found.refs if found is not None else store.assignment_refs(**filters)
-    # Same order for every page: stable sort of the newest-first rows, undated last.
-    refs = sorted(refs, key=lambda ref: (ref.deadline_date is None, ref.deadline_date or ""))
-    end = None if limit is None else offset + limit
     today = dt.date.today()
+    # Upcoming deadlines first (nearest first), then past ones (most recent first), undated
+    # last; the same order for every page (a stable sort of the newest-first rows).
+    refs = sorted(refs, key=partial(_upcoming_first, today.isoformat()))
+    end = None if limit is None else offset + limit
     return {"agency": agency_json(found.agency if found else None),
             "lookup": found.to_json() if found else None, "today": today.isoformat(),
             "total": len(refs), "offset": offset, "limit": limit,
             "items": _items(store, store.assignment_rows(refs[offset:end]), today)}
+
+
+def _upcoming_first(today: str, ref: AssignmentRef) -> tuple[int, str]:
+    if ref.deadline_date is None:
+        return (2, "")
+    if ref.deadline_date >= today:
+        return (0, ref.deadline_date)
+    # later past dates first: each ISO digit d sorts as 9 - d
+    return (1, ref.deadline_date.translate(_REVERSED_DIGITS))
+
+
+_REVERSED_DIGITS = str.maketrans("0123456789", "9876543210")
 
 
 @router.get("/agencies", summary="Tên các cơ quan có nhiệm vụ trong kho (gợi ý khi gõ)")

@@ -139,7 +139,7 @@
   }
 
   // --- views --------------------------------------------------------------------------------
-  const VIEWS = ["chat", "agency", "notices", "draft"];
+  const VIEWS = ["chat", "agency", "tasks", "notices", "draft"];
   const loaded = {};
 
   function showView(name) {
@@ -153,7 +153,8 @@
     }
     if (location.hash !== "#" + name) history.replaceState(null, "", "#" + name);
     if (name === "notices" && !loaded.notices) loadNotices();
-    if (name === "agency" && !loaded.agencies) loadAgencyNames();
+    if ((name === "agency" || name === "tasks") && !loaded.agencies) loadAgencyNames();
+    if (name === "tasks" && window.AssistantTasks) window.AssistantTasks.shown();
   }
 
   async function loadHealth() {
@@ -194,6 +195,7 @@
     $("viewer-title").textContent = oneLine(notice.title) || notice.source;
     const meta = [oneLine(notice.issuer), notice.number, "họp " + formatDate(notice.meeting_date), notice.source]
       .filter((x) => x && x !== "—");
+    if (notice.ocr) meta.push(window.ocrView.label(notice.ocr));
     $("viewer-meta").textContent = meta.join(" · ");
     const box = clear($("viewer-text"));
     const text = notice.text || "";
@@ -230,6 +232,12 @@
   // --- chat ---------------------------------------------------------------------------------
   let conversationId = null;
   let asking = false;
+  // static/chat_extras.js (copy button, history across reloads) uses these.
+  window.chatHooks = {
+    addMessage: (...args) => addMessage(...args),
+    renderAnswer: (...args) => renderAnswer(...args),
+    setConversation: (id) => { conversationId = id; },
+  };
 
   function addMessage(kind, ...children) {
     $("chat-empty").hidden = true;
@@ -286,6 +294,7 @@
     if (result.dropped_claims) {
       container.append(el("p", { class: "muted small" }, `Đã bỏ ${result.dropped_claims} ý không kiểm chứng được trong nguồn.`));
     }
+    if (window.chatExtras) window.chatExtras.decorate(container, result);
   }
 
   function parseSSE(buffer, onEvent) {
@@ -339,6 +348,7 @@
       parseSSE(buffer + decoder.decode() + "\n\n", onEvent);
       if (!final) throw new ApiError(0, "incomplete", "Câu trả lời bị ngắt giữa chừng. Hãy hỏi lại.");
       conversationId = final.conversation_id || conversationId;
+      if (window.chatExtras) window.chatExtras.remember(conversationId);
       renderAnswer(answer, final);
       answer.classList.toggle("refused", !!final.refused);
     } catch (err) {
@@ -370,6 +380,7 @@
     }
     $("chat-new").addEventListener("click", () => {
       conversationId = null;
+      if (window.chatExtras) window.chatExtras.forget();
       for (const msg of document.querySelectorAll("#chat-log .msg")) msg.remove();
       $("chat-empty").hidden = false;
       input.focus();
@@ -426,6 +437,8 @@
         deadlineChip(item)),
       el("p", { class: "task-text" }, item.task),
       el("div", { class: "task-foot muted small" },
+        // a list that mixes notices names each row's notice (issuer, number, date)
+        withAgency && item.notice ? el("span", { class: "task-notice-label" }, item.notice.label) : null,
         item.section ? el("span", {}, oneLine(item.section)) : null,
         sourceButton("Xem nguồn", item.notice_id, item.start, item.end, "source-link")),
     );
@@ -462,7 +475,7 @@
     const overdue = `quá hạn (tính đến ${formatDate(s.today)})`;
     let text;
     if (s.kind === "deadlines") {
-      text = `${formatCount(s.total)} nhiệm vụ ${s.mode === "overdue" ? overdue : "có thời hạn"}, sắp theo hạn`;
+      text = `${formatCount(s.total)} nhiệm vụ ${s.mode === "overdue" ? overdue : "có thời hạn"}, hạn sắp tới trước`;
       if (s.mode !== "overdue" && s.overdue) text += `; ${formatCount(s.overdue)} ${overdue}`;
     } else {
       // The agency's name is the heading just above: the line starts after it.
@@ -474,7 +487,7 @@
       }
     }
     if (s.offset < s.total) {
-      text += ` — đang hiển thị ${formatCount(s.shown)} nhiệm vụ ${s.kind === "deadlines" ? "hạn sớm nhất" : "mới nhất"}`;
+      text += ` — đang hiển thị ${formatCount(s.shown)} nhiệm vụ ${s.kind === "deadlines" ? "hạn sắp tới trước" : "mới nhất"}`;
     } else if (s.pages > 1) text += " — đã hiển thị tất cả";
     return text;
   }
@@ -749,7 +762,7 @@
     const kind = n.kind === "notice" ? null : el("span", { class: "badge" }, KIND_LABELS[n.kind] || n.kind);
     return el("article", { class: "notice-row", dataset: { id: n.id } },
       el("div", { class: "notice-main" },
-        el("h3", {}, sourceButton(oneLine(n.title) || n.source, n.id), kind),
+        el("h3", {}, sourceButton(oneLine(n.title) || n.source, n.id), kind, window.ocrView.badge(n.ocr)),
         el("p", { class: "muted small" },
           [oneLine(n.issuer), n.number, "họp " + formatDate(n.meeting_date), `${n.assignments} nhiệm vụ`].filter(Boolean).join(" · ")),
         el("p", { class: "muted small mono" }, `${n.source} · mã ${n.id}`)),
@@ -815,7 +828,8 @@
         results.append(el("li", { class: ok ? "ok" : "failed" },
           el("strong", {}, (ok ? "✓ " : "✗ ") + (STATUS_LABELS[r.status] || r.status)),
           " ", r.source.replace(/^uploads\//, ""),
-          ok ? ` — ${r.assignments} nhiệm vụ` + (r.kind && r.kind !== "notice" ? " (không phải thông báo kết luận)" : "") : `: ${r.message}`,
+          ok ? ` — ${r.assignments} nhiệm vụ` + (r.kind && r.kind !== "notice" ? " (không phải thông báo kết luận)" : "")
+            + (r.ocr ? ` — ${window.ocrView.label(r.ocr)}` : "") : `: ${r.message}`,
           ok && r.notice_id ? el("span", {}, " ", sourceButton("Mở", r.notice_id)) : null));
       }
       $("upload-input").value = "";
@@ -887,13 +901,14 @@
         el("p", { class: "bold" }, doc.signer || "(chưa có người ký)"))));
   }
 
-  function renderDraft(data) {
+  // The preview, warnings and trace of a draft; the review form (review.js) calls it after each edit.
+  function renderDraftParts(data) {
     currentDraft = data;
     renderPreview(data.document);
     const warnings = clear($("draft-warnings"));
     if (!data.warnings.length) warnings.append(el("li", { class: "ok" }, "Không có cảnh báo: mọi nhiệm vụ trong ghi chép đều có trong dự thảo."));
     for (const w of data.warnings) {
-      warnings.append(el("li", {}, w.message, w.lines && w.lines.length ? el("span", { class: "muted small" }, ` (dòng ${w.lines.join(", ")})`) : null));
+      warnings.append(el("li", { class: w.severity === "error" ? "error" : w.severity === "info" ? "info" : null }, w.message, w.lines && w.lines.length ? el("span", { class: "muted small" }, ` (dòng ${w.lines.join(", ")})`) : null));
     }
     const table = el("table", { class: "trace" },
       el("thead", {}, el("tr", {}, el("th", {}, "Mục"), el("th", {}, "Nhiệm vụ trong dự thảo"), el("th", {}, "Cơ quan"), el("th", {}, "Hạn"), el("th", {}, "Ghi chép gốc"))));
@@ -909,9 +924,15 @@
     table.append(tbody);
     clear($("draft-trace")).append(table);
     $("draft-summary").textContent = `${data.trace.length} nhiệm vụ · ${data.warnings.length} cảnh báo` + (data.llm_used ? " · có dùng mô hình ngôn ngữ" : "");
+  }
+
+  function renderDraft(data) {
+    renderDraftParts(data);
+    if (window.draftReview) window.draftReview.show(data);
     $("draft-result").hidden = false;
     $("draft-result").scrollIntoView({ block: "start" });
   }
+  window.assistantDraft = { update: renderDraftParts, request, el, clear, toast };
 
   async function makeDraft(e) {
     e.preventDefault();
@@ -942,6 +963,7 @@
   async function downloadDraft() {
     if (!currentDraft) return;
     try {
+      if (window.draftReview) await window.draftReview.flush();  // the last edit first
       const response = await request(currentDraft.docx_url);
       const blob = await response.blob();
       const disposition = response.headers.get("Content-Disposition") || "";
@@ -976,6 +998,9 @@
     showView(location.hash.slice(1) || "chat");
     loadHealth();
   }
+
+  // What static/tasks.js (the task follow-up view) borrows from this page.
+  window.Assistant = { el, clear, oneLine, formatDate, toast, request, getJSON, postJSON, sourceButton, ROLE_LABELS };
 
   document.addEventListener("DOMContentLoaded", start);
 })();
