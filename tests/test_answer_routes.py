@@ -285,3 +285,31 @@ def test_that_task_is_the_previous_one(service: AnswerService) -> None:
     )
     assert not deadline.refused and "hạn: hoàn thành trong tháng 9/2025" in deadline.answer
     assert [c.quote for c in deadline.citations] == [c.quote for c in lead_answer.citations]
+
+
+def test_a_task_marked_done_is_not_overdue_and_is_listed_as_done(tmp_path: Path) -> None:
+    from assistant.tracking import TaskStatus as Tracked
+    from assistant.tracking import TaskTracker
+
+    settings = Settings(index=tmp_path, embedding=EmbeddingSettings(backend="fake"))
+    gazetteer = get_gazetteer()
+    with Store(settings.db_path) as store:
+        index = SearchIndex(settings, store)
+        ingest_paths([SAMPLE_DIRS[0] / BEN_VAN], store, settings, gazetteer, indexer=index)
+        index.finish()
+        service = AnswerService(store, gazetteer, index.retriever(), settings)
+        nothing = service.ask("nhung nhiem vu nao da hoan thanh?")
+        assert nothing.refused and "Chưa có nhiệm vụ nào" in nothing.answer
+        before = service.ask("Những nhiệm vụ nào đang quá hạn?")
+        assert "lập dự toán mua sắm trang thiết bị" in before.answer
+        tracker = TaskTracker(store)
+        ref = next(r for r in tracker.task_refs() if "lập dự toán mua sắm trang thiết bị" in r.task)
+        tracker.set_status(ref.row_key, Tracked.DONE, by="kiểm thử", done_date=dt.date(2024, 4, 28))
+        tracker.close()
+        after = service.ask("Những nhiệm vụ nào đang quá hạn?")
+        assert "lập dự toán mua sắm trang thiết bị" not in after.answer
+        assert "không kể 1 lượt đã hoàn thành" in after.answer
+        done = service.ask("Những nhiệm vụ nào đã hoàn thành?")
+        assert not done.refused and "lập dự toán mua sắm trang thiết bị" in done.answer
+        assert done.answer.startswith("Có 1 lượt nhiệm vụ đã hoàn thành")
+        index.close()

@@ -44,6 +44,8 @@ from assistant.retrieve.filters import Filters
 from assistant.settings import Settings
 from assistant.store import AssignmentFilters, AssignmentRef, NoticeSummary, Store
 from assistant.text import collapse_spaces, match_key
+from assistant.tracking import TaskStatus as TrackedStatus
+from assistant.tracking import TaskTracker
 
 # Notices kept decoded between questions (without their sections and assignments): enough for
 # the notices of a few answers, bounded so a long-running server does not end up holding the
@@ -67,6 +69,16 @@ class AnswerContext:
         self._notice_cache: OrderedDict[str, Notice] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._places: tuple[str, list[str]] | None = None
+        self._tracker: TaskTracker | None = None
+
+    def task_statuses(self) -> dict[tuple[str, int], TrackedStatus]:
+        """The follow-up status of every task someone has updated, by (notice id, ord)."""
+        if self._tracker is None:
+            self._tracker = TaskTracker(self.store)
+        states = self._tracker.states_by_row_key()
+        if not states:
+            return {}
+        return {(r.notice_id, r.ord): states[r.row_key].status for r in self._tracker.task_refs() if r.row_key in states}
 
     def places(self) -> list[str]:
         """The places of the stored notices (issuers and titles), kept per store version."""

@@ -13,9 +13,38 @@ from assistant.answer.route import DUE_SOON_DAYS, RoutedQuestion, TaskStatus
 from assistant.model import Notice
 from assistant.retrieve.filters import Filters
 from assistant.store import AssignmentFilters, AssignmentRef, NoticeSummary
+from assistant.tracking import TaskStatus as TrackedStatus
 
 
 def answer(ctx: AnswerContext, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
+    if routed.status is TaskStatus.DONE:
+        return done_tasks(ctx, routed, filters)
+    return due_tasks(ctx, routed, filters)
+
+
+def done_tasks(ctx: AnswerContext, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
+    """The tasks the follow-up records mark done ('đã hoàn thành'), within the question's
+    agency, place and notices."""
+    statuses = ctx.task_statuses()
+    lookup = ctx.lookup(routed)
+    if lookup is not None and not lookup.matched:
+        return ctx.not_found(routed, lookup)
+    found = lookup.refs if lookup is not None else ctx.store.assignment_refs()
+    refs, _ = ctx.allowed_refs(found, routed, filters, dates=False)
+    refs = [r for r in refs if statuses.get((r.notice_id, r.ord)) is TrackedStatus.DONE]
+    if not refs:
+        return AnswerResult(
+            question=routed.question, answer=NONE_DONE, refused=True, route=routed.route.value
+        )
+    lines, cut = first_lines(ctx, refs, with_agency=True, limit=context.CHAT_LINES)
+    note = "Xem đủ danh sách ở trang Theo dõi nhiệm vụ." if cut else ""
+    return ctx.composed(routed, lines, f"Có {len(refs)} lượt nhiệm vụ đã hoàn thành theo theo dõi thực hiện:", note)
+
+
+NONE_DONE = "Chưa có nhiệm vụ nào phù hợp được ghi nhận đã hoàn thành trong theo dõi thực hiện."
+
+
+def due_tasks(ctx: AnswerContext, routed: RoutedQuestion, filters: Filters | None) -> AnswerResult:
     bounds: AssignmentFilters = {
         "with_deadline": True, "due_after": routed.due_after, "due_before": routed.due_before
     }
@@ -38,6 +67,12 @@ def answer(ctx: AnswerContext, routed: RoutedQuestion, filters: Filters | None) 
             return ref.deadline_date is None or ref.deadline_date <= bound
 
         refs = [r for r in refs if due_by_bound(r)]
+    closed = 0
+    if routed.status is not None:
+        # A task marked done (or dropped) in the follow-up is neither overdue nor due soon.
+        statuses = ctx.task_statuses()
+        kept = [r for r in refs if statuses.get((r.notice_id, r.ord)) not in _CLOSED]
+        closed, refs = len(refs) - len(kept), kept
     if not refs:
         return ctx.refuse(routed)
     # Stable: newest notice first among equal deadlines, as the store returns them.
@@ -51,6 +86,8 @@ def answer(ctx: AnswerContext, routed: RoutedQuestion, filters: Filters | None) 
         what = f"đã quá hạn tính đến ngày {date.today():%d/%m/%Y}"
     elif routed.status is TaskStatus.DUE_SOON:
         what = f"sắp đến hạn (trong {DUE_SOON_DAYS} ngày tới)"
+    if closed:
+        what += f" (không kể {closed} lượt đã hoàn thành hoặc không thực hiện)"
     if len(head) == len(refs) and not cut:
         return ctx.composed(routed, lines, f"Có {len(lines)} nhiệm vụ {what}:", STATUS_NOTE if routed.status else "")
     intro = (
@@ -63,7 +100,11 @@ def answer(ctx: AnswerContext, routed: RoutedQuestion, filters: Filters | None) 
     return ctx.composed(routed, lines, intro, note)
 
 
-STATUS_NOTE = "Quá hạn tính theo thời hạn ghi trong thông báo; việc đã hoàn thành cần đối chiếu với theo dõi thực hiện."
+STATUS_NOTE = (
+    "Tính theo thời hạn ghi trong thông báo, không kể các việc đã ghi nhận hoàn thành hoặc không thực hiện "
+    "trong theo dõi thực hiện."
+)
+_CLOSED = (TrackedStatus.DONE, TrackedStatus.ADJUSTED)
 
 
 def _bound_after_meeting(notice: Notice | NoticeSummary, day_month: tuple[int, int]) -> date:

@@ -44,6 +44,7 @@ class MetaField(StrEnum):
 class TaskStatus(StrEnum):
     OVERDUE = "overdue"
     DUE_SOON = "due_soon"
+    DONE = "done"  # from the follow-up records (assistant/tracking.py)
 
 
 class QuestionKind(StrEnum):
@@ -475,7 +476,9 @@ def route_question(
     number = find_number(view)
     meta_field = next((f for f, pattern in _META if pattern.search(view)), None)
     kind = _question_kind(view, meta_field, number, agency or agency_text, locality)
-    status = _status(view) if deadline_intent else None
+    status = _status(view) if deadline_intent or _TASK_LIST.search(view) else None
+    if status is TaskStatus.DONE:
+        deadline_intent = True  # answered from the tasks' follow-up, by the deadlines route
     if status is TaskStatus.OVERDUE and not (dates.due_before or dates.due_after):
         dates.due_before = date.today() - timedelta(days=1)
     elif status is TaskStatus.DUE_SOON and not (dates.due_before or dates.due_after):
@@ -558,6 +561,7 @@ def _question_kind(
 _STATUS_WORDS = [
     (TaskStatus.OVERDUE, re.compile(r"\b(?:qua han|tre han|cham tien do)\b")),
     (TaskStatus.DUE_SOON, re.compile(r"\bsap (?:den|het) han\b|\bgan den han\b")),
+    (TaskStatus.DONE, re.compile(r"\bda (?:hoan thanh|xong|thuc hien xong)\b|\bhoan thanh roi\b")),
 ]
 
 
