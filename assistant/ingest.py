@@ -115,10 +115,19 @@ def ingest_upload(
     return store_parsed(parse_upload(data, name, settings, gazetteer), store, indexer)
 
 
-def parse_upload(data: bytes, name: str, settings: Settings, gazetteer: Gazetteer) -> Notice | FileResult:
+def parse_upload(
+    data: bytes,
+    name: str,
+    settings: Settings,
+    gazetteer: Gazetteer,
+    progress: Callable[[int, int], None] | None = None,
+) -> Notice | FileResult:
     """An uploaded file read and parsed (in a worker process, needing no lock), or its failed
-    result; ``store_parsed`` then stores it under the write lock."""
-    return parse_isolated(partial(load_bytes, data, name, settings.load), name, settings, gazetteer)
+    result; ``store_parsed`` then stores it under the write lock. Converting a .doc or reading
+    a scan by OCR takes seconds to minutes, and other writers should not wait for it.
+    ``progress(done, total)`` hears of each page read by OCR."""
+    return parse_isolated(partial(load_bytes, data, name, settings.load), name, settings, gazetteer,
+                          progress=progress)
 
 
 def parse_isolated(

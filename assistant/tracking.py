@@ -41,7 +41,7 @@ from assistant.deadlines import parse_user_date
 from assistant.errors import AssistantError, NotFound
 from assistant.model import Assignment
 from assistant.store import AssignmentRow, NoticeSummary, Store
-from assistant.text import collapse_spaces, nfc, search_view
+from assistant.text import collapse_spaces, match_key, nfc, search_view
 
 
 class TaskStatus(StrEnum):
@@ -540,6 +540,7 @@ class TaskTracker:
         self._conn.execute("PRAGMA busy_timeout=30000")
         self._lock = threading.RLock()
         self._rows_cache: tuple[tuple[int, int], list[TaskRef]] | None = None
+        self._by_key: dict[str, TaskRef] = {}
         with self._lock:
             self._conn.executescript(_SCHEMA)
 
@@ -576,7 +577,13 @@ class TaskTracker:
             ).fetchall()
             refs = _with_keys(rows)
             self._rows_cache = (version, refs)
+            self._by_key = {ref.row_key: ref for ref in refs}
             return refs
+
+    def ref_by_key(self, key: str) -> TaskRef | None:
+        """The current row with this row key (None: no such task now)."""
+        self.task_refs()
+        return self._by_key.get(key)
 
     def _notice_refs(self, notice_id: str) -> list[TaskRef]:
         rows = self._conn.execute(
@@ -606,11 +613,13 @@ class TaskTracker:
         task_id = task_id.strip().lower()
         if self._conn.execute("SELECT 1 FROM task_tracks WHERE task_id = ?", (task_id,)).fetchone():
             return task_id
-        refs = self.task_refs()
+        current = self.ref_by_key(task_id)
+        if current is not None and not self._conn.execute(
+            "SELECT 1 FROM task_tracks WHERE row_key = ?", (task_id,)
+        ).fetchone():
+            return task_id  # an untouched task: its id is its row key
         tracked = {r[0]: r[1] for r in self._conn.execute("SELECT row_key, task_id FROM task_tracks")}
-        ids = {tracked.get(ref.row_key, ref.row_key) for ref in refs} | set(tracked.values())
-        if task_id in ids:
-            return task_id
+        ids = {tracked.get(key, key) for key in self._by_key} | set(tracked.values())
         matches = [i for i in ids if len(task_id) >= 4 and i.startswith(task_id)]
         if len(matches) == 1:
             return matches[0]
@@ -622,10 +631,9 @@ class TaskTracker:
 
     def _ref_of(self, task_id: str) -> TaskRef | None:
         track = self._tracks("WHERE task_id = ?", (task_id,))
-        key = track[0]["row_key"] if track else task_id
         if track and track[0]["carry"] == CarryState.LOST.value:
             return None
-        return next((ref for ref in self.task_refs() if ref.row_key == key), None)
+        return self.ref_by_key(track[0]["row_key"] if track else task_id)
 
     def status_of(self, task_id: str) -> TaskState:
         """The stored state of a task (read API for chat answers); default when untouched."""
@@ -633,6 +641,20 @@ class TaskTracker:
         task_id = self.resolve(task_id)
         track = self._tracks("WHERE task_id = ?", (task_id,))
         return _state(track[0]) if track else TaskState(task_id)
+
+    def states_for(self, rows: Sequence[AssignmentRow]) -> list[TaskState | None]:
+        """The state of each assignment row as other views hold them (chat answers): None for
+        a row of a document that is not followed up (a news article)."""
+        states = self.states_by_row_key()
+        keys = {(r.notice_id, r.start, r.end, task_text_key(r.task), r.agency_key): r.row_key
+                for r in self.task_refs()}
+        out: list[TaskState | None] = []
+        for row in rows:
+            item = row.assignment
+            key = keys.get((row.notice_id, item.start, item.end, task_text_key(item.task),
+                            match_key(item.agency.canonical or item.agency.text)))
+            out.append(None if key is None else states.get(key) or TaskState(key))
+        return out
 
     def history(self, task_id: str) -> list[HistoryEntry]:
         """Every recorded change of a task, oldest first."""

@@ -13,6 +13,7 @@ import io
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -237,6 +238,42 @@ def test_ingest_reports_ocr_pages_as_they_are_read(tmp_path: Path, docx_pages: l
     assert heard == [(str(scan), 1, 2), (str(scan), 2, 2)]
 
 
+def test_upload_progress_counts_files_and_ocr_pages(tmp_path: Path, docx_pages: list[Image.Image]) -> None:
+    small = [page.crop((0, 0, page.width, page.height // 4)) for page in docx_pages[:2]]
+    settings = Settings(index=tmp_path / "idx", embedding={"backend": "fake"})
+    seen: list[dict[str, object]] = []
+    with TestClient(create_app(settings)) as client:
+        files = [("files", ("hai-trang.pdf", image_only_pdf(small), "application/pdf")),
+                 ("files", ("sai.exe", b"MZ", "application/octet-stream"))]
+        done = threading.Event()
+
+        def poll() -> None:
+            while not done.is_set():
+                response = client.get("/api/uploads/tien-do-0001")
+                if response.status_code == 200:
+                    seen.append(response.json())
+                done.wait(0.2)
+
+        watcher = threading.Thread(target=poll)
+        watcher.start()
+        try:
+            result = client.post("/api/notices", files=files, data={"progress_id": "tien-do-0001"})
+        finally:
+            done.set()
+            watcher.join()
+        assert [r["status"] for r in result.json()["results"]] == ["added", "failed"]
+        final = client.get("/api/uploads/tien-do-0001").json()
+        assert final == {"files": 2, "done_files": 2, "current": "hai-trang.pdf",
+                         "pages_done": 2, "pages_total": 2}
+        # what the page polled only ever went forward
+        pages = [entry["pages_done"] for entry in seen if entry["current"] == "hai-trang.pdf"]
+        assert pages == sorted(pages)
+        # an id that is not a plausible one is not tracked; an unknown one is a clear 404
+        client.post("/api/notices", files=files[1:], data={"progress_id": "../x"})
+        missing = client.get("/api/uploads/khong-co-ma-nay")
+        assert missing.status_code == 404 and "Không có lần tải lên" in missing.json()["error"]["message"]
+
+
 # --- broken text layers -------------------------------------------------------------------------
 
 
@@ -308,6 +345,16 @@ def test_without_the_model_a_scan_fails_with_what_to_install(tmp_path: Path) -> 
     with pytest.raises(LoadError) as info:
         load_bytes(_png(_blank_pages(1)[0]), "uploads/anh.png", settings)
     assert "«anh.png»" in info.value.message and "tesseract-ocr-vie" in info.value.message
+
+
+def test_time_limits_stop_a_page_and_a_file_with_a_message(docx_pages: list[Image.Image]) -> None:
+    page = _png(docx_pages[0])
+    with pytest.raises(LoadError) as info:
+        load_bytes(page, "uploads/cham.png", LoadSettings(ocr_page_timeout_s=0.01))
+    assert "trang 1 của tệp «cham.png» quá thời gian" in info.value.message
+    with pytest.raises(LoadError) as info:
+        load_bytes(image_only_pdf(docx_pages), "uploads/dai.pdf", LoadSettings(ocr_file_timeout_s=0.3))
+    assert "tệp «dai.pdf» quá 0.3 giây" in info.value.message or "quá thời gian" in info.value.message
 
 
 def test_an_image_named_pdf_is_read_as_the_image_it_is(docx_pages: list[Image.Image]) -> None:

@@ -304,3 +304,20 @@ def test_status_as_typed(typed: str, status: TaskStatus) -> None:
 def test_status_not_understood_names_the_choices() -> None:
     with pytest.raises(TrackingError, match="đã hoàn thành"):
         parse_status("hoàn tất rồi")
+
+
+def test_states_for_rows_as_chat_answers_hold_them(tmp_path: Path, sample_dir: Path) -> None:
+    """The read API another view (the chat) uses: rows in, stored states out."""
+    store = _store(tmp_path, sample_dir)
+    tracker = TaskTracker(store)
+    rows = store.assignments()
+    target = next(r for r in rows if "18,5 tỷ đồng" in r.assignment.task)
+    ref = next(r for r in tracker.task_refs() if r.notice_id == target.notice_id and "18,5 tỷ" in r.task)
+    tracker.set_status(ref.row_key, TaskStatus.DONE, by="D")
+    states = tracker.states_for(rows)
+    assert len(states) == len(rows)
+    done = [row for row, state in zip(rows, states, strict=True) if state and state.status is TaskStatus.DONE]
+    assert done == [target]
+    assert all(s is not None for s in states)  # the samples' notices are all followed up
+    tracker.close()
+    store.close()

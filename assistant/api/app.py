@@ -20,7 +20,7 @@ from assistant.api.deps import ApiContext, Context
 from assistant.api.errors import install_error_handlers
 from assistant.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from assistant.api.ratelimit import RateLimitMiddleware
-from assistant.api.routes import ask, draft, draft_review, notices, records, tasks
+from assistant.api.routes import ask, draft, draft_review, notices, records, tasks, upload_progress
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # CORS stays off: the page is served by this same app, other origins have no business here.
     app.add_middleware(SecurityHeadersMiddleware)
-    for module in (ask, records, notices, draft, draft_review, tasks):
+    for module in (ask, records, notices, draft, draft_review, tasks, upload_progress):
         app.include_router(module.router)
 
     @app.get("/health", tags=["Hệ thống"], summary="Tình trạng kho, chỉ mục, bộ nhúng, LLM")

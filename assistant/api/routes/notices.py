@@ -10,10 +10,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import ApiContext, Context, StoreDep, WriteAccess
+from assistant.api.routes import upload_progress
 from assistant.api.security import InvalidUploadName, safe_upload_name
 from assistant.errors import AssistantError
 from assistant.ingest import FileResult, FileStatus, parse_upload, store_parsed
@@ -93,6 +94,9 @@ async def upload_notices(
     context: Context,
     _: WriteAccess,
     files: Annotated[list[UploadFile], File(description="Một hoặc nhiều tệp thông báo.")],
+    progress_id: Annotated[str | None, Form(
+        description="Mã ngẫu nhiên (8-64 ký tự chữ, số, '-', '_') để xem tiến độ ở "
+                    "GET /api/uploads/{progress_id} trong khi tải lên.")] = None,
 ) -> dict[str, Any]:
     """A result per file, in the order sent: a file of the wrong type, over the size limit, with
     an unusable name or that cannot be read is reported as failed and the others still land."""
@@ -102,8 +106,11 @@ async def upload_notices(
     batch: list[tuple[str, bytes] | FileResult] = []
     for upload in files:
         batch.append(await _accept(upload, limit))
+    tracked = upload_progress.valid_id(progress_id)
+    if tracked:
+        upload_progress.start(tracked, len(batch))
     # Conversion, parsing and embedding are blocking work: off the event loop.
-    return await run_in_threadpool(_ingest, context, batch)
+    return await run_in_threadpool(_ingest, context, batch, tracked)
 
 
 async def _accept(upload: UploadFile, limit: int) -> tuple[str, bytes] | FileResult:
@@ -139,7 +146,9 @@ def _label(filename: str | None) -> str:
     return base or "(không có tên)"
 
 
-def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) -> dict[str, Any]:
+def _ingest(
+    context: ApiContext, batch: list[tuple[str, bytes] | FileResult], progress_id: str | None = None
+) -> dict[str, Any]:
     # Reading and parsing happen first, each file in a worker process with its own time and
     # memory limit, and without the write lock: LibreOffice, OCR or a hostile file take seconds
     # to minutes, and other writers (uploads, deletes, the CLI) should not wait on them. A file
@@ -148,9 +157,14 @@ def _ingest(context: ApiContext, batch: list[tuple[str, bytes] | FileResult]) ->
     for item in batch:
         if isinstance(item, FileResult):
             parsed.append(item)
+            if progress_id:
+                upload_progress.file_done(progress_id)
             continue
         name, data = item
-        notice = parse_upload(data, f"{UPLOAD_DIR}/{name}", context.settings, context.gazetteer)
+        pages = upload_progress.file_started(progress_id, name) if progress_id else None
+        notice = parse_upload(data, f"{UPLOAD_DIR}/{name}", context.settings, context.gazetteer, pages)
+        if progress_id:
+            upload_progress.file_done(progress_id)
         parsed.append(notice if isinstance(notice, FileResult) else (name, data, notice))
     results: list[FileResult] = []
     if all(isinstance(item, FileResult) for item in parsed):  # nothing to store: no write lock

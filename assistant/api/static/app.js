@@ -795,7 +795,15 @@
   async function sendFiles(files) {
     const form = new FormData();
     for (const f of files) form.append("files", f, f.name);
-    return (await (await request("/api/notices", { method: "POST", body: form })).json()).results;
+    // progress of long files (scans read page by page), shown in the status line (ocr.js)
+    const progressId = window.ocrView.newId();
+    form.append("progress_id", progressId);
+    const stop = window.ocrView.watch(progressId, $("upload-status"));
+    try {
+      return (await (await request("/api/notices", { method: "POST", body: form })).json()).results;
+    } finally {
+      stop();
+    }
   }
 
   async function uploadBatch(files) {
@@ -817,7 +825,7 @@
       return;
     }
     const results = clear($("upload-results"));
-    results.append(el("li", { class: "muted" }, `Đang nạp ${files.length} tệp…`));
+    results.append(el("li", { class: "muted", id: "upload-status" }, `Đang nạp ${files.length} tệp…`));
     $("upload-button").disabled = true;
     try {
       const rows = [];

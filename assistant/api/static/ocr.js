@@ -32,5 +32,33 @@
     return node;
   }
 
-  window.ocrView = { label, badge };
+  // A random id for one upload request (crypto.getRandomValues works on plain http too).
+  function newId() {
+    return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // While an upload runs, ask the server every second how far it got and write it into
+  // `node` ('Đang nạp 3 tệp… (1/3 xong) — nhận dạng chữ (OCR) «quet.pdf»: trang 4/12').
+  // Returns the function that stops asking.
+  function watch(id, node) {
+    const base = node ? node.textContent : "";
+    let stopped = false;
+    const timer = setInterval(async () => {
+      try {
+        const response = await fetch("/api/uploads/" + encodeURIComponent(id));
+        if (stopped || !response.ok || !node) return;
+        const p = await response.json();
+        let text = `${base} (${p.done_files}/${p.files} tệp xong)`;
+        if (p.pages_total && p.pages_done < p.pages_total) {
+          text += ` — nhận dạng chữ (OCR) «${p.current}»: trang ${p.pages_done + 1}/${p.pages_total}`;
+        }
+        node.textContent = text;
+      } catch (err) {
+        // progress is a courtesy: the upload itself reports any failure
+      }
+    }, 1000);
+    return () => { stopped = true; clearInterval(timer); };
+  }
+
+  window.ocrView = { label, badge, newId, watch };
 })();
