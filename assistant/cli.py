@@ -175,6 +175,7 @@ def ingest(
             progress.update(task, description="Cập nhật chỉ mục tìm kiếm")
             search.finish()
         search.close()
+    __import__("assistant.cli_users").cli_users.audit_ingest(settings, results)
     failed = [r for r in results if r.status is FileStatus.FAILED]
     if as_json:
         _print_json([r.to_json() for r in results])
@@ -512,6 +513,7 @@ def _register_optional_commands() -> None:
     from assistant.cli_draft import draft
 
     app.command(name="ask")(user_errors(ask))
+    __import__("assistant.cli_users").cli_users.register(app, user_errors)
     app.command(name="draft")(user_errors(draft))
     from assistant.cli_tasks import tasks_app
 

@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+
+from assistant.settings import Settings
 
 _err = Console(stderr=True, soft_wrap=True)
 
@@ -20,13 +23,16 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _has_admin(settings: Settings) -> bool:
+    from assistant.accounts import ACCOUNTS_FILE, AccountStore
+
+    path = settings.index / ACCOUNTS_FILE
+    return path.is_file() and AccountStore(path, password_rounds=4).has_active_admin()
+
+
 def serve(
     host: Annotated[str | None, typer.Option("--host", help="Địa chỉ lắng nghe (mặc định 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Cổng (mặc định 8000).")] = None,
-    allow_no_token: Annotated[
-        bool,
-        typer.Option("--allow-no-token", help="Cho phép mở ra mạng mà không đặt mã truy cập (không khuyến nghị)."),
-    ] = False,
 ) -> None:
     """Chạy dịch vụ web: trang hỏi đáp tiếng Việt và API JSON (tài liệu API tại /docs)."""
     import uvicorn
@@ -38,16 +44,15 @@ def serve(
 
         settings = state.settings()
     except ImportError:  # pragma: no cover
-        from assistant.settings import Settings
-
         settings = Settings()
     host = host or settings.server.host
     port = port or settings.server.port
-    if not _is_loopback(host) and not settings.api_token and not allow_no_token:
-        # Anyone on the network could upload or delete notices: refuse the insecure default.
+    if not _is_loopback(host) and not settings.api_token and not _has_admin(settings):
+        # Anyone on the network could read, upload or delete notices: refuse to start.
         _err.print(
-            f"[red]Lỗi:[/red] mở dịch vụ ra mạng ({host}) cần mã truy cập. Đặt biến "
-            "ASSISTANT_API_TOKEN, hoặc chạy với --allow-no-token nếu thật sự muốn.",
+            f"[red]Lỗi:[/red] mở dịch vụ ra mạng ({escape(host)}) cần ít nhất một tài khoản quản "
+            "trị (assistant users add TÊN --role quan-tri --password-stdin) hoặc mã truy cập "
+            "cho máy (biến ASSISTANT_API_TOKEN).",
             highlight=False,
         )
         raise typer.Exit(3)
@@ -56,4 +61,9 @@ def serve(
     )
     app = create_app(settings)
     _err.print(f"Trợ lý đang chạy tại http://{host}:{port}/ (Ctrl+C để dừng)", highlight=False)
+    if not _is_loopback(host) and "*" not in settings.server.allowed_hosts:
+        # A request naming the machine otherwise is refused (DNS rebinding): say which names pass.
+        names = ", ".join([*settings.server.allowed_hosts, host])
+        _err.print(f"Tên máy được chấp nhận: {escape(names)} (thêm tên khác bằng biến "
+                   "ASSISTANT_SERVER_ALLOWED_HOSTS).", highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)

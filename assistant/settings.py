@@ -224,6 +224,34 @@ class ServerSettings(BaseModel):
     rate_limit_burst: int = Field(
         default=120, description="Requests a client may send at once before the per-minute rate applies."
     )
+    allowed_hosts: list[str] = Field(
+        default=["localhost", "127.0.0.1", "::1"],
+        description="Host names the service answers to (the Host header, without the port); any "
+        "other is refused with 400, so a web page whose name was pointed at this machine (DNS "
+        "rebinding) cannot read it. Add the name or address clients use when serving a network; "
+        "'*' accepts any.",
+    )
+
+
+class AuthSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_failed_logins: int = Field(
+        default=5, ge=1, description="Failed sign-ins in a row after which an account is locked."
+    )
+    lockout_minutes: float = Field(
+        default=15.0, gt=0, description="How long a locked account stays locked."
+    )
+    session_hours: float = Field(
+        default=12.0, gt=0, description="A sign-in lasts this long (then sign in again)."
+    )
+    password_rounds: int = Field(
+        default=12, ge=4, le=16, description="bcrypt cost factor of stored password hashes."
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Mark the session cookie Secure; unset: when the request came over HTTPS.",
+    )
 
 
 class TaskSettings(BaseModel):
@@ -272,9 +300,11 @@ class Settings(BaseSettings):
         default_factory=RetrievalSettings, description="Hybrid retrieval."
     )
     api_token: str | None = Field(
-        default=None, description="When set, write endpoints of the API require this token."
+        default=None, description="Machine token: with no account, writes need it; with accounts, it "
+        "stands for a quản trị (for scripts and machine-to-machine use)."
     )
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional LLM endpoint.")
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="Accounts and sign-in.")
     server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP service.")
     office: OfficeSettings = Field(
         default_factory=OfficeSettings, description="The office's profile for drafting."

@@ -1,12 +1,20 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import sys
 import unicodedata
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+# Starlette's TestClient calls the app as http://testserver; the service answers only the host
+# names it is told (DNS rebinding, assistant/api/origin.py), so the tests name that one too.
+os.environ.setdefault(
+    "ASSISTANT_SERVER_ALLOWED_HOSTS", json.dumps(["localhost", "127.0.0.1", "::1", "testserver"])
+)
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"

@@ -24,6 +24,9 @@ from tests.conftest import SAMPLES
 NOTICES = sorted((SAMPLES / "notices").iterdir())
 # Per operation and mode (valid / invalid requests): bounded so the run stays short.
 MAX_EXAMPLES = 8
+# Sent with every fuzzed request: once the fuzzer has made an account (POST /api/users), every
+# request needs a user or a token, and without one only the sign-in check would be exercised.
+FUZZ_TOKEN = "fuzz-machine-token"
 
 
 # --- rate limit --------------------------------------------------------------------------------------
@@ -106,17 +109,18 @@ schemathesis = pytest.importorskip("schemathesis")
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     index = tmp_path_factory.mktemp("fuzz-index")
-    app = create_app(Settings(index=index, embedding={"backend": "fake"},
-                              server={"rate_limit_per_minute": 0}))
+    app = create_app(Settings(index=index, embedding={"backend": "fake"}, api_token=FUZZ_TOKEN,
+                              server={"rate_limit_per_minute": 0}, auth={"password_rounds": 4}))
     with TestClient(app) as client:
         files = [("files", (p.name, p.read_bytes(), "application/octet-stream")) for p in NOTICES]
-        assert client.post("/api/notices", files=files).status_code == 200
+        assert client.post("/api/notices", files=files,
+                           headers={"Authorization": f"Bearer {FUZZ_TOKEN}"}).status_code == 200
         yield app
     shutil.rmtree(index, ignore_errors=True)
 
 
 def _check(case: Any, seen: Counter[int]) -> None:
-    response = case.call()
+    response = case.call(headers={"Authorization": f"Bearer {FUZZ_TOKEN}"})
     seen[response.status_code] += 1
     assert response.status_code < 500, (case.as_curl_command(), response.text[:500])
     if response.status_code >= 400:

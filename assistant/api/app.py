@@ -12,15 +12,26 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from assistant.api.auth import authorize, bind_request, record_task_change
 from assistant.api.deps import ApiContext, Context
 from assistant.api.errors import install_error_handlers
 from assistant.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from assistant.api.origin import SameOriginWriteMiddleware, TrustedHostMiddleware
 from assistant.api.ratelimit import RateLimitMiddleware
-from assistant.api.routes import ask, draft, draft_review, notices, records, tasks, upload_progress
+from assistant.api.routes import (
+    account,
+    ask,
+    draft,
+    draft_review,
+    notices,
+    records,
+    tasks,
+    upload_progress,
+)
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 
@@ -46,8 +57,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # Every route is checked against the access table (assistant/api/access.py).
+        dependencies=[Depends(bind_request), Depends(authorize)],
     )
     app.state.context = ApiContext(settings)
+    _audit_task_changes()
     install_error_handlers(app)
     # Added before the security headers, so they run inside them: a 413 or 429 carries them too.
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body)
@@ -57,8 +71,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         burst=settings.server.rate_limit_burst,
     )
     # CORS stays off: the page is served by this same app, other origins have no business here.
+    app.add_middleware(SameOriginWriteMiddleware)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=_allowed_hosts(settings))
     app.add_middleware(SecurityHeadersMiddleware)
-    for module in (ask, records, notices, draft, draft_review, tasks, upload_progress):
+    for module in (ask, records, notices, draft, draft_review, tasks, upload_progress, account):
         app.include_router(module.router)
 
     @app.get("/health", tags=["Hệ thống"], summary="Tình trạng kho, chỉ mục, bộ nhúng, LLM")
@@ -67,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         data: dict[str, Any] = {
             "counts": counts,
             "llm_configured": bool(context.settings.llm.base_url),
-            "auth_required": context.guard.required,
+            "auth_required": context.guard.required or context.accounts.has_users(),
         }
         try:
             status = context.index_status()
@@ -94,3 +110,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def _allowed_hosts(settings: Settings) -> list[str]:
+    """The configured names, plus the address the service is bound to when it is one address."""
+    hosts = list(settings.server.allowed_hosts)
+    if settings.server.host not in ("0.0.0.0", "::", ""):
+        hosts.append(settings.server.host)
+    return hosts
+
+
+def _audit_task_changes() -> None:
+    from assistant.tracking import STATUS_CHANGE_HOOKS
+
+    if record_task_change not in STATUS_CHANGE_HOOKS:
+        STATUS_CHANGE_HOOKS.append(record_task_change)

@@ -14,13 +14,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
+from assistant.accounts import ACCOUNTS_FILE, AccountStore
 from assistant.agencies import Gazetteer, get_gazetteer
 from assistant.answer.conversation import ConversationStore
 from assistant.answer.related import Retriever
 from assistant.answer.service import CONVERSATIONS_FILE, AnswerService
+from assistant.api.auth import CurrentPrincipal, Principal
 from assistant.api.security import TokenGuard
+from assistant.audit import AUDIT_FILE, AuditLog
 from assistant.errors import AssistantError
 from assistant.locks import WriteBusy, write_lock
 from assistant.retrieve.filters import Filters
@@ -60,6 +63,9 @@ class ApiContext:
         self.gazetteer: Gazetteer = get_gazetteer(settings.agencies.extra_file)
         self.store = Store(settings.db_path)
         self.guard = TokenGuard(settings.api_token)
+        self.accounts = AccountStore(settings.index / ACCOUNTS_FILE,
+                                     password_rounds=settings.auth.password_rounds)
+        self.audit = AuditLog(settings.index / AUDIT_FILE)
         self.conversations = ConversationStore(settings.index / CONVERSATIONS_FILE)
         self._lock = threading.Lock()
         self._search_lock = threading.Lock()
@@ -201,11 +207,10 @@ def get_retriever(context: Context) -> Retriever | None:
         return None
 
 
-def require_token(
-    context: Context,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> None:
-    context.guard.check(authorization)
+def require_writer(principal: CurrentPrincipal) -> Principal:
+    """The writer's principal. The access table (``assistant.api.access``) has already allowed
+    the request: this only hands the principal to the route."""
+    return principal
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -213,4 +218,4 @@ StoreDep = Annotated[Store, Depends(get_store)]
 GazetteerDep = Annotated[Gazetteer, Depends(get_gazetteer_dep)]
 AnswerServiceDep = Annotated[AnswerService, Depends(get_answer_service)]
 RetrieverDep = Annotated[Retriever | None, Depends(get_retriever)]
-WriteAccess = Annotated[None, Depends(require_token)]
+WriteAccess = Annotated[Principal, Depends(require_writer)]

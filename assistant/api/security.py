@@ -20,6 +20,10 @@ class Unauthorized(AssistantError):
     http_status = 401
 
 
+class Forbidden(AssistantError):
+    http_status = 403
+
+
 class InvalidUploadName(AssistantError):
     http_status = 400
 
@@ -31,6 +35,11 @@ class TokenGuard:
     @property
     def required(self) -> bool:
         return self._digest is not None
+
+    def matches(self, given: str) -> bool:
+        """Whether ``given`` is the machine token (always compared, in constant time)."""
+        ok = hmac.compare_digest(_digest(given), self._digest or _digest(""))
+        return self._digest is not None and ok
 
     def check(self, authorization: str | None) -> None:
         """Raise ``Unauthorized`` unless no token is configured or the bearer token matches."""

@@ -17,7 +17,8 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
-from assistant.api.deps import Context, WriteAccess
+from assistant.api.auth import Audit
+from assistant.api.deps import Context
 from assistant.api.routes.notices import PayloadTooLarge
 from assistant.api.security import safe_upload_name
 from assistant.draft import (
@@ -80,7 +81,7 @@ def _json(draft_id: str, result: DraftResult) -> dict[str, Any]:
 @router.post("", summary="Soạn dự thảo thông báo từ ghi chép cuộc họp (văn bản hoặc tệp)")
 def create_draft(
     context: Context,
-    _: WriteAccess,
+    audit: Audit,
     notes: Annotated[str | None, Form(max_length=MAX_NOTES_CHARS, description="Nội dung ghi chép.")] = None,
     file: Annotated[UploadFile | None, File(description="Hoặc tệp ghi chép .txt, .md, .docx.")] = None,
     issuer: Annotated[str | None, Form(max_length=200, description="'UBND thị xã Bến Vân'; mặc định lấy từ ghi chép.")] = None,
@@ -105,7 +106,9 @@ def create_draft(
         issuer=issuer or None, chair=chair or None, group_by=group_by, signer=signer or None
     )
     result = draft_from_notes(text, settings, context.store, options, gazetteer=context.gazetteer)
-    return _json(_save(settings.index, result), result)
+    draft_id = _save(settings.index, result)
+    audit.record("draft", target=draft_id)
+    return _json(draft_id, result)
 
 
 @router.get("/{draft_id}", summary="Một bản dự thảo đã soạn")
@@ -119,8 +122,9 @@ def get_draft(draft_id: str, context: Context) -> dict[str, Any]:
     response_class=Response,
     responses={200: {"content": {DOCX_TYPE: {}}}},
 )
-def draft_docx(draft_id: str, context: Context) -> Response:
+def draft_docx(draft_id: str, context: Context, audit: Audit) -> Response:
     result = _load(context.settings.index, draft_id)
+    audit.record("draft_download", target=draft_id)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "draft.docx"
         render_docx(result.document, path)

@@ -9,7 +9,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from assistant.api.deps import Context, GazetteerDep, StoreDep, WriteAccess
+from assistant.api.auth import Audit
+from assistant.api.deps import Context, GazetteerDep, StoreDep
 from assistant.api.routes.draft import _folder, _json, _load
 from assistant.draft import DraftForm, DraftResult, draft_from_form
 from assistant.profile import OfficeProfile, load_profile, save_profile
@@ -25,12 +26,13 @@ def _replace(context: Context, draft_id: str, result: DraftResult) -> None:
 
 
 @router.put("/api/draft/{draft_id}", summary="Sửa bản dự thảo bằng biểu mẫu (kiểm tra lại, xem trước, tải về)")
-def edit_draft(draft_id: str, form: DraftForm, context: Context, _: WriteAccess) -> dict[str, Any]:
+def edit_draft(draft_id: str, form: DraftForm, context: Context, audit: Audit) -> dict[str, Any]:
     """The edited form replaces the draft: composed again, validated again (agencies by level
     and date, numbers and dates against the notes), and the ``.docx`` of this id is the edit."""
     previous = _load(context.settings.index, draft_id)
     result = draft_from_form(form, previous, context.settings, gazetteer=context.gazetteer)
     _replace(context, draft_id, result)
+    audit.record("draft_edit", target=draft_id)
     return _json(draft_id, result)
 
 
@@ -48,6 +50,7 @@ def get_profile(context: Context) -> dict[str, Any]:
 
 
 @router.put("/api/office-profile", summary="Lưu hồ sơ cơ quan (dùng khi ghi chép không nêu cơ quan)")
-def put_profile(profile: OfficeProfile, context: Context, _: WriteAccess) -> dict[str, Any]:
+def put_profile(profile: OfficeProfile, context: Context, audit: Audit) -> dict[str, Any]:
     saved = save_profile(context.settings, profile)
+    audit.record("office_profile", target=saved.issuer)
     return {**saved.model_dump(), "configured": bool(saved.issuer)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -13,7 +14,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import ApiContext, Context, StoreDep, WriteAccess
+from assistant.api.auth import Audit, Auditor
+from assistant.api.deps import ApiContext, Context, StoreDep
 from assistant.api.routes import upload_progress
 from assistant.api.security import InvalidUploadName, safe_upload_name
 from assistant.errors import AssistantError
@@ -68,11 +70,15 @@ def get_notice(notice_id: str, store: StoreDep) -> dict[str, Any]:
 
 
 @router.delete("/{notice_id}", summary="Xóa một thông báo (kho và chỉ mục tìm kiếm)")
-def delete_notice(notice_id: str, context: Context, _: WriteAccess) -> dict[str, Any]:
+def delete_notice(notice_id: str, context: Context, audit: Audit) -> dict[str, Any]:
     with context.writing() as session:
         notice = session.store.get(notice_id)  # resolves a unique prefix, 404 otherwise
         session.store.delete(notice.id)
         session.search.notice_deleted(notice.id)
+    # What it takes to find the notice again and ingest it back.
+    audit.record("delete", target=notice.id, source=notice.source,
+                 title=notice.title.text if notice.title else None,
+                 sha256=hashlib.sha256(notice.text.encode("utf-8")).hexdigest())
     return {"deleted": notice.id, "source": notice.source}
 
 
@@ -92,7 +98,7 @@ def _save_original(index: Path, name: str, data: bytes) -> None:
              ".png .jpg .tif và bản quét đọc bằng OCR)")
 async def upload_notices(
     context: Context,
-    _: WriteAccess,
+    audit: Audit,
     files: Annotated[list[UploadFile], File(description="Một hoặc nhiều tệp thông báo.")],
     progress_id: Annotated[str | None, Form(
         description="Mã ngẫu nhiên (8-64 ký tự chữ, số, '-', '_') để xem tiến độ ở "
@@ -110,7 +116,7 @@ async def upload_notices(
     if tracked:
         upload_progress.start(tracked, len(batch))
     # Conversion, parsing and embedding are blocking work: off the event loop.
-    return await run_in_threadpool(_ingest, context, batch, tracked)
+    return await run_in_threadpool(_ingest, context, batch, audit, tracked)
 
 
 async def _accept(upload: UploadFile, limit: int) -> tuple[str, bytes] | FileResult:
@@ -147,7 +153,8 @@ def _label(filename: str | None) -> str:
 
 
 def _ingest(
-    context: ApiContext, batch: list[tuple[str, bytes] | FileResult], progress_id: str | None = None
+    context: ApiContext, batch: list[tuple[str, bytes] | FileResult], audit: Auditor,
+    progress_id: str | None = None,
 ) -> dict[str, Any]:
     # Reading and parsing happen first, each file in a worker process with its own time and
     # memory limit, and without the write lock: LibreOffice, OCR or a hostile file take seconds
@@ -179,6 +186,11 @@ def _ingest(
                 _save_original(context.settings.index, name, data)
                 results.append(store_parsed(notice, session.store, indexer=session.search))
             session.search.finish()
+    for result in results:
+        if result.status in (FileStatus.ADDED, FileStatus.REPLACED):
+            audit.record("upload" if result.status is FileStatus.ADDED else "reingest",
+                         target=result.notice_id, source=result.source,
+                         status=result.status.value)
     stored = sum(r.status is not FileStatus.FAILED for r in results)
     return {"results": [r.to_json() for r in results], "stored": stored,
             "failed": len(results) - stored}

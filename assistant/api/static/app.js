@@ -96,6 +96,10 @@
     } catch (_) {
       throw new ApiError(0, "network", "Không kết nối được máy chủ. Kiểm tra dịch vụ còn chạy không.");
     }
+    // With accounts, a 401 means "sign in" (static/auth.js), not "type the machine token".
+    if (response.status === 401 && window.AssistantAuth && await window.AssistantAuth.handleUnauthorized()) {
+      throw await errorFrom(response);
+    }
     if (response.status === 401 && !retried) {
       const saved = await askToken();
       if (saved) return request(path, options, true);
@@ -139,7 +143,7 @@
   }
 
   // --- views --------------------------------------------------------------------------------
-  const VIEWS = ["chat", "agency", "tasks", "notices", "draft"];
+  const VIEWS = ["chat", "agency", "tasks", "notices", "draft", "admin"];
   const loaded = {};
 
   function showView(name) {
@@ -155,6 +159,7 @@
     if (name === "notices" && !loaded.notices) loadNotices();
     if ((name === "agency" || name === "tasks") && !loaded.agencies) loadAgencyNames();
     if (name === "tasks" && window.AssistantTasks) window.AssistantTasks.shown();
+    if (name === "admin" && window.AssistantAuth) window.AssistantAuth.showAdmin();
   }
 
   async function loadHealth() {
@@ -768,7 +773,8 @@
         el("p", { class: "muted small mono" }, `${n.source} · mã ${n.id}`)),
       el("div", { class: "notice-actions" },
         el("button", { type: "button", class: "ghost", onclick: () => openNotice(n.id) }, "Mở"),
-        el("button", { type: "button", class: "danger-ghost", onclick: () => deleteNotice(n) }, "Xóa")),
+        // Shown to quản trị only (static/auth.js); the server refuses others regardless.
+        el("button", { type: "button", class: "danger-ghost needs-admin", onclick: () => deleteNotice(n) }, "Xóa")),
     );
   }
 

@@ -188,7 +188,7 @@
         field("Thẩm quyền ký", input("profile-authority", profile.authority)),
         field("Chức vụ người ký", input("profile-position", profile.position))),
       field("Nơi nhận thường dùng (mỗi nơi một dòng)", area("profile-recipients", (profile.recipients || []).join("\n"), 2)),
-      el("div", { class: "actions-row" }, el("button", { type: "button", id: "profile-save", class: "primary" }, "Lưu hồ sơ cơ quan")));
+      el("div", { class: "actions-row" }, el("button", { type: "button", id: "profile-save", class: "primary needs-admin" }, "Lưu hồ sơ cơ quan")));
     api().clear(box).append(details);
     $("profile-save").addEventListener("click", async () => {
       try {

@@ -118,7 +118,7 @@
     if (item.note && item.note !== item.reason) status.append(el("div", { class: "small" }, item.note));
     if (item.report_ref) status.append(el("div", { class: "small" }, item.report_ref));
     if (item.updated_by) status.append(el("div", { class: "small muted no-print" }, "Cập nhật: " + item.updated_by));
-    const toggle = el("button", { type: "button", class: "link small no-print task-edit" }, "Cập nhật");
+    const toggle = el("button", { type: "button", class: "link small no-print task-edit needs-officer" }, "Cập nhật");
     status.append(el("div", {}, toggle));
     toggle.addEventListener("click", () => {
       const open = status.querySelector(".task-form");
