@@ -23,7 +23,7 @@ from rich.tree import Tree
 from assistant.agencies import Agency, Gazetteer, get_gazetteer
 from assistant.agency_lookup import lookup_rows
 from assistant.deadlines import parse_user_date
-from assistant.errors import AssistantError, ConfigError
+from assistant.errors import AssistantError, ConfigError, as_disk_full
 from assistant.ingest import STATUS_LABELS, FileResult, FileStatus, ingest_paths
 from assistant.model import KIND_LABELS, Section, ocr_label
 from assistant.ocr import ocr_status
@@ -31,6 +31,7 @@ from assistant.office import INSTALL_HINT, converter_status
 from assistant.records_json import agency_json, items_with_quotes, lookup_assignments, notice_json
 from assistant.settings import Settings
 from assistant.store import Store
+from assistant.text import strip_controls
 
 app = typer.Typer(
     help="Trợ lý Thông báo kết luận: nạp, tra cứu nhiệm vụ được giao, hỏi đáp và soạn thảo.",
@@ -92,14 +93,18 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except AssistantError as exc:
-            err.print(f"[red]Lỗi:[/red] {exc}", highlight=False)
+            err.print(f"[red]Lỗi:[/red] {safe(exc)}", highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except typer.Exit:
             raise
         except KeyboardInterrupt:
             err.print("Đã dừng theo yêu cầu.")
             raise typer.Exit(130) from None
-        except Exception:
+        except Exception as exc:
+            if (full := as_disk_full(exc)) is not None:
+                logging.getLogger(__name__).debug("disk full", exc_info=True)
+                err.print(f"[red]Lỗi:[/red] {safe(full)}", highlight=False)
+                raise typer.Exit(full.exit_code) from None
             logging.getLogger(__name__).debug("unexpected error", exc_info=True)
             err.print(
                 "[red]Lỗi không mong đợi.[/red] Chạy lại với --verbose để xem chi tiết kỹ thuật.",
@@ -110,6 +115,14 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def safe(value: object) -> str:
+    """Data (file names, titles, tasks, messages) as it must reach a Rich console: control
+    characters and terminal escapes dropped, ``[…]`` shown as typed instead of read as markup
+    (a title with ``[/]`` made ``show`` and ``assignments`` fail, a path with ``[/b]`` a whole
+    ingest)."""
+    return escape(strip_controls(str(value)))
 
 
 def _open_store(settings: Settings) -> Store:
@@ -196,15 +209,15 @@ def ingest(
 def _print_result(result: FileResult) -> None:
     label = STATUS_LABELS[result.status]
     if result.status is FileStatus.FAILED:
-        out.print(f"[red]✗ {label}[/red]  {result.source}: {result.message}", highlight=False)
+        out.print(f"[red]✗ {label}[/red]  {safe(result.source)}: {safe(result.message)}", highlight=False)
     elif result.status is FileStatus.SKIPPED:
-        out.print(f"[dim]- {label}[/dim]  {result.source} ({result.message})", highlight=False)
+        out.print(f"[dim]- {label}[/dim]  {safe(result.source)} ({safe(result.message)})", highlight=False)
     else:
         kind = "" if result.kind == "notice" else f", loại: {KIND_LABELS.get(result.kind or '', result.kind)}"
         ocr = f", {ocr_label(result.ocr)}" if result.ocr else ""
         out.print(
-            f"[green]✓ {label}[/green]  {result.source} — mã {result.notice_id}, "
-            f"{result.assignments} nhiệm vụ{kind}{ocr}",
+            f"[green]✓ {label}[/green]  {safe(result.source)} — mã {result.notice_id}, "
+            f"{result.assignments} nhiệm vụ{kind}{ocr}" + (f" ({safe(result.message)})" if result.message else ""),
             highlight=False,
         )
 
@@ -233,9 +246,9 @@ def notices(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON
         table.add_row(
             notice.id,
             data["meeting_date"] or "—",
-            data["issuer"] or "—",
-            data["number"] or "—",
-            (data["title"] or notice.source)[:90]
+            safe(data["issuer"] or "—"),
+            safe(data["number"] or "—"),
+            safe((data["title"] or notice.source)[:90])
             + (f" (OCR {notice.ocr.confidence:.0f}%)" if notice.ocr else ""),
         )
     out.print(table)
@@ -269,26 +282,28 @@ def show(
         "title": "Trích yếu",
     }
     for key, label in labels.items():
-        out.print(f"[bold]{label}:[/bold] {data[key] or '—'}", highlight=False)
+        out.print(f"[bold]{label}:[/bold] {safe(data[key] or '—')}", highlight=False)
     if notice.signature and notice.signature.authority:
-        out.print(f"[bold]Thẩm quyền ký:[/bold] {notice.signature.authority}", highlight=False)
+        out.print(f"[bold]Thẩm quyền ký:[/bold] {safe(notice.signature.authority)}", highlight=False)
     if notice.ocr:
         out.print(f"[bold]Đọc bằng:[/bold] {ocr_label(notice.ocr)}", highlight=False)
     tree = Tree("[bold]Cấu trúc[/bold]")
     _add_sections(tree, notice.sections)
     out.print(tree)
     if notice.recipients:
-        out.print("[bold]Nơi nhận:[/bold] " + "; ".join(r.text.strip("-; ") for r in notice.recipients), highlight=False)
+        out.print("[bold]Nơi nhận:[/bold] " + safe("; ".join(r.text.strip("-; ") for r in notice.recipients)),
+                  highlight=False)
     out.print(f"[bold]Nhiệm vụ được giao:[/bold] {len(notice.assignments)}")
     for item in notice.assignments:
         deadline = f" — hạn: {item.deadline.text}" if item.deadline else ""
-        out.print(f"  • {item.agency.canonical or item.agency.text} ({item.role.value}): {item.task[:120]}{deadline}", highlight=False)
+        out.print(f"  • {safe(item.agency.canonical or item.agency.text)} ({item.role.value}): "
+                  f"{safe(item.task[:120])}{safe(deadline)}", highlight=False)
 
 
 def _add_sections(tree: Tree, sections: list[Section]) -> None:
     for section in sections:
         label = f"{section.marker} {section.heading or section.body[:80]}".strip()
-        branch = tree.add(label, highlight=False)
+        branch = tree.add(safe(label), highlight=False)
         _add_sections(branch, section.children)
 
 
@@ -319,12 +334,12 @@ def assignments(
         _print_json({"agency": agency_json(found.agency), "lookup": found.to_json(), "items": items})
         return
     for note in found.notes():
-        out.print(f"[yellow]{escape(note)}[/yellow]", highlight=False)
+        out.print(f"[yellow]{safe(note)}[/yellow]", highlight=False)
     if not items:
         if found.matched and not found.notes():
-            out.print(f"Không tìm thấy nhiệm vụ nào giao cho {found.label()}.", highlight=False)
+            out.print(f"Không tìm thấy nhiệm vụ nào giao cho {safe(found.label())}.", highlight=False)
         return
-    out.print(f"[bold]{len(items)} nhiệm vụ giao cho {escape(found.label())}[/bold]", highlight=False)
+    out.print(f"[bold]{len(items)} nhiệm vụ giao cho {safe(found.label())}[/bold]", highlight=False)
     _print_items(items)
 
 
@@ -334,13 +349,13 @@ def _print_items(items: list[dict[str, Any]]) -> None:
         if item["notice_id"] != current:
             current = item["notice_id"]
             out.print(
-                f"\n[bold cyan]{item['notice_title'] or item['source']}[/bold cyan] "
+                f"\n[bold cyan]{safe(item['notice_title'] or item['source'])}[/bold cyan] "
                 f"(họp {item['meeting_date'] or '—'}, mã {item['notice_id']})",
                 highlight=False,
             )
         role = {"chu_tri": "chủ trì", "phoi_hop": "phối hợp", "de_nghi": "đề nghị"}.get(item["role"], "thực hiện")
-        deadline = f" [magenta]— hạn: {item['deadline']['text']}[/magenta]" if item["deadline"] else ""
-        out.print(f"  • \\[{role}] {escape(item['task'])}{deadline}", highlight=False)
+        deadline = f" [magenta]— hạn: {safe(item['deadline']['text'])}[/magenta]" if item["deadline"] else ""
+        out.print(f"  • \\[{role}] {safe(item['task'])}{deadline}", highlight=False)
 
 
 @app.command()
@@ -377,9 +392,9 @@ def deadlines(
         table.add_column(column)
     for item in items:
         table.add_row(
-            item["deadline"]["text"],
-            item["agency"] or item["agency_text"],
-            item["task"][:100],
+            safe(item["deadline"]["text"]),
+            safe(item["agency"] or item["agency_text"]),
+            safe(item["task"][:100]),
             f"{item['meeting_date'] or ''} {item['notice_id']}",
         )
     out.print(table)
@@ -400,7 +415,7 @@ def setup() -> None:
         return
     with err.status("Đang chuẩn bị mô hình nhúng multilingual-e5-small…"):
         folder = prepare_default_embedder(settings.index)
-    out.print(f"Mô hình nhúng sẵn sàng tại {folder}", highlight=False)
+    out.print(f"Mô hình nhúng sẵn sàng tại {safe(folder)}", highlight=False)
 
 
 @app.command()
@@ -408,10 +423,12 @@ def setup() -> None:
 def reindex() -> None:
     """Dựng lại chỉ mục tìm kiếm (vector + BM25) từ kho thông báo."""
     settings = state.settings()
-    from assistant.indexing import open_search_index
+    from assistant.indexing import discard_crashing_vectors, open_search_index
     from assistant.locks import write_lock
 
     with write_lock(settings.index), _open_store(settings) as store:
+        if (broken := discard_crashing_vectors(settings)) is not None:
+            out.print(f"Kho vector bị hỏng ({safe(broken)}): đã xóa, dựng lại từ đầu.", highlight=False)
         search = open_search_index(settings, store)
         with Progress(
             TextColumn("[bold]Đang dựng lại chỉ mục"),
@@ -455,7 +472,8 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
                 f"{status.vectors} vector; chỉ mục khớp với kho."
             )
         else:
-            out.print("[yellow]Cần sửa:[/yellow] " + "; ".join(status.problems()) + ". Chạy: assistant reindex")
+            out.print("[yellow]Cần sửa:[/yellow] " + safe("; ".join(status.problems())) + ". Chạy: assistant reindex",
+                      highlight=False)
         if converter.available:
             out.print(f"Chuyển đổi .doc/.rtf/.odt: LibreOffice có sẵn ({converter.path}).",
                       highlight=False)
@@ -536,11 +554,11 @@ def _register_optional_commands() -> None:
             _print_json(json.loads(report.model_dump_json()))
         else:
             if not report.findings:
-                out.print(f"[green]Đạt:[/green] {path} đúng thể thức đã kiểm tra.", highlight=False)
+                out.print(f"[green]Đạt:[/green] {safe(path)} đúng thể thức đã kiểm tra.", highlight=False)
             for finding in report.findings:
                 color = "red" if finding.severity == "error" else "yellow"
                 label = "Lỗi" if finding.severity == "error" else "Lưu ý"
-                out.print(f"[{color}]{label}[/{color}] {escape(finding.where)}: {escape(finding.message)}", highlight=False)
+                out.print(f"[{color}]{label}[/{color}] {safe(finding.where)}: {safe(finding.message)}", highlight=False)
         if not report.ok:
             raise typer.Exit(1)
 

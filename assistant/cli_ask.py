@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 import uuid
 from pathlib import Path
@@ -21,6 +20,7 @@ from assistant.errors import AssistantError
 from assistant.retrieve.filters import Filters
 from assistant.settings import Settings
 from assistant.store import Store
+from assistant.text import strip_controls
 
 if TYPE_CHECKING:
     from assistant.retrieve.hybrid import ScoredChunk
@@ -121,7 +121,7 @@ def ask(
         streaming = service.chat_model is not None and sys.stdout.isatty()
         for event in service.ask_stream(question, conversation_id=conversation):
             if event.type == "delta" and streaming:
-                _err.print(terminal_text(event.text), end="", highlight=False, markup=False)
+                _err.print(strip_controls(event.text), end="", highlight=False, markup=False)
             elif event.type == "final":
                 final = event.result
         if streaming:
@@ -129,7 +129,7 @@ def ask(
         assert final is not None
         _print_answer(final)
     except AssistantError as exc:
-        _err.print(f"[red]Lỗi:[/red] {escape(terminal_text(str(exc)))}", highlight=False)
+        _err.print(f"[red]Lỗi:[/red] {escape(strip_controls(str(exc)))}", highlight=False)
         raise typer.Exit(exc.exit_code) from None
 
 
@@ -151,27 +151,19 @@ def _ask_many(service: AnswerService, path: Path, conversation: str | None) -> N
             stream.close()
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def terminal_text(text: str) -> str:
-    """Text from a model or a notice as a terminal may show it: no escape sequences or other
-    control characters (a line break and a tab stay). Rich markup is switched off where it is
-    printed, so '[/]' is shown as written."""
-    return _CONTROL.sub("", text)
-
-
 def _print_answer(result: AnswerResult) -> None:
-    _out.print(terminal_text(result.answer), highlight=False, markup=False)
+    _out.print(strip_controls(result.answer), highlight=False, markup=False)
     if result.closest:
         _out.print("\nThông báo gần nhất:", highlight=False)
         for item in result.closest:
-            _out.print(terminal_text(f"  - {item.get('notice_title') or item.get('source')} ({item.get('meeting_date') or '—'})"), highlight=False, markup=False)
+            _out.print(strip_controls(f"  - {item.get('notice_title') or item.get('source')} ({item.get('meeting_date') or '—'})"),
+                       highlight=False, markup=False)
     if result.citations:
         _out.print("\nNguồn:", highlight=False)
         for c in result.citations:
             where = f", mục {c.section}" if c.section else ""
-            _out.print(terminal_text(f"  [{c.n}] {c.source}{where} (ký tự {c.start}–{c.end})"), highlight=False, markup=False)
+            _out.print(strip_controls(f"  [{c.n}] {c.source}{where} (ký tự {c.start}–{c.end})"), highlight=False,
+                       markup=False)
 
 
 def new_conversation_id() -> str:

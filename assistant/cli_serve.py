@@ -23,6 +23,23 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _discard_crashing_vectors(settings: Settings) -> None:
+    """A vector store that crashes whatever opens it would take every request's thread — the
+    whole server — down: it is opened in a child process first, and removed when that fails
+    (the first question rebuilds it from the store)."""
+    from assistant.indexing import discard_crashing_vectors
+    from assistant.locks import WriteBusy, write_lock
+
+    try:
+        with write_lock(settings.index, timeout_s=0):
+            broken = discard_crashing_vectors(settings)
+    except WriteBusy:
+        return  # a writer is at work on it: it has opened the store itself
+    if broken is not None:
+        _err.print(f"Kho vector bị hỏng ({escape(broken)}): đã xóa, sẽ dựng lại từ kho thông báo.",
+                   highlight=False)
+
+
 def _has_admin(settings: Settings) -> bool:
     from assistant.accounts import ACCOUNTS_FILE, AccountStore
 
@@ -59,11 +76,13 @@ def serve(
     settings = settings.model_copy(
         update={"server": settings.server.model_copy(update={"host": host, "port": port})}
     )
+    _discard_crashing_vectors(settings)
     app = create_app(settings)
     _err.print(f"Trợ lý đang chạy tại http://{host}:{port}/ (Ctrl+C để dừng)", highlight=False)
     if not _is_loopback(host) and "*" not in settings.server.allowed_hosts:
         # A request naming the machine otherwise is refused (DNS rebinding): say which names pass.
-        names = ", ".join([*settings.server.allowed_hosts, host])
+        names = ", ".join([*settings.server.allowed_hosts,
+                           *([host] if host not in ("0.0.0.0", "::") else [])])
         _err.print(f"Tên máy được chấp nhận: {escape(names)} (thêm tên khác bằng biến "
                    "ASSISTANT_SERVER_ALLOWED_HOSTS).", highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)

@@ -58,3 +58,41 @@ class BackendError(AssistantError):
 
     exit_code = 5
     http_status = 502
+
+
+class DiskFull(AssistantError):
+    """The data directory's disk (or quota) is full: nothing half-written is kept."""
+
+    exit_code = 7
+    http_status = 507
+
+    def __init__(self, message: str | None = None, *, source: str | None = None) -> None:
+        super().__init__(message or (
+            "Hết dung lượng đĩa: không ghi được vào thư mục dữ liệu. Hãy giải phóng dung lượng "
+            "rồi chạy lại; những gì đã lưu trước đó vẫn nguyên vẹn."
+        ), source=source)
+
+
+def as_disk_full(exc: BaseException) -> DiskFull | None:
+    """``DiskFull`` when ``exc`` (or what caused it) is a full disk, however the library that
+    met it words it: ``OSError`` ENOSPC/EDQUOT, SQLite's SQLITE_FULL, Chroma's message."""
+    import errno
+    import sqlite3
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DiskFull):
+            return current
+        if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
+            return DiskFull()
+        if isinstance(current, sqlite3.Error) and (
+            getattr(current, "sqlite_errorcode", None) == 13 or "disk is full" in str(current)
+        ):
+            return DiskFull()
+        text = str(current).lower()
+        if "no space left on device" in text or "database or disk is full" in text:
+            return DiskFull()
+        current = current.__cause__ or current.__context__
+    return None

@@ -29,7 +29,7 @@ from assistant.errors import AssistantError, IndexStateError
 from assistant.model import Notice
 from assistant.retrieve.bm25 import BM25Index, bm25_identity
 from assistant.retrieve.hybrid import HybridRetriever
-from assistant.retrieve.vectors import VectorStore, vector_identity
+from assistant.retrieve.vectors import VectorStore, discard_store, probe_chroma, vector_identity
 from assistant.settings import Settings
 from assistant.store import Store
 
@@ -196,6 +196,14 @@ class SearchIndex:
         """The caches' state. Always compared by counts (vectors and BM25 documents against the
         chunk table); ``deep`` also compares every id and the chunk table's notices with the
         store (what ``doctor`` runs)."""
+        if deep and (broken := self.broken_vectors()) is not None:
+            # Never opened here: it would crash this process too.
+            return IndexStatus(
+                identity=self.identity, vectors_current=False, bm25_current=False,
+                in_step_with_store=False, notices=self.store.count()["notices"],
+                chunks=self.chunks.count(), vectors=-1,
+                mismatches=(f"kho vector bị hỏng: {broken}",),
+            )
         state = self._read_state()
         bm25 = self._load_bm25()
         vectors_current = self.vectors.is_current(vector_identity(self.embedder.identity, MAX_CHUNK_CHARS))
@@ -255,6 +263,12 @@ class SearchIndex:
         found = self._count_mismatches(self.chunks.count(), self.vectors.count(),
                                        len(bm25) if bm25 is not None else None)
         return found or self._id_mismatches(bm25, full=False)
+
+    def broken_vectors(self) -> str | None:
+        """What went wrong opening the local vector store in a child process, or None."""
+        if self.settings.chroma_url:
+            return None
+        return probe_chroma(self.root / "chroma")
 
     def ensure_current(self, on_progress: Callable[[int, int], None] | None = None) -> bool:
         """Rebuild when stale; returns True if a rebuild happened."""
@@ -354,7 +368,7 @@ class SearchIndex:
         if extra := sorted(held - chunk_ids):
             self.vectors.delete_ids(extra)
         missing = sorted(chunk_ids - held)
-        log.warning("search index: %d vectors missing, %d extra; repairing", len(missing), len(extra))
+        log.info("search index: %d vectors missing, %d extra; repairing", len(missing), len(extra))
         for at in range(0, len(missing), FLUSH_CHUNKS):
             found = self.chunks.get_many(missing[at : at + FLUSH_CHUNKS])
             self._pending.extend(found.values())
@@ -470,6 +484,21 @@ def _combined_identity(embedder_identity: str) -> str:
 
 def open_search_index(settings: Settings, store: Store) -> SearchIndex:
     return SearchIndex(settings, store)
+
+
+def discard_crashing_vectors(settings: Settings) -> str | None:
+    """Probe the local vector store in a child process; when opening it fails there (a store
+    left broken makes every process that opens it crash), remove it so that the next rebuild
+    starts from an empty one. Returns what the probe found, None when the store is fine.
+    The caller holds the write lock."""
+    if settings.chroma_url:
+        return None
+    folder = settings.index / "chroma"
+    broken = probe_chroma(folder)
+    if broken is not None:
+        log.warning("vector store at %s cannot be opened (%s); removing it for a rebuild", folder, broken)
+        discard_store(folder)
+    return broken
 
 
 def open_retriever(settings: Settings, store: Store) -> HybridRetriever:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.agencies import Gazetteer
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, as_disk_full
 from assistant.isolation import run_isolated
 from assistant.load import load_bytes, load_path, walk_paths
 from assistant.model import LoadedDocument, Notice, OcrInfo
@@ -91,12 +91,20 @@ def ingest_paths(
         results.append(result)
         if on_result:
             on_result(result)
+    for refused, reason in walked.refused:
+        result = FileResult(str(refused), FileStatus.FAILED, message=reason)
+        results.append(result)
+        if on_result:
+            on_result(result)
     if on_start:
         on_start(len(walked.files))
     for path in walked.files:
-        pages = partial(on_pages, str(path)) if on_pages else None
-        parsed = parse_isolated(partial(load_path, path, settings.load), str(path), settings, gazetteer,
-                                progress=pages)
+        # The source is the resolved path: the same file named relatively, absolutely or from
+        # another working folder is one source (a changed file replaces its old version).
+        source = str(path.resolve()) if path.exists() else str(path)
+        pages = partial(on_pages, source) if on_pages else None
+        parsed = parse_isolated(partial(load_path, path, settings.load, source), source, settings,
+                                gazetteer, progress=pages)
         result = store_parsed(parsed, store, indexer)
         results.append(result)
         if on_result:
@@ -161,23 +169,37 @@ def store_parsed(parsed: Notice | FileResult, store: Store, indexer: NoticeIndex
     if isinstance(parsed, FileResult):
         return parsed
     notice = parsed
+    source = notice.source
     try:
         outcome, replaced = store.put(notice)
-        if indexer is not None and outcome is not StoreOutcome.UNCHANGED:
-            indexer.notice_stored(notice, replaced)
     except AssistantError as exc:
-        return FileResult(notice.source, FileStatus.FAILED, message=exc.message)
-    except Exception:  # a bug must not lose the rest of the batch, nor show a traceback
-        log.exception("unexpected error while storing %s", notice.source)
-        return _unexpected(notice.source)
-    return FileResult(
-        notice.source,
+        return FileResult(source, FileStatus.FAILED, message=exc.message)
+    except Exception as exc:  # a bug must not lose the rest of the batch, nor show a traceback
+        if (full := as_disk_full(exc)) is not None:
+            return FileResult(source, FileStatus.FAILED, message=full.message)
+        log.exception("unexpected error while ingesting %s", source)
+        return _unexpected(source)
+    result = FileResult(
+        source,
         FileStatus(outcome.value),
         notice_id=notice.id,
         kind=notice.kind.value,
         assignments=len(notice.assignments),
         ocr=notice.ocr,
     )
+    if indexer is not None and outcome is not StoreOutcome.UNCHANGED:
+        try:
+            indexer.notice_stored(notice, replaced)
+        except Exception as exc:
+            # The notice is stored: saying it failed would be false. The search index is
+            # marked stale before it is touched, so it is completed later (doctor/reindex,
+            # or the next reader).
+            full = as_disk_full(exc)
+            if full is None:
+                log.exception("search index not updated for %s", source)
+            reason = full.message if full else "lỗi khi cập nhật chỉ mục"
+            result.message = f"đã lưu vào kho nhưng chưa cập nhật được chỉ mục tìm kiếm ({reason})"
+    return result
 
 
 def _unexpected(source: str) -> FileResult:

@@ -25,7 +25,7 @@ from assistant.ocr import IMAGE_SUFFIXES, PageProgress, is_pdf, ocr_file, sniff_
 from assistant.office import CONVERTED_SUFFIXES, convert_to_docx, sniff
 from assistant.settings import LoadSettings
 from assistant.syllables import layer_quality
-from assistant.text import is_caps, nfc
+from assistant.text import is_caps, nfc, strip_controls
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ _VIETNAMESE_LETTERS = re.compile(
 class WalkResult:
     files: list[Path] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
+    # Folder entries not read, each with the reason (links out of the folder, FIFOs…).
+    refused: list[tuple[Path, str]] = field(default_factory=list)
 
 
 def walk_paths(paths: Iterable[Path]) -> WalkResult:
@@ -55,16 +57,39 @@ def walk_paths(paths: Iterable[Path]) -> WalkResult:
     result = WalkResult()
     for path in paths:
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                if child.name.startswith("."):
+            root = path.resolve()
+            for child in sorted(path.rglob("*")):
+                if child.name.startswith(".") or (child.is_dir() and not child.is_symlink()):
                     continue
-                if child.suffix.lower() in SUPPORTED_SUFFIXES:
+                if (problem := _not_a_plain_file(child, root)) is not None:
+                    result.refused.append((child, problem))
+                elif child.is_dir():
+                    continue  # a link to a folder inside this one: walked there
+                elif child.suffix.lower() in SUPPORTED_SUFFIXES:
                     result.files.append(child)
                 else:
                     result.skipped.append(child)
         else:
             result.files.append(path)
     return result
+
+
+def _not_a_plain_file(child: Path, root: Path) -> str | None:
+    """Why a folder entry is not read, said instead of dropping it silently: a link that
+    leads nowhere or out of the folder being ingested (a link to /etc/passwd must not be
+    stored), a FIFO (reading it would wait forever), a socket or a device."""
+    if child.is_symlink():
+        target = child.resolve()
+        if not target.exists():
+            return "liên kết tượng trưng hỏng (tệp đích không tồn tại); không nạp"
+        if not target.is_relative_to(root):
+            return "liên kết tượng trưng trỏ ra ngoài thư mục đang nạp; không nạp vì an toàn"
+        return None
+    if child.is_fifo():
+        return "là một FIFO (ống dẫn), không phải tệp thông thường; không nạp"
+    if not child.is_file():
+        return "không phải tệp thông thường (socket hoặc thiết bị); không nạp"
+    return None
 
 
 def load_path(
@@ -76,6 +101,8 @@ def load_path(
     settings = settings or LoadSettings()
     name = source or str(path)
     suffix = path.suffix.lower()
+    if not path.exists() and not path.is_symlink():
+        raise LoadError("Không tìm thấy tệp hoặc thư mục này (đường dẫn không tồn tại).", source=name)
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnsupportedFileType(
             f"Định dạng '{suffix or '(không có phần mở rộng)'}' không được hỗ trợ "
@@ -128,7 +155,9 @@ def load_bytes(
         paragraphs = _converted_paragraphs(data, name, settings)
     else:
         raise UnsupportedFileType(f"Định dạng '{suffix}' không được hỗ trợ.", source=name)
-    text = "\n".join(paragraphs).strip()
+    # NUL and terminal escapes anywhere in the text (the binary check samples its start only)
+    # are never stored: printed back, an escape sequence would rewrite the user's terminal.
+    text = strip_controls("\n".join(paragraphs)).strip()
     if not text:
         raise LoadError("Tệp không có nội dung văn bản.", source=name)
     check_text_length(text, name, settings)

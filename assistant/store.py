@@ -433,8 +433,11 @@ class Store:
         data_sql = "data" if with_records else "json_remove(data, '$.sections', '$.assignments')"
         row = self._conn.execute(f"SELECT {data_sql}, text FROM notices WHERE id=?", (notice_id,)).fetchone()
         if row is None:
+            # A prefix compared as text: with LIKE, '%' and '_' in what was typed were wildcards
+            # (a DELETE of '%…' removed whichever notice matched).
             matches = self._conn.execute(
-                f"SELECT {data_sql}, text FROM notices WHERE id LIKE ? LIMIT 2", (notice_id + "%",)
+                f"SELECT {data_sql}, text FROM notices WHERE substr(id, 1, ?) = ? LIMIT 2",
+                (len(notice_id), notice_id),
             ).fetchall()
             if len(matches) != 1 or len(notice_id) < 4:
                 raise NotFound(f"Không có thông báo mã '{notice_id}'.")

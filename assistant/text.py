@@ -129,3 +129,17 @@ def is_caps(text: str, min_letters: int = 1) -> bool:
     letters, every one upper case."""
     letters = [ch for ch in text if ch.isalpha()]
     return len(letters) >= min_letters and all(ch.isupper() for ch in letters)
+
+
+# Terminal escape sequences (CSI ``ESC [ … final``, OSC ``ESC ] … BEL/ST``, two-byte ``ESC x``)
+# and the C0/C1 control characters other than tab, line feed, carriage return and form feed.
+_ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without NUL, terminal escape sequences and other control characters: stored
+    text and terminal output never carry them (an ANSI sequence could rewrite the screen)."""
+    if not _CONTROL_CHARS.search(text) and "\x1b" not in text:
+        return text
+    return _CONTROL_CHARS.sub("", _ESCAPE_SEQUENCE.sub("", text))

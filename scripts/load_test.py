@@ -172,7 +172,9 @@ def run(index: Path, embedder: str, clients: int, seconds: float, upload_every: 
             while not stop.wait(delete_every):
                 t0 = time.perf_counter()
                 try:
-                    ids = _notice_ids(port, "uploads/tai-len-")
+                    # An uploaded notice if there is one yet (an upload may take seconds on
+                    # a loaded machine), else any.
+                    ids = _notice_ids(port, "uploads/tai-len-") or _notice_ids(port, "")
                     if not ids:
                         continue
                     status = http_status(port, "DELETE", f"/api/notices/{rng.choice(ids)}")

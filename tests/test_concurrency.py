@@ -345,3 +345,27 @@ def test_a_long_running_process_writing_after_another_process_keeps_its_vectors(
     assert counted.returncode == 0, f"exit {counted.returncode}: {counted.stderr[-1500:]}"
     assert int(counted.stdout) == len({c.id for c in chunks})
     assert server.count() == len({c.id for c in chunks})
+
+
+def test_mixed_write_load_with_a_cli_ingest_alongside_has_no_server_error(tmp_path: Path) -> None:
+    """The issue's mix, kept short: clients asking and looking up, uploads and deletes through
+    the API, and ``assistant ingest`` in another process writing to the same index meanwhile.
+    No 5xx, no request left unanswered, and afterwards vectors == BM25 documents == chunks, id by id."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("load_test", REPO / "scripts" / "load_test.py")
+    assert spec is not None and spec.loader is not None
+    load_test = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(load_test)
+    result = load_test.run(tmp_path / "index", "fake", clients=8, seconds=12, upload_every=1.0,
+                           rate_limit=False, delete_every=1.5, cli_every=3.0)
+    done = result["by_kind"]
+    for kind in ("POST /api/ask", "POST /api/notices", "DELETE /api/notices", "assistant ingest (CLI)"):
+        assert done.get(kind, {}).get("n", 0) >= 1, f"no {kind} during the run: {done}"
+    assert result["server_errors"] == 0, result["error_kinds"]
+    assert "no answer" not in result["statuses"], result["error_kinds"]
+    # Not asserted: a question whose cited notice is deleted while it is answered can get a
+    # 404 (seen once in five runs); the issue's bar is no 5xx, and the 404 is reported.
+    after = result["index_after"]
+    assert after["healthy"], after["problems"]
+    assert after["vectors"] == after["chunks"] == after["bm25_documents"] > 0

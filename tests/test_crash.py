@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -248,3 +249,89 @@ def test_doctor_compares_vectors_with_the_chunk_table_and_reindex_repairs(tmp_pa
         assert _cli(index, *repair).returncode == 0
         _assert_complete(index, " ".join(repair[:1]))
         assert _cli(index, "doctor").returncode == 0
+
+
+# A data directory on a 24 MB tmpfs of its own (a user + mount namespace: no root needed, and
+# nothing outside the test sees it): seeded, filled to the last ``FREE_KB``, a batch ingested
+# into the full disk, then the space given back and the same batch ingested again.
+DISK_FULL = """
+set -u
+mount -t tmpfs -o size=24m none "$MNT" || exit 90
+export ASSISTANT_INDEX="$MNT/index"
+"$PY" -m assistant.cli ingest "$SEED" > "$OUT/seed.out" 2>&1; echo $? > "$OUT/seed.rc"
+"$PY" -c '
+import os, sys
+path = sys.argv[1]
+with open(path, "wb") as fh:
+    try:
+        while True:
+            fh.write(bytes(65536)); fh.flush()
+    except OSError:
+        pass
+os.truncate(path, max(0, os.path.getsize(path) - int(sys.argv[2]) * 1024))
+' "$MNT/ballast" "$FREE_KB"
+"$PY" -m assistant.cli ingest "$BATCH" > "$OUT/full.out" 2>&1; echo $? > "$OUT/full.rc"
+"$PY" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA integrity_check").fetchone()[0])' \
+    "$MNT/index/notices.sqlite3" > "$OUT/integrity.out" 2>&1
+"$PY" -m assistant.cli doctor --json > "$OUT/full-doctor.out" 2>&1; echo $? > "$OUT/full-doctor.rc"
+rm -f "$MNT/ballast"
+"$PY" -m assistant.cli ingest "$BATCH" > "$OUT/again.out" 2>&1; echo $? > "$OUT/again.rc"
+"$PY" -m assistant.cli doctor --json > "$OUT/again-doctor.out" 2>&1; echo $? > "$OUT/again-doctor.rc"
+"""
+
+
+def test_a_full_disk_is_named_and_leaves_a_consistent_store_and_index(tmp_path: Path) -> None:
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare (util-linux) to mount a small tmpfs in a namespace of its own")
+    seed, batch, out, mnt = (tmp_path / name for name in ("seed", "batch", "out", "mnt"))
+    for folder in (seed, batch, out, mnt):
+        folder.mkdir()
+    for sample in TEXT_SAMPLES[:2]:
+        shutil.copy(sample, seed / sample.name)
+    _write_versions(batch, 3, "đầy đĩa")
+    env = {**_env(tmp_path), "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "PY": sys.executable,
+           "MNT": str(mnt), "OUT": str(out), "SEED": str(seed), "BATCH": str(batch), "FREE_KB": "400"}
+    done = subprocess.run(["unshare", "-rm", "bash", "-c", DISK_FULL], env=env, capture_output=True,
+                          text=True, timeout=900)
+    if done.returncode == 90 or not (out / "seed.rc").exists():
+        pytest.skip(f"cannot mount a tmpfs in a user namespace here: {done.stderr[-300:]}")
+
+    def read(name: str) -> str:
+        return (out / name).read_text(encoding="utf-8")
+
+    assert read("seed.rc").strip() == "0", read("seed.out")
+    full = read("full.out")
+    assert read("full.rc").strip() != "0"
+    assert "hết dung lượng đĩa" in full.lower(), full
+    assert "không mong đợi" not in full and "Traceback" not in full, full
+    assert read("integrity.out").strip() == "ok"
+    # Consistent: either complete, or doctor says what lags behind (never "healthy" with less).
+    report = json.loads(read("full-doctor.out"))
+    if report["healthy"]:
+        assert report["vectors"] == report["chunks"] == report["bm25_documents"]
+    else:
+        assert read("full-doctor.rc").strip() == "4" and report["problems"]
+
+    assert read("again.rc").strip() == "0", read("again.out")
+    again = json.loads(read("again-doctor.out"))
+    assert again["healthy"], again["problems"]
+    assert again["notices"] == 2 + 3 * len(TEXT_SAMPLES)
+    assert again["vectors"] == again["chunks"] == again["bm25_documents"]
+
+
+def test_a_vector_store_that_cannot_be_opened_is_probed_in_a_child_and_rebuilt(tmp_path: Path) -> None:
+    """A store whose database is garbage stands here for the one left by racing writers that
+    made every new process segfault: doctor opens it in a child process (never in its own),
+    reports it, and reindex removes and rebuilds it."""
+    index = tmp_path / "index"
+    assert _cli(index, "ingest", *map(str, TEXT_SAMPLES)).returncode == 0
+    database = index / "chroma" / "chroma.sqlite3"
+    database.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 64)
+    doctor = _cli(index, "doctor", "--json")
+    assert doctor.returncode == 4, doctor.stdout + doctor.stderr
+    assert any("kho vector bị hỏng" in p for p in json.loads(doctor.stdout)["problems"])
+    repaired = _cli(index, "reindex")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert "Kho vector bị hỏng" in repaired.stdout
+    _assert_complete(index, "reindex after a broken store")
+    assert _cli(index, "doctor").returncode == 0

@@ -35,10 +35,31 @@ class Turn:
     answer: dict[str, Any]
 
 
-class ConversationStore:
-    """``conversations.sqlite3`` beside the notice store; one row per answered question."""
+# Follow-ups read the last turn only; a few more are kept for context. Each turn holds its
+# whole answer (≈17 KB), so without bounds every /api/ask grew the file for good.
+MAX_TURNS_PER_CONVERSATION = 20
+MAX_CONVERSATIONS = 2_000
+MAX_AGE = dt.timedelta(days=7)
 
-    def __init__(self, path: Path) -> None:
+
+class ConversationStore:
+    """``conversations.sqlite3`` beside the notice store; one row per answered question.
+
+    Bounded: a conversation keeps its last ``max_turns`` turns, conversations idle longer than
+    ``max_age`` are forgotten, and beyond ``max_conversations`` the least recently used go
+    first (at most ≈ 20 × 2 000 × 17 KB ≈ 680 MB in the worst case, usually far less)."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        max_turns: int = MAX_TURNS_PER_CONVERSATION,
+        max_conversations: int = MAX_CONVERSATIONS,
+        max_age: dt.timedelta = MAX_AGE,
+    ) -> None:
+        self.max_turns = max_turns
+        self.max_conversations = max_conversations
+        self.max_age = max_age
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -97,4 +118,19 @@ class ConversationStore:
                     dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 ),
             )
+            self._prune(conversation_id, turn)
         return turn
+
+    def _prune(self, conversation_id: str, turn: int) -> None:
+        self._conn.execute(
+            "DELETE FROM conversation_turns WHERE conversation_id=? AND turn<=?",
+            (conversation_id, turn - self.max_turns),
+        )
+        cutoff = (dt.datetime.now(dt.UTC) - self.max_age).isoformat(timespec="seconds")
+        self._conn.execute("DELETE FROM conversation_turns WHERE created_at<?", (cutoff,))
+        self._conn.execute(
+            "DELETE FROM conversation_turns WHERE conversation_id IN ("
+            " SELECT conversation_id FROM conversation_turns GROUP BY conversation_id"
+            " ORDER BY MAX(created_at) DESC, MAX(rowid) DESC LIMIT -1 OFFSET ?)",
+            (self.max_conversations,),
+        )

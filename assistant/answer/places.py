@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.agency_forms import words
 from assistant.text import collapse_spaces, fold, nfc
@@ -84,29 +85,37 @@ def find_place(question: str, known: Sequence[str]) -> PlaceMatch | None:
     """The place ``question`` names among ``known`` and the provinces (longest name first)."""
     qwords = words(collapse_spaces(nfc(question)))
     keys = [w.key for w in qwords]
-    names: dict[str, str] = {}
-    for name in (*known, *PROVINCES):
-        names.setdefault(place_key(name), name)
-    for alias, name in ALIASES.items():
-        names.setdefault(alias, name)
+    by_first = _index(tuple(known))
     best: PlaceMatch | None = None
     best_len = 0
-    for key, name in names.items():
-        parts = key.split()
-        n = len(parts)
-        if not n:
-            continue
-        for i in range(len(keys) - n + 1):
-            if keys[i : i + n] != parts:
+    for i, first in enumerate(keys):
+        for parts, name, alias in by_first.get(first, ()):
+            n = len(parts)
+            if n <= best_len or tuple(keys[i : i + n]) != parts:
                 continue
             before = _place_word_before(keys, i)
-            if n == 1 and before == 0 and key not in ALIASES:
+            if n == 1 and before == 0 and not alias:
                 continue
-            if n > best_len:
-                start = qwords[i - before].start if before else qwords[i].start
-                best, best_len = PlaceMatch(name, start, qwords[i + n - 1].end), n
-            break
+            start = qwords[i - before].start if before else qwords[i].start
+            best, best_len = PlaceMatch(name, start, qwords[i + n - 1].end), n
     return best
+
+
+@lru_cache(maxsize=8)
+def _index(known: tuple[str, ...]) -> dict[str, list[tuple[tuple[str, ...], str, bool]]]:
+    """Names by their first accent-free word: (words, name, is an alias); kept per list of
+    stored places (a question reads it once, not every name)."""
+    names: dict[str, tuple[str, bool]] = {}
+    for name in (*known, *PROVINCES):
+        names.setdefault(place_key(name), (name, False))
+    for short, name in ALIASES.items():
+        names.setdefault(short, (name, True))
+    out: dict[str, list[tuple[tuple[str, ...], str, bool]]] = {}
+    for key, (name, alias) in names.items():
+        parts = tuple(key.split())
+        if parts:
+            out.setdefault(parts[0], []).append((parts, name, alias))
+    return out
 
 
 def _place_word_before(keys: list[str], i: int) -> int:

@@ -94,13 +94,19 @@ class AnswerService:
             turn = self.conversations.last_turn(conversation_id)
             previous = turn.routed if turn else None
         routed = route_question(question, self.gazetteer, previous, self.context.places())
-        refusal = constraints.unmet(self.context, routed, filters)
-        if refusal is not None:
-            return Plan(routed=routed, result=refusal)
         answer = _RECORD_ROUTES.get(routed.route)
         if answer is not None:
-            return Plan(routed=routed, result=answer(self.context, routed, filters))
-        return open_questions.plan(self.context, routed, filters, with_model=self.chat_model is not None)
+            plan = Plan(routed=routed, result=answer(self.context, routed, filters))
+        else:
+            plan = open_questions.plan(self.context, routed, filters, with_model=self.chat_model is not None)
+        if plan.result is not None and plan.result.refused:
+            # Every route keeps to the question's place, period and number; a refusal because no
+            # notice meets them says so, with what is stored (checked only then: it reads every
+            # notice's columns).
+            named = constraints.unmet(self.context, routed, filters)
+            if named is not None:
+                plan.result = named
+        return plan
 
     def _finish(self, plan: Plan, conversation_id: str | None) -> AnswerResult:
         result = plan.result

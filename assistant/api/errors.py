@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, as_disk_full
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if (full := as_disk_full(exc)) is not None:
+            log.warning("disk full on %s %s: %s", request.method, request.url.path, exc)
+            return JSONResponse(error_body("disk_full", full.message), status_code=full.http_status)
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return JSONResponse(
             error_body(

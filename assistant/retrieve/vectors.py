@@ -19,6 +19,9 @@ import hashlib
 import importlib
 import json
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
@@ -111,6 +114,46 @@ def chroma_client(*, path: Path | None = None, url: str | None = None) -> Client
         raise ConfigError("Cần đường dẫn thư mục Chroma hoặc địa chỉ máy chủ Chroma.")
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+# Opens a store, counts it and runs one query: what every process using it will do.
+_PROBE = """
+import sys
+import chromadb
+from chromadb.config import Settings
+client = chromadb.PersistentClient(path=sys.argv[1], settings=Settings(anonymized_telemetry=False))
+names = [c if isinstance(c, str) else c.name for c in client.list_collections()]
+if sys.argv[2] in names:
+    collection = client.get_collection(sys.argv[2])
+    if collection.count():
+        first = collection.get(limit=1, include=["embeddings"])["embeddings"]
+        collection.query(query_embeddings=first, n_results=min(5, collection.count()))
+"""
+
+
+def probe_chroma(path: Path, collection: str = COLLECTION, timeout_s: float = 300.0) -> str | None:
+    """Open the store at ``path`` in a child process first: a store that crashes whatever
+    opens it (a segfault in Chroma's native code, exit 139) must not take this process down.
+    None when the child opened and queried it; otherwise what happened to the child."""
+    if not (path / _SQLITE).exists():
+        return None
+    try:
+        done = subprocess.run([sys.executable, "-c", _PROBE, str(path), collection],
+                              capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return f"không mở xong trong {timeout_s:.0f} giây"
+    if done.returncode == 0:
+        return None
+    if done.returncode < 0:
+        return f"tiến trình mở nó bị dừng đột ngột (tín hiệu {-done.returncode})"
+    last = (done.stderr.strip().splitlines() or [""])[-1][:200]
+    return f"tiến trình mở nó gặp lỗi (mã {done.returncode}: {last})"
+
+
+def discard_store(path: Path) -> None:
+    """Remove a broken store's folder (this process's client of it closed first)."""
+    close_shared_chroma(path)
+    shutil.rmtree(path, ignore_errors=True)
 
 
 class _SharedChroma:

@@ -7,18 +7,20 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from assistant.api.auth import Audit, Auditor
 from assistant.api.deps import ApiContext, Context, StoreDep
 from assistant.api.routes import upload_progress
 from assistant.api.security import InvalidUploadName, safe_upload_name
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, as_disk_full
 from assistant.ingest import FileResult, FileStatus, parse_upload, store_parsed
 from assistant.load import SUPPORTED_SUFFIXES
 from assistant.model import Notice
@@ -51,8 +53,9 @@ def list_notices(store: StoreDep) -> dict[str, Any]:
     return {"items": items, "count": len(items)}
 
 
-@router.get("/{notice_id}", summary="Một thông báo: văn bản, cấu trúc, nhiệm vụ (kèm vị trí ký tự)")
-def get_notice(notice_id: str, store: StoreDep) -> dict[str, Any]:
+@router.get("/{notice_id}", summary="Một thông báo: văn bản, cấu trúc, nhiệm vụ (kèm vị trí ký tự)",
+            response_model=dict[str, Any])
+def get_notice(notice_id: str, store: StoreDep) -> JSONResponse:
     notice = store.get(notice_id)
     rows = [
         AssignmentRow(notice.id, notice.source, notice.title.text if notice.title else None,
@@ -60,13 +63,15 @@ def get_notice(notice_id: str, store: StoreDep) -> dict[str, Any]:
         for item in notice.assignments
     ]
     structure = json.loads(notice.model_dump_json(include={"sections"}))["sections"]
-    return {
+    # Written by the standard json module: pydantic's serializer stops at 255 levels, which
+    # 128 levels of nested numbering (a dict and a list per level) exceed.
+    return JSONResponse({
         **notice_json(notice),
         "outline": notice_json(notice)["sections"],
         "sections": structure,
         "text": notice.text,
         "assignments": [assignment_item(r, notice.text) for r in rows],
-    }
+    })
 
 
 @router.delete("/{notice_id}", summary="Xóa một thông báo (kho và chỉ mục tìm kiếm)")
@@ -74,24 +79,60 @@ def delete_notice(notice_id: str, context: Context, audit: Audit) -> dict[str, A
     with context.writing() as session:
         notice = session.store.get(notice_id)  # resolves a unique prefix, 404 otherwise
         session.store.delete(notice.id)
-        session.search.notice_deleted(notice.id)
+        if notice.source.startswith(f"{UPLOAD_DIR}/"):
+            _original(context.settings.index, notice.source.removeprefix(f"{UPLOAD_DIR}/")).unlink(
+                missing_ok=True)
+        # The notice is gone from the store whatever happens next: the answer says so.
+        warning = _index_update(session.search.notice_deleted, notice.id)
     # What it takes to find the notice again and ingest it back.
     audit.record("delete", target=notice.id, source=notice.source,
                  title=notice.title.text if notice.title else None,
                  sha256=hashlib.sha256(notice.text.encode("utf-8")).hexdigest())
-    return {"deleted": notice.id, "source": notice.source}
+    return {"deleted": notice.id, "source": notice.source,
+            **({"index_warning": warning} if warning else {})}
 
 
-def _save_original(index: Path, name: str, data: bytes) -> None:
-    """Keep the uploaded original in ``<index>/uploads`` (by its sanitized name only)."""
+def _index_update(update: Callable[..., None], *args: Any) -> str | None:
+    """Run a search-index update after the store was written; a failure becomes a warning in
+    the answer (the index stays marked stale and is completed by the next reader or
+    ``assistant reindex``), never a 500 for records that are stored."""
+    try:
+        update(*args)
+    except Exception as exc:
+        full = as_disk_full(exc)
+        if full is None and not isinstance(exc, AssistantError):
+            log.exception("search index not updated after a write")
+        reason = full.message if full else (exc.message if isinstance(exc, AssistantError)
+                                            else "lỗi khi cập nhật chỉ mục")
+        return f"Đã lưu vào kho nhưng chưa cập nhật được chỉ mục tìm kiếm ({reason})."
+    return None
+
+
+def _original(index: Path, name: str) -> Path:
     folder = (index / UPLOAD_DIR).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
     target = (folder / name).resolve()
     if target.parent != folder:  # safe_upload_name already forbids this; belt and braces
         raise AssistantError(f"Tên tệp không hợp lệ: '{name}'.")
+    return target
+
+
+def _save_original(index: Path, name: str, data: bytes) -> Path:
+    """Write the uploaded original beside its final place in ``<index>/uploads`` (by its
+    sanitized name only); ``_keep_original`` puts it there once the notice is stored."""
+    target = _original(index, name)
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.part")
     tmp.write_bytes(data)
-    os.replace(tmp, target)
+    return tmp
+
+
+def _keep_original(index: Path, name: str, tmp: Path, result: FileResult) -> None:
+    """A stored notice keeps its original; a refused file leaves nothing behind (and an older
+    original of the same name, of a notice still stored, stays)."""
+    if result.status is FileStatus.FAILED:
+        tmp.unlink(missing_ok=True)
+    else:
+        os.replace(tmp, _original(index, name))
 
 
 @router.post("", summary="Tải lên và nạp một hoặc nhiều tệp (.txt .md .docx .pdf .doc .rtf .odt; ảnh "
@@ -174,6 +215,7 @@ def _ingest(
             upload_progress.file_done(progress_id)
         parsed.append(notice if isinstance(notice, FileResult) else (name, data, notice))
     results: list[FileResult] = []
+    warning: str | None = None
     if all(isinstance(item, FileResult) for item in parsed):  # nothing to store: no write lock
         results = [item for item in parsed if isinstance(item, FileResult)]
     else:
@@ -183,9 +225,19 @@ def _ingest(
                     results.append(ready)
                     continue
                 name, data, notice = ready
-                _save_original(context.settings.index, name, data)
-                results.append(store_parsed(notice, session.store, indexer=session.search))
-            session.search.finish()
+                try:
+                    tmp = _save_original(context.settings.index, name, data)
+                except OSError as exc:
+                    full = as_disk_full(exc)
+                    if full is None:
+                        raise
+                    results.append(FileResult(f"{UPLOAD_DIR}/{name}", FileStatus.FAILED,
+                                              message=full.message))
+                    continue
+                result = store_parsed(notice, session.store, indexer=session.search)
+                _keep_original(context.settings.index, name, tmp, result)
+                results.append(result)
+            warning = _index_update(session.search.finish)
     for result in results:
         if result.status in (FileStatus.ADDED, FileStatus.REPLACED):
             audit.record("upload" if result.status is FileStatus.ADDED else "reingest",
@@ -193,4 +245,4 @@ def _ingest(
                          status=result.status.value)
     stored = sum(r.status is not FileStatus.FAILED for r in results)
     return {"results": [r.to_json() for r in results], "stored": stored,
-            "failed": len(results) - stored}
+            "failed": len(results) - stored, **({"index_warning": warning} if warning else {})}
