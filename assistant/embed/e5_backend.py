@@ -1,7 +1,8 @@
-"""The default embedder over the converted folder: queries in numpy, passages through torch.
+"""The default embedder over the converted folder: queries in numpy, passages on the runtime
+measured fastest on this CPU (``runtimes.py``: torch fp32/bf16, ONNX Runtime or OpenVINO).
 
-Passages come in batches of hundreds at ingest, where sentence-transformers (bf16 on AMX,
-length-sorted batches) is the fast path and its start-up cost is paid once. A question is one
+Passages come in batches of hundreds at ingest, where the runtime's start-up cost is paid once
+(length-sorted batches; see ``PassageEncoder``). A question is one
 short text embedded at the start of an ``assistant ask`` process, where importing torch and
 sentence-transformers (4-14 s on two busy cores) was most of the wait: queries go through
 ``NumpyBertEncoder`` instead (the same folder, the same computation in float32: cosine
@@ -21,7 +22,7 @@ from assistant.embed.base import Vectors
 if TYPE_CHECKING:
     from assistant.embed.numpy_bert import NumpyBertEncoder
     from assistant.embed.query_tokenizer import QueryTokenizer
-    from assistant.embed.st_backend import SentenceTransformerEmbedder
+    from assistant.embed.runtimes import PassageEncoder
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,36 @@ def _query_tokenizer(folder: Path) -> QueryTokenizer | None:
     return tokenizer
 
 
+def query_encoder_for(folder: Path) -> NumpyBertEncoder:
+    from assistant.embed.numpy_bert import NumpyBertEncoder
+
+    return NumpyBertEncoder(folder, _query_tokenizer(folder))
+
+
+def passage_encoder_for(folder: Path, runtime: str = "auto", batch_size: int = 32) -> PassageEncoder:
+    """The passage encoder on ``runtime``, or on the one `assistant setup` measured fastest
+    here (``auto``). A chosen runtime that no longer loads (a package removed since) falls
+    back to the reference, torch fp32, and says so: never silently."""
+    from assistant.embed.runtimes import REFERENCE, PassageEncoder, load_runtime, read_choice
+    from assistant.embed.shared import notify
+
+    name = runtime
+    if name == "auto":
+        choice = read_choice(folder)
+        name = choice.runtime if choice is not None else REFERENCE
+    try:
+        loaded = load_runtime(name, folder)
+    except Exception as exc:
+        if name == REFERENCE:
+            raise
+        notify(
+            f"Cảnh báo: bộ chạy '{name}' không nạp được ({type(exc).__name__}: {exc}); "
+            f"dùng {REFERENCE}, chậm hơn. Chạy 'assistant setup --measure' để đo lại."
+        )
+        loaded = load_runtime(REFERENCE, folder)
+    return PassageEncoder(folder, loaded, batch_size=batch_size)
+
+
 class E5FolderEmbedder:
     """multilingual-e5 from a converted folder; ``query: ``/``passage: `` prefixes added here."""
 
@@ -57,15 +88,17 @@ class E5FolderEmbedder:
         query_prefix: str,
         passage_prefix: str,
         batch_size: int = 32,
+        runtime: str = "auto",
     ) -> None:
         self.folder = folder
+        self._runtime = runtime
         self._identity = identity
         self._dimension = dimension
         self._query_prefix = query_prefix
         self._passage_prefix = passage_prefix
         self._batch_size = batch_size
         self._queries: NumpyBertEncoder | None = None
-        self._passages: SentenceTransformerEmbedder | None = None
+        self._passages: PassageEncoder | None = None
         # One lock per half: a query must not wait while torch loads for a batch of passages.
         self._query_lock = threading.Lock()
         self._passage_lock = threading.Lock()
@@ -89,9 +122,7 @@ class E5FolderEmbedder:
     def query_encoder(self) -> NumpyBertEncoder:
         with self._query_lock:
             if self._queries is None:
-                from assistant.embed.numpy_bert import NumpyBertEncoder
-
-                encoder = NumpyBertEncoder(self.folder, _query_tokenizer(self.folder))
+                encoder = query_encoder_for(self.folder)
                 if encoder.dimension != self._dimension:
                     raise ValueError(
                         f"{self.folder}: {encoder.dimension} dimensions, expected {self._dimension}"
@@ -99,22 +130,19 @@ class E5FolderEmbedder:
                 self._queries = encoder
             return self._queries
 
-    def passage_model(self) -> SentenceTransformerEmbedder:
+    def passage_model(self) -> PassageEncoder:
         with self._passage_lock:
             if self._passages is None:
-                from assistant.embed.st_backend import SentenceTransformerEmbedder
-
-                self._passages = SentenceTransformerEmbedder(
-                    self.folder,
-                    query_prefix=self._query_prefix,
-                    passage_prefix=self._passage_prefix,
-                    batch_size=self._batch_size,
-                    identity=self._identity,
-                )
+                self._passages = passage_encoder_for(self.folder, self._runtime, self._batch_size)
+                if self._passages.dimension != self._dimension:
+                    raise ValueError(
+                        f"{self.folder}: {self._passages.dimension} dimensions, "
+                        f"expected {self._dimension}"
+                    )
             return self._passages
 
     def embed_passages(self, texts: list[str]) -> Vectors:
-        return self.passage_model().embed_passages(texts)
+        return self.passage_model().encode([self._passage_prefix + t for t in texts])
 
     def embed_queries(self, texts: list[str]) -> Vectors:
         return self.query_encoder().encode([self._query_prefix + t for t in texts])
