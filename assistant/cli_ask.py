@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from assistant.answer.citations import AnswerResult
 from assistant.answer.llm import make_chat_model
@@ -120,7 +121,7 @@ def ask(
         streaming = service.chat_model is not None and sys.stdout.isatty()
         for event in service.ask_stream(question, conversation_id=conversation):
             if event.type == "delta" and streaming:
-                _err.print(event.text, end="", highlight=False)
+                _err.print(strip_controls(event.text), end="", highlight=False, markup=False)
             elif event.type == "final":
                 final = event.result
         if streaming:
@@ -128,7 +129,7 @@ def ask(
         assert final is not None
         _print_answer(final)
     except AssistantError as exc:
-        _err.print(f"[red]Lỗi:[/red] {exc}", highlight=False)
+        _err.print(f"[red]Lỗi:[/red] {escape(strip_controls(str(exc)))}", highlight=False)
         raise typer.Exit(exc.exit_code) from None
 
 

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from assistant.agencies import Gazetteer
 from assistant.errors import AssistantError, as_disk_full
+from assistant.isolation import run_isolated
 from assistant.load import load_bytes, load_path, walk_paths
 from assistant.model import LoadedDocument, Notice, OcrInfo
 from assistant.parse import parse_document
@@ -102,9 +103,9 @@ def ingest_paths(
         # another working folder is one source (a changed file replaces its old version).
         source = str(path.resolve()) if path.exists() else str(path)
         pages = partial(on_pages, source) if on_pages else None
-        result = _ingest_one(
-            partial(load_path, path, settings.load, source, progress=pages), source, store, gazetteer, indexer
-        )
+        parsed = parse_isolated(partial(load_path, path, settings.load, source), source, settings,
+                                gazetteer, progress=pages)
+        result = store_parsed(parsed, store, indexer)
         results.append(result)
         if on_result:
             on_result(result)
@@ -118,41 +119,58 @@ def ingest_upload(
     settings: Settings,
     gazetteer: Gazetteer,
     indexer: NoticeIndexer | None = None,
-    loaded: LoadedDocument | None = None,
 ) -> FileResult:
-    """``loaded``: the file already loaded by ``load_upload`` (outside the write lock)."""
-    if loaded is not None:
-        return _ingest_one(lambda: loaded, name, store, gazetteer, indexer)
-    return _ingest_one(lambda: load_bytes(data, name, settings.load), name, store, gazetteer, indexer)
+    return store_parsed(parse_upload(data, name, settings, gazetteer), store, indexer)
 
 
-def load_upload(
-    data: bytes, name: str, settings: Settings, progress: Callable[[int, int], None] | None = None
-) -> LoadedDocument | FileResult:
-    """Load an upload before taking the write lock: converting a .doc or reading a scan by OCR
-    takes seconds to minutes and needs no lock, and other writers should not wait for it. A
-    file that cannot be loaded comes back as its failed result. ``progress(done, total)`` hears
-    of each page read by OCR."""
-    try:
-        return load_bytes(data, name, settings.load, progress)
-    except AssistantError as exc:
-        return FileResult(name, FileStatus.FAILED, message=exc.message)
-    except Exception:  # a bug must not lose the rest of the batch, nor show a traceback
-        log.exception("unexpected error while loading %s", name)
-        return FileResult(name, FileStatus.FAILED,
-                          message="lỗi không mong đợi khi xử lý tệp (chi tiết trong nhật ký chương trình)")
-
-
-def _ingest_one(
-    load: Callable[[], LoadedDocument],
-    source: str,
-    store: Store,
+def parse_upload(
+    data: bytes,
+    name: str,
+    settings: Settings,
     gazetteer: Gazetteer,
-    indexer: NoticeIndexer | None,
-) -> FileResult:
+    progress: Callable[[int, int], None] | None = None,
+) -> Notice | FileResult:
+    """An uploaded file read and parsed (in a worker process, needing no lock), or its failed
+    result; ``store_parsed`` then stores it under the write lock. Converting a .doc or reading
+    a scan by OCR takes seconds to minutes, and other writers should not wait for it.
+    ``progress(done, total)`` hears of each page read by OCR."""
+    return parse_isolated(partial(load_bytes, data, name, settings.load), name, settings, gazetteer,
+                          progress=progress)
+
+
+def parse_isolated(
+    load: Callable[..., LoadedDocument],
+    source: str,
+    settings: Settings,
+    gazetteer: Gazetteer,
+    progress: Callable[[int, int], None] | None = None,
+) -> Notice | FileResult:
+    """Load and parse in a worker process with a time and memory limit (assistant/isolation.py),
+    so that a hostile file neither holds the caller up for minutes nor keeps its memory.
+    ``progress(done, total)`` hears of each page read by OCR, relayed from the worker."""
     try:
-        document = load()
-        notice = parse_document(document, gazetteer)
+        return run_isolated(_load_and_parse, load, gazetteer, name=source, settings=settings.load,
+                            progress=progress)
+    except AssistantError as exc:
+        return FileResult(source, FileStatus.FAILED, message=exc.message)
+    except Exception:  # a bug must not lose the rest of the batch, nor show a traceback
+        log.exception("unexpected error while reading %s", source)
+        return _unexpected(source)
+
+
+def _load_and_parse(
+    load: Callable[..., LoadedDocument], gazetteer: Gazetteer, progress: Callable[[int, int], None] | None = None
+) -> Notice:
+    return parse_document(load(progress=progress), gazetteer)
+
+
+def store_parsed(parsed: Notice | FileResult, store: Store, indexer: NoticeIndexer | None) -> FileResult:
+    """Store a parsed notice and index it; a failed result passes through unchanged."""
+    if isinstance(parsed, FileResult):
+        return parsed
+    notice = parsed
+    source = notice.source
+    try:
         outcome, replaced = store.put(notice)
     except AssistantError as exc:
         return FileResult(source, FileStatus.FAILED, message=exc.message)
@@ -160,11 +178,7 @@ def _ingest_one(
         if (full := as_disk_full(exc)) is not None:
             return FileResult(source, FileStatus.FAILED, message=full.message)
         log.exception("unexpected error while ingesting %s", source)
-        return FileResult(
-            source,
-            FileStatus.FAILED,
-            message="lỗi không mong đợi khi xử lý tệp (chi tiết trong nhật ký chương trình)",
-        )
+        return _unexpected(source)
     result = FileResult(
         source,
         FileStatus(outcome.value),
@@ -186,3 +200,11 @@ def _ingest_one(
             reason = full.message if full else "lỗi khi cập nhật chỉ mục"
             result.message = f"đã lưu vào kho nhưng chưa cập nhật được chỉ mục tìm kiếm ({reason})"
     return result
+
+
+def _unexpected(source: str) -> FileResult:
+    return FileResult(
+        source,
+        FileStatus.FAILED,
+        message="lỗi không mong đợi khi xử lý tệp (chi tiết trong nhật ký chương trình)",
+    )

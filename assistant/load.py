@@ -142,7 +142,7 @@ def load_bytes(
     if suffix in (".txt", ".md"):
         text = decode_text(data, name)
         # Before reflow: the limit is there to bound the time spent on the text.
-        _check_text_length(text, name, settings)
+        check_text_length(text, name, settings)
         if suffix == ".md":
             text = _strip_markdown(text)
         paragraphs = reflow(text.split("\n"), markdown=suffix == ".md")
@@ -160,11 +160,12 @@ def load_bytes(
     text = strip_controls("\n".join(paragraphs)).strip()
     if not text:
         raise LoadError("Tệp không có nội dung văn bản.", source=name)
-    _check_text_length(text, name, settings)
+    check_text_length(text, name, settings)
     return LoadedDocument(source=name, format=suffix.lstrip("."), text=text, ocr=ocr)
 
 
-def _check_text_length(text: str, name: str, settings: LoadSettings) -> None:
+def check_text_length(text: str, name: str, settings: LoadSettings) -> None:
+    """Refuse a text longer than ``settings.max_text_chars`` (named in the error)."""
     _check_char_count(len(text), name, settings)
 
 
@@ -415,6 +416,8 @@ def _docx_paragraphs(data: bytes, name: str, settings: LoadSettings) -> list[str
         from docx.text.paragraph import Paragraph
 
         document: DocxDocument = docx.Document(io.BytesIO(data))
+    except MemoryError:
+        raise  # not a corrupt file: the worker's memory limit (assistant/isolation.py) says so
     except Exception as exc:  # python-docx raises many kinds for corrupt packages
         raise LoadError(
             "Tệp Word (.docx) bị hỏng hoặc không đúng định dạng, không mở được.", source=name
@@ -599,7 +602,7 @@ def _pdf_text(data: bytes, name: str, settings: LoadSettings) -> str:
             total += len(page_text)
             _check_char_count(total, name, settings)
             pages.append(page_text)
-    except LoadError:
+    except (LoadError, MemoryError):
         raise
     except (PdfReadError, Exception) as exc:
         raise LoadError("Tệp PDF bị hỏng, không đọc được.", source=name) from exc

@@ -32,6 +32,8 @@ RELATED_NOTE = "các đoạn nêu tên cơ quan nhưng chưa được trích th�
 
 DATA_TAG = "du_lieu"
 PASSAGE_TAG = "tai_lieu"
+SUSPECT_TAG = "nghi_la_chi_dan"
+"""Marks a sentence of a passage that reads as an instruction to the model (spotlighting)."""
 
 
 def escape(text: str) -> str:
@@ -54,6 +56,7 @@ def system_prompt() -> str:
         citation_example=CITATION_FORMAT.format(n=1, quote="câu chép nguyên văn từ đoạn 1"),
         data_tag=DATA_TAG,
         passage_tag=PASSAGE_TAG,
+        suspect_tag=SUSPECT_TAG,
     )
 
 

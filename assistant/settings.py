@@ -39,6 +39,20 @@ class LoadSettings(BaseModel):
         description="A .docx (or converted .doc/.odt) whose XML part declares more bytes than "
         "this is refused before it is read: python-docx holds about ten times a part's size.",
     )
+    worker_timeout_s: float = Field(
+        default=1200.0,
+        gt=0,
+        description="Seconds reading and parsing one file may take in its worker process, "
+        "conversion and OCR included (keep it above converter_timeout_s + ocr_file_timeout_s); "
+        "past it the worker is killed and the file is reported as failed. A backstop: the text "
+        "limits stop a hostile file long before.",
+    )
+    worker_memory_mb: int = Field(
+        default=2048,
+        ge=0,
+        description="Address space of the worker process that reads and parses one file, in MiB "
+        "(0: no limit); a file that needs more is reported as failed and the memory returns.",
+    )
     converter: str = Field(
         default="soffice",
         description="LibreOffice program (a name looked up on PATH, or a full path) that converts "

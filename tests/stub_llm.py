@@ -18,6 +18,7 @@ class StubLLM:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self._script: list[str] = []
+        self._failure: tuple[int, str] | None = None
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -30,6 +31,12 @@ class StubLLM:
     def script(self, *answers: str) -> None:
         with self._lock:
             self._script.extend(answers)
+
+    def fail_next(self, status: int, body: str) -> None:
+        """Answer the next request with an HTTP error; ``{authorization}`` in ``body`` becomes
+        the request's Authorization header (some gateways echo the request in their errors)."""
+        with self._lock:
+            self._failure = (status, body)
 
     def start(self) -> StubLLM:
         self._thread.start()
@@ -61,6 +68,16 @@ class StubLLM:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with stub._lock:
                     stub.requests.append(body)
+                    failure, stub._failure = stub._failure, None
+                if failure is not None:
+                    status, text = failure
+                    data = text.replace("{authorization}", self.headers.get("Authorization", "")).encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 answer = stub._next()
                 model = body.get("model", "stub")
                 if body.get("stream"):

@@ -202,7 +202,7 @@ def test_questions_are_answered_while_an_upload_is_ingested(
 
     inside_write = threading.Event()
     questions_done = threading.Event()
-    real_ingest = notices_route.ingest_upload
+    real_ingest = notices_route.store_parsed
     stored = 0
 
     def slow_ingest(*args: object, **kwargs: object) -> object:
@@ -214,7 +214,7 @@ def test_questions_are_answered_while_an_upload_is_ingested(
             questions_done.wait(120)
         return result
 
-    monkeypatch.setattr(notices_route, "ingest_upload", slow_ingest)
+    monkeypatch.setattr(notices_route, "store_parsed", slow_ingest)
     uploads = tmp_path / "uploads"
     _copies(uploads, "u", 2)
     files = [("files", (p.name, p.read_bytes(), "text/plain")) for p in sorted(uploads.iterdir())]

@@ -10,11 +10,13 @@ citation is dropped.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from assistant.agencies import Gazetteer, get_gazetteer
 from assistant.answer.citations import (
     Citation,
     Passage,
@@ -27,12 +29,22 @@ from assistant.answer.citations import (
     verify_citation,
     words,
 )
+from assistant.answer.claims import (
+    CLAIM_SUPPORT,
+    claim_problem,
+    instruction_spans,
+    lead_in_allowed,
+    overlaps,
+    reads_as_instruction,
+    sentence_around,
+)
 from assistant.errors import BackendError
 from assistant.prompts import (
     CITATION_FORMAT,
     CITATION_RE,
     PASSAGE_TAG,
     REFUSAL,
+    SUSPECT_TAG,
     escape,
     system_prompt,
     unescape,
@@ -45,8 +57,8 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.messages import BaseMessage
 
-# How much of an unquoted claim's wording must be found in the passage it cites.
-CLAIM_SUPPORT = 0.6
+log = logging.getLogger(__name__)
+
 _DROPPED_NOTE = "(Đã lược bỏ {k} ý không kiểm chứng được trong các thông báo.)"
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 
@@ -81,8 +93,23 @@ def render_passages(passages: Sequence[Passage]) -> str:
             "muc": passage.section,
         }
         rendered = " ".join(f'{k}="{escape(collapse_spaces(v))}"' for k, v in attrs.items() if v)
-        blocks.append(f"<{PASSAGE_TAG} {rendered}>\n{escape(passage.text)}\n</{PASSAGE_TAG}>")
+        blocks.append(f"<{PASSAGE_TAG} {rendered}>\n{_spotlighted(passage)}\n</{PASSAGE_TAG}>")
     return "\n".join(blocks)
+
+
+def _spotlighted(passage: Passage) -> str:
+    """The passage, escaped, with every sentence that reads as an instruction to the model
+    inside ``<nghi_la_chi_dan>`` tags: the system prompt says such text is never obeyed nor
+    cited, and ``verify_answer`` refuses any citation of it whatever the model does."""
+    text = passage.notice.text
+    out: list[str] = []
+    cursor = passage.start
+    for start, end in instruction_spans(text, passage.start, passage.end):
+        out.append(escape(text[cursor:start]))
+        out.append(f"<{SUSPECT_TAG}>{escape(text[start:end])}</{SUSPECT_TAG}>")
+        cursor = end
+    out.append(escape(text[cursor : passage.end]))
+    return "".join(out)
 
 
 def build_messages(question: str, passages: Sequence[Passage]) -> list[BaseMessage]:
@@ -98,7 +125,7 @@ def generate(chat_model: BaseChatModel, messages: list[BaseMessage]) -> str:
     try:
         reply = chat_model.invoke(messages)
     except Exception as exc:  # the client raises many types; the user sees one message
-        raise BackendError(f"Không gọi được mô hình ngôn ngữ: {exc}") from exc
+        raise backend_error(exc) from None
     return _content_text(reply.content)
 
 
@@ -109,7 +136,27 @@ def stream(chat_model: BaseChatModel, messages: list[BaseMessage]) -> Iterator[s
             if text:
                 yield text
     except Exception as exc:
-        raise BackendError(f"Không gọi được mô hình ngôn ngữ: {exc}") from exc
+        raise backend_error(exc) from None
+
+
+def backend_error(exc: Exception) -> BackendError:
+    """A clean Vietnamese error for a failed call. The upstream's own text never reaches the
+    user nor the log: an endpoint may echo the request, API key included, in its error body."""
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        message = "Mô hình ngôn ngữ không trả lời trong thời gian chờ (llm.timeout_s)."
+    elif isinstance(exc, openai.APIConnectionError):
+        message = "Không kết nối được tới mô hình ngôn ngữ; kiểm tra địa chỉ llm.base_url."
+    elif isinstance(exc, openai.APIStatusError):
+        message = (
+            f"Lỗi từ mô hình ngôn ngữ (mã {exc.status_code}); kiểm tra địa chỉ, tên mô hình và "
+            "khóa truy cập trong cấu hình."
+        )
+    else:
+        message = "Không gọi được mô hình ngôn ngữ."
+    log.warning("LLM call failed: %s (%s)", type(exc).__name__, getattr(exc, "status_code", "-"))
+    return BackendError(message)
 
 
 def _content_text(content: object) -> str:
@@ -129,12 +176,16 @@ class Verified:
     rejected: list[str] = field(default_factory=list)  # why citations were removed (logs)
 
 
-def verify_answer(raw: str, passages: Sequence[Passage]) -> Verified:
-    """Check every citation of a generated answer; renumber the good ones [1], [2], ….
+def verify_answer(raw: str, passages: Sequence[Passage], gazetteer: Gazetteer | None = None) -> Verified:
+    """Check every claim of a generated answer and its citations; renumber the good ones.
 
     A quoted citation must name a given passage and its quote must occur in that notice; an
-    unquoted ``[n]`` is accepted when the claim's words (all its numbers, and most of the rest)
-    are in passage n, and then cites the passage sentence that carries them."""
+    unquoted ``[n]`` cites the passage sentence that carries the claim's words. Either way the
+    claim's own words must be supported by the cited passage (assistant/answer/claims.py:
+    numbers, dates, agencies, negation, wording), and a sentence of a notice that reads as an
+    instruction to the model is never a source. A line without a citation is dropped unless
+    it is a short lead-in that states no fact."""
+    gazetteer = gazetteer or get_gazetteer()
     text = unescape(raw).strip()
     if not text or _is_refusal(text):
         return Verified(answer=REFUSAL, refused=True)
@@ -146,20 +197,24 @@ def verify_answer(raw: str, passages: Sequence[Passage]) -> Verified:
     for claim in _claims(text):
         markers = list(CITATION_RE.finditer(claim))
         if not markers:
-            if claim.rstrip().endswith(":") or not words(claim):
+            if not words(claim) or lead_in_allowed(claim, gazetteer):
                 kept_claims.append(claim)
             else:
                 dropped += 1
                 rejected.append(f"không có trích dẫn: {claim[:80]}")
             continue
         bare_claim = CITATION_RE.sub("", claim)
+        if reads_as_instruction(bare_claim):
+            dropped += 1
+            rejected.append(f"có dạng chỉ dẫn: {claim[:80]}")
+            continue
         rebuilt = claim
         good = 0
         for marker in reversed(markers):
             n = int(marker.group(1))
-            citation = _check(n, marker.group("after"), bare_claim, passages)
+            citation, problem = _check(n, marker.group("after"), bare_claim, passages, gazetteer)
             if citation is None:
-                rejected.append(f"[{n}] không kiểm chứng được")
+                rejected.append(f"[{n}] {problem}")
                 rebuilt = rebuilt[: marker.start()] + rebuilt[marker.end() :]
                 continue
             key = (citation.notice_id, citation.start, citation.end)
@@ -185,15 +240,54 @@ def verify_answer(raw: str, passages: Sequence[Passage]) -> Verified:
     return Verified(answer=answer, citations=citations, dropped=dropped, rejected=rejected)
 
 
+class VerifiedStream:
+    """Streaming that shows only verified text: deltas are buffered until a line is complete,
+    the lines so far are verified like a whole answer, and only what that verified answer
+    adds is released. A claim that fails verification is never shown, not even briefly."""
+
+    def __init__(self, passages: Sequence[Passage], gazetteer: Gazetteer | None = None) -> None:
+        self.passages = passages
+        self.gazetteer = gazetteer or get_gazetteer()
+        self.buffer = ""
+        self.shown = ""
+        self._checked_upto = 0
+
+    def feed(self, delta: str) -> str:
+        """The verified text to show after ``delta`` arrived ('' while a line is unfinished)."""
+        self.buffer += delta
+        complete = self.buffer.rfind("\n") + 1
+        if complete <= self._checked_upto:
+            return ""
+        self._checked_upto = complete
+        return self._release(self.buffer[:complete])
+
+    def close(self) -> str:
+        """The verified text still to show once the model has finished."""
+        return self._release(self.buffer)
+
+    def _release(self, text: str) -> str:
+        checked = verify_answer(text, self.passages, self.gazetteer)
+        if checked.refused:
+            return ""
+        body = checked.answer.split("\n\n" + _DROPPED_NOTE.split("{", 1)[0], 1)[0]
+        if not body.startswith(self.shown):
+            return ""  # never take back what was shown; the final event carries the answer
+        new, self.shown = body[len(self.shown) :], body
+        return new
+
+
 def _is_refusal(text: str) -> bool:
     return collapse_spaces(text).rstrip(".") == REFUSAL.rstrip(".") or (
         REFUSAL in text and not CITATION_RE.search(text)
     )
 
 
-def _check(n: int, quote: str | None, claim: str, passages: Sequence[Passage]) -> Citation | None:
+def _check(
+    n: int, quote: str | None, claim: str, passages: Sequence[Passage], gazetteer: Gazetteer
+) -> tuple[Citation | None, str]:
+    """The verified citation ``[n]`` of ``claim``, or None and why not."""
     if not 1 <= n <= len(passages):
-        return None
+        return None, "không có đoạn trích này"
     passage = passages[n - 1]
     notice = passage.notice
     span: tuple[int, int] | None
@@ -202,9 +296,19 @@ def _check(n: int, quote: str | None, claim: str, passages: Sequence[Passage]) -
     else:
         span = _supporting_sentence(claim, passage)
     if span is None:
-        return None
+        return None, "trích dẫn không có trong thông báo"
     citation = make_citation(n, notice, span[0], span[1], passage.section)
-    return citation if verify_citation(citation, notice) else None
+    if not verify_citation(citation, notice):
+        return None, "trích dẫn không khớp nguyên văn"
+    sentence = sentence_around(notice, span[0], span[1])
+    around = (max(0, span[0] - 400), min(len(notice.text), span[1] + 400))
+    if overlaps(instruction_spans(notice.text, *around), span[0], span[1]):
+        return None, "trích một câu có dạng chỉ dẫn cho mô hình"
+    support = "\n".join((passage.section, passage.text, sentence))
+    problem = claim_problem(claim, support, sentence, notice, gazetteer, span)
+    if problem is not None:
+        return None, problem
+    return citation, ""
 
 
 def _supporting_sentence(claim: str, passage: Passage) -> tuple[int, int] | None:

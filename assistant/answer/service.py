@@ -69,15 +69,19 @@ class AnswerService:
     def ask_stream(
         self, question: str, conversation_id: str | None = None, filters: Filters | None = None
     ) -> Iterator[StreamEvent]:
-        """Text deltas as produced, then one ``final`` event with the verified answer (which
-        may differ from the deltas: unverifiable claims are removed)."""
+        """Verified text as the model's lines complete, then one ``final`` event with the
+        verified answer (its deltas never show a claim that verification removes)."""
         plan = self._plan(question, conversation_id, filters)
         if plan.result is None:
             assert self.chat_model is not None
             parts: list[str] = []
+            shown = llm.VerifiedStream(plan.passages)  # only verified sentences are streamed
             for delta in llm.stream(self.chat_model, plan.messages):
                 parts.append(delta)
-                yield StreamEvent(type="delta", text=delta)
+                if verified := shown.feed(delta):
+                    yield StreamEvent(type="delta", text=verified)
+            if verified := shown.close():
+                yield StreamEvent(type="delta", text=verified)
             plan.result = open_questions.verified(plan, "".join(parts))
         else:
             yield StreamEvent(type="delta", text=plan.result.answer)

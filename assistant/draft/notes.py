@@ -19,7 +19,7 @@ from pathlib import Path
 from assistant.agencies import Agency, Gazetteer
 from assistant.deadlines import find_deadlines
 from assistant.errors import AssistantError, LoadError
-from assistant.load import decode_text, load_bytes
+from assistant.load import check_text_length, decode_text, load_bytes
 from assistant.model import AgencyRef, Level, Role
 from assistant.settings import LoadSettings
 from assistant.text import nfc, search_view
@@ -41,7 +41,9 @@ def notes_text_from_bytes(data: bytes, name: str, settings: LoadSettings | None 
     if suffix in (".txt", ".md"):
         if not data.strip():
             raise LoadError("Tệp ghi chép rỗng, không có nội dung.", source=name)
-        return decode_text(data, name)
+        text = decode_text(data, name)
+        check_text_length(text, name, settings or LoadSettings())
+        return text
     if suffix == ".docx":
         return load_bytes(data, name, settings).text
     raise LoadError(

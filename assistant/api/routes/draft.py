@@ -29,6 +29,7 @@ from assistant.draft import (
     notes_text_from_bytes,
 )
 from assistant.errors import AssistantError, NotFound
+from assistant.isolation import run_isolated
 from assistant.render.docx import render_docx
 
 router = APIRouter(prefix="/api/draft", tags=["Soạn thảo"])
@@ -94,7 +95,9 @@ def create_draft(
         data = file.file.read(settings.server.max_upload_bytes + 1)
         if len(data) > settings.server.max_upload_bytes:
             raise PayloadTooLarge(f"Tệp ghi chép '{name}' quá lớn.")
-        text = notes_text_from_bytes(data, name, settings.load)
+        # Read like an upload: in a worker process under the loader's time and memory limits.
+        text = run_isolated(notes_text_from_bytes, data, name, settings.load, name=name,
+                            settings=settings.load)
     elif notes and notes.strip():
         text = notes
     else:

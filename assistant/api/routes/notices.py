@@ -21,9 +21,9 @@ from assistant.api.deps import ApiContext, Context, StoreDep
 from assistant.api.routes import upload_progress
 from assistant.api.security import InvalidUploadName, safe_upload_name
 from assistant.errors import AssistantError, as_disk_full
-from assistant.ingest import FileResult, FileStatus, ingest_upload, load_upload
+from assistant.ingest import FileResult, FileStatus, parse_upload, store_parsed
 from assistant.load import SUPPORTED_SUFFIXES
-from assistant.model import LoadedDocument
+from assistant.model import Notice
 from assistant.records_json import assignment_item, notice_json
 from assistant.store import AssignmentRow
 
@@ -197,33 +197,34 @@ def _ingest(
     context: ApiContext, batch: list[tuple[str, bytes] | FileResult], audit: Auditor,
     progress_id: str | None = None,
 ) -> dict[str, Any]:
-    # Loading first, without the write lock: LibreOffice and OCR take seconds to minutes a file,
-    # and other writers (uploads, deletes, the CLI) should not wait on them. A file that does
-    # not load is reported and nothing of it is kept, not even its original.
-    prepared: list[tuple[str, bytes, LoadedDocument] | FileResult] = []
+    # Reading and parsing happen first, each file in a worker process with its own time and
+    # memory limit, and without the write lock: LibreOffice, OCR or a hostile file take seconds
+    # to minutes, and other writers (uploads, deletes, the CLI) should not wait on them. A file
+    # that does not load is reported and nothing of it is kept, not even its original.
+    parsed: list[tuple[str, bytes, Notice] | FileResult] = []
     for item in batch:
         if isinstance(item, FileResult):
-            prepared.append(item)
+            parsed.append(item)
             if progress_id:
                 upload_progress.file_done(progress_id)
             continue
         name, data = item
         pages = upload_progress.file_started(progress_id, name) if progress_id else None
-        loaded = load_upload(data, f"{UPLOAD_DIR}/{name}", context.settings, pages)
+        notice = parse_upload(data, f"{UPLOAD_DIR}/{name}", context.settings, context.gazetteer, pages)
         if progress_id:
             upload_progress.file_done(progress_id)
-        prepared.append(loaded if isinstance(loaded, FileResult) else (name, data, loaded))
+        parsed.append(notice if isinstance(notice, FileResult) else (name, data, notice))
     results: list[FileResult] = []
     warning: str | None = None
-    if all(isinstance(item, FileResult) for item in prepared):  # nothing to store: no write lock
-        results = [item for item in prepared if isinstance(item, FileResult)]
+    if all(isinstance(item, FileResult) for item in parsed):  # nothing to store: no write lock
+        results = [item for item in parsed if isinstance(item, FileResult)]
     else:
         with context.writing() as session:
-            for entry in prepared:
-                if isinstance(entry, FileResult):
-                    results.append(entry)
+            for ready in parsed:
+                if isinstance(ready, FileResult):
+                    results.append(ready)
                     continue
-                name, data, document = entry
+                name, data, notice = ready
                 try:
                     tmp = _save_original(context.settings.index, name, data)
                 except OSError as exc:
@@ -233,8 +234,7 @@ def _ingest(
                     results.append(FileResult(f"{UPLOAD_DIR}/{name}", FileStatus.FAILED,
                                               message=full.message))
                     continue
-                result = ingest_upload(data, f"{UPLOAD_DIR}/{name}", session.store, context.settings,
-                                       context.gazetteer, indexer=session.search, loaded=document)
+                result = store_parsed(notice, session.store, indexer=session.search)
                 _keep_original(context.settings.index, name, tmp, result)
                 results.append(result)
             warning = _index_update(session.search.finish)
