@@ -212,8 +212,9 @@ def test_the_api_refuses_a_huge_body_before_receiving_it(tmp_path: Path) -> None
         host, port = url.removeprefix("http://").split(":")
         with socket.create_connection((host, int(port)), timeout=20) as sock:
             sock.sendall(
-                b"POST /api/notices HTTP/1.1\r\nHost: x\r\n"
-                b"Content-Type: multipart/form-data; boundary=b\r\n"
+                b"POST /api/notices HTTP/1.1\r\n"
+                + f"Host: {host}:{port}\r\n".encode()
+                + b"Content-Type: multipart/form-data; boundary=b\r\n"
                 + f"Content-Length: {HUGE_BYTES}\r\n\r\n".encode()
                 + b"--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n\r\n"
             )

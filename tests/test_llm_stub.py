@@ -110,7 +110,7 @@ def test_a_fabricated_citation_is_caught(llm_service: AnswerService, stub_llm: S
 
 def test_only_fabrications_means_refusal(llm_service: AnswerService, stub_llm: StubLLM) -> None:  # noqa: F811
     stub_llm.script('Mọi nhiệm vụ đã hoàn thành [7] "Mọi nhiệm vụ đã hoàn thành."')
-    result = llm_service.ask("Các nhiệm vụ đã hoàn thành chưa?")
+    result = llm_service.ask(QUESTION)
     assert result.refused and result.answer == REFUSAL and result.citations == []
 
 
