@@ -3,6 +3,14 @@
 "use strict";
 
 (function () {
+  // The top bar wraps when the sign-in controls or many tabs appear; the sticky viewer starts
+  // below its real height, or the bar would cover the viewer's close button.
+  const topbar = document.querySelector("header.topbar");
+  if (topbar && "ResizeObserver" in window) {
+    new ResizeObserver(() => {
+      document.documentElement.style.setProperty("--topbar-height", `${topbar.offsetHeight}px`);
+    }).observe(topbar);
+  }
   const TOKEN_KEY = "assistant.token";
   // Document kinds in Vietnamese (assistant/model.py KIND_LABELS).
   const KIND_LABELS = {
