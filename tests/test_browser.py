@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from browser_wait import wait_for
 from fastapi.testclient import TestClient
 
 from assistant.api import create_app
@@ -73,19 +73,6 @@ ROUTINE_MONTHS = (1, 2, 3)  # 3 notices x 4 tasks
 PAGE_SIZE = 5  # so that pages end inside a notice: 5 rows = 4 of March + 1 of February
 
 
-def wait_for(check: Callable[[], T | None], timeout_s: float = 20.0, what: str = "condition") -> T:
-    """Poll until ``check`` returns something truthy (the page works asynchronously)."""
-    deadline = time.monotonic() + timeout_s
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-            if value:
-                return value
-        except Exception as exc:  # element not there yet, stale, …
-            last_error = exc
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}" + (f": {last_error}" if last_error else ""))
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from browser_wait import wait_for as _wait_for
 from fastapi.testclient import TestClient
 
 from assistant.api import create_app
@@ -33,18 +33,9 @@ SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 T = TypeVar("T")
 
 
+
 def wait_for(check: Callable[[], T | None], timeout_s: float = 30.0, what: str = "condition") -> T:
-    deadline = time.monotonic() + timeout_s
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-            if value:
-                return value
-        except Exception as exc:  # not there yet, stale, …
-            last_error = exc
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}" + (f": {last_error}" if last_error else ""))
+    return _wait_for(check, timeout_s, what)
 
 
 @pytest.fixture(scope="module")

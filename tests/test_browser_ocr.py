@@ -6,12 +6,12 @@ the status line, then the result marked OCR with its confidence; the notice list
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from browser_wait import wait_for as _wait_for
 
 from assistant.api.testing import chrome_driver, find_chromium, running_server
 from assistant.settings import Settings
@@ -33,18 +33,9 @@ from selenium.webdriver.common.by import By
 T = TypeVar("T")
 
 
+
 def wait_for(check: Callable[[], T | None], timeout_s: float = 120.0, what: str = "condition") -> T:
-    deadline = time.monotonic() + timeout_s
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-            if value:
-                return value
-        except Exception as exc:  # not there yet, stale, …
-            last_error = exc
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}" + (f": {last_error}" if last_error else ""))
+    return _wait_for(check, timeout_s, what)
 
 
 @pytest.fixture(scope="module")

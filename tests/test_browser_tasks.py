@@ -8,12 +8,12 @@ from __future__ import annotations
 import base64
 import io
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from browser_wait import wait_for
 from fastapi.testclient import TestClient
 
 from assistant.api import create_app
@@ -35,18 +35,6 @@ SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 T = TypeVar("T")
 
 
-def wait_for(check: Callable[[], T | None], timeout_s: float = 20.0, what: str = "condition") -> T:
-    deadline = time.monotonic() + timeout_s
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-            if value:
-                return value
-        except Exception as exc:  # not there yet, stale…
-            last = exc
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}" + (f": {last}" if last else ""))
 
 
 @pytest.fixture(scope="module")
