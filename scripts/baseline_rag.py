@@ -89,6 +89,29 @@ def _holds(hits: Sequence[tuple[str, str]], files: Sequence[str], anchor: str) -
     return any(name in files and anchor in text for name, text in hits)
 
 
+def build_recipe_store(documents: Mapping[str, str], embedder: Embedder, folder: str) -> tuple[Any, int]:
+    """The plain recipe's index: 1000/200 character splits of each text, embedded into a fresh
+    Chroma collection in ``folder``; each chunk's metadata names its file. Returns the store and
+    its number of chunks."""
+    import chromadb
+    from langchain_chroma import Chroma
+    from langchain_core.documents import Document
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
+    chunks = splitter.split_documents(
+        [Document(page_content=text, metadata={"file": name}) for name, text in documents.items()]
+    )
+    store = Chroma(
+        collection_name=f"baseline_{uuid.uuid4().hex[:8]}",
+        embedding_function=EmbedderEmbeddings(embedder),
+        client=chromadb.PersistentClient(path=folder),
+        collection_metadata={"hnsw:space": "cosine"},
+    )
+    store.add_documents(chunks)
+    return store, len(chunks)
+
+
 def run_baseline(
     documents: Mapping[str, str],
     embedder: Embedder,
@@ -96,24 +119,9 @@ def run_baseline(
     gold: Sequence[GoldLike],
 ) -> BaselineReport:
     """``documents``: corpus-relative file name -> loaded text (the same text the assistant gets)."""
-    import chromadb
-    from langchain_chroma import Chroma
-    from langchain_core.documents import Document
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
-
-    splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
     with tempfile.TemporaryDirectory(prefix="baseline-rag-") as folder:
         began = time.perf_counter()
-        chunks = splitter.split_documents(
-            [Document(page_content=text, metadata={"file": name}) for name, text in documents.items()]
-        )
-        store = Chroma(
-            collection_name=f"baseline_{uuid.uuid4().hex[:8]}",
-            embedding_function=EmbedderEmbeddings(embedder),
-            client=chromadb.PersistentClient(path=folder),
-            collection_metadata={"hnsw:space": "cosine"},
-        )
-        store.add_documents(chunks)
+        store, chunk_count = build_recipe_store(documents, embedder, folder)
         ingest_s = time.perf_counter() - began
         top = _Top(store)
 
@@ -138,7 +146,7 @@ def run_baseline(
                 fact_hits.append(1.0 if any(shown) else 0.0)
         seconds = top.seconds
     return BaselineReport(
-        chunks=len(chunks),
+        chunks=chunk_count,
         ingest_s=round(ingest_s, 2),
         query_p50_s=round(statistics.median(seconds), 4) if seconds else 0.0,
         assignment_completeness=found / len(gold) if gold else 0.0,

@@ -147,27 +147,11 @@ def run_baseline(
     texts: dict[str, str], embedder: Any, questions: Sequence[TrustQuestion]
 ) -> dict[str, Any]:
     import tempfile
-    import uuid
 
-    import chromadb
-    from baseline_rag import CHUNK_OVERLAP, CHUNK_SIZE, EmbedderEmbeddings
-    from langchain_chroma import Chroma
-    from langchain_core.documents import Document
-    from langchain_text_splitters import RecursiveCharacterTextSplitter
-
-    splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
+    from baseline_rag import build_recipe_store
     groups = {"all": Tally(), "accented": Tally(), "unaccented": Tally()}
     with tempfile.TemporaryDirectory(prefix="baseline-trust-") as folder:
-        chunks = splitter.split_documents(
-            [Document(page_content=text, metadata={"file": name}) for name, text in texts.items()]
-        )
-        store = Chroma(
-            collection_name=f"baseline_{uuid.uuid4().hex[:8]}",
-            embedding_function=EmbedderEmbeddings(embedder),
-            client=chromadb.PersistentClient(path=folder),
-            collection_metadata={"hnsw:space": "cosine"},
-        )
-        store.add_documents(chunks)
+        store, _ = build_recipe_store(texts, embedder, folder)
         for q in questions:
             hits = [(str(d.metadata.get("file", "")), d.page_content) for d in store.similarity_search(q.question, k=5)]
             for key in ("all", "accented" if q.accented else "unaccented"):
