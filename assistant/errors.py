@@ -41,6 +41,14 @@ class NotFound(AssistantError):
     http_status = 404
 
 
+class SourcesChanged(AssistantError):
+    """A notice an answer was citing was deleted or replaced while the answer was composed,
+    again on every retry; asking again reads the notices as they now are."""
+
+    exit_code = 2
+    http_status = 409
+
+
 class ConfigError(AssistantError):
     exit_code = 3
     http_status = 500

@@ -194,9 +194,10 @@ def run(index: Path, embedder: str, clients: int, seconds: float, upload_every: 
                 _write_cli_versions(cli_folder, n)
                 n += 1
                 t0 = time.perf_counter()
-                done = subprocess.run([*cli, "ingest", str(cli_folder)], env=env, cwd=REPO,
-                                      capture_output=True, text=True)
-                error = None if done.returncode == 0 else f"exit {done.returncode}: {done.stderr[-300:]}"
+                # --verbose: an unexpected failure then carries its traceback's tail.
+                done = subprocess.run([*cli, "--verbose", "ingest", str(cli_folder)], env=env,
+                                      cwd=REPO, capture_output=True, text=True)
+                error = None if done.returncode == 0 else f"exit {done.returncode}: {done.stderr[-1500:]}"
                 record("assistant ingest (CLI)", 200 if done.returncode == 0 else None,
                        time.perf_counter() - t0, error)
 

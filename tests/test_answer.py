@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer import Typer
@@ -582,3 +583,45 @@ def test_support_is_accent_aware_and_counts_word_pairs() -> None:
     assert support("Giá vé tham quan đền Bình Khê là bao nhiêu?", sentence) < 0.3
     assert support("Ban quản lý khu di tích phải làm gì?", sentence) > 0.9
     assert support("ban quan ly khu di tich phai lam gi", sentence) > 0.9
+
+
+def _vanishing_between_plan_and_quote(service: AnswerService, *, times: int) -> list[int]:
+    """Delete the notice right after each of the first ``times`` plans (an upload replacing it,
+    a CLI ingest, a DELETE beside the question), putting it back before the next plan."""
+    planned = service._plan
+    notice = service.store.get(song_lang_notice().id)
+    calls: list[int] = []
+
+    def plan_then_the_notice_goes(*args: Any, **kwargs: Any) -> Any:
+        if calls and calls[-1] <= times:
+            service.store.put(notice)  # the replacing version has landed
+        plan = planned(*args, **kwargs)
+        calls.append(len(calls) + 1)
+        if len(calls) <= times:
+            service.store.delete(notice.id)
+            service.context._notice_cache.clear()  # not read yet, as in a fresh server worker
+        return plan
+
+    service._plan = plan_then_the_notice_goes  # type: ignore[method-assign]
+    return calls
+
+
+def test_a_notice_deleted_while_its_answer_is_composed_is_read_again(service: AnswerService) -> None:
+    """The load test's 1-in-5 '404' to a plain question: the notice retrieval found was
+    deleted before its passage was quoted, and 'Không có thông báo mã …' reached the user."""
+    calls = _vanishing_between_plan_and_quote(service, times=1)
+    result = service.ask("Phòng TNMT được giao những việc gì?", conversation_id="v1")
+    assert len(calls) == 2 and not result.refused and len(result.citations) == 2
+    assert_verbatim(result, service.store)
+    assert len(service.conversations.turns("v1")) == 1  # the failed attempt kept nothing
+    streamed = list(service.ask_stream("Phòng TNMT được giao những việc gì?"))
+    assert streamed[-1].type == "final" and streamed[-1].result is not None
+
+
+def test_sources_that_keep_vanishing_get_a_clear_error_not_a_not_found(service: AnswerService) -> None:
+    from assistant.errors import SourcesChanged
+
+    _vanishing_between_plan_and_quote(service, times=99)
+    with pytest.raises(SourcesChanged, match="Hãy hỏi lại") as caught:
+        service.ask("Phòng TNMT được giao những việc gì?")
+    assert caught.value.http_status == 409

@@ -21,6 +21,7 @@ from assistant.answer.conversation import ConversationStore
 from assistant.answer.open_questions import Plan
 from assistant.answer.related import Retriever
 from assistant.answer.route import Route, route_question
+from assistant.errors import NotFound, SourcesChanged
 from assistant.retrieve.filters import Filters
 from assistant.settings import Settings
 from assistant.store import Store
@@ -31,6 +32,11 @@ if TYPE_CHECKING:
 __all__ = ["CONVERSATIONS_FILE", "AnswerService", "Retriever"]
 
 CONVERSATIONS_FILE = "conversations.sqlite3"
+_ATTEMPTS = 3
+_SOURCES_CHANGED = (
+    "Thông báo đang được trích dẫn vừa bị xóa hoặc thay thế trong lúc soạn câu trả lời. "
+    "Hãy hỏi lại để trả lời theo dữ liệu mới."
+)
 
 _RECORD_ROUTES = {
     Route.ASSIGNMENTS: assignments.answer,
@@ -60,33 +66,63 @@ class AnswerService:
     def ask(
         self, question: str, conversation_id: str | None = None, filters: Filters | None = None
     ) -> AnswerResult:
-        plan = self._plan(question, conversation_id, filters)
-        if plan.result is None:
-            assert self.chat_model is not None
-            plan.result = open_questions.verified(plan, llm.generate(self.chat_model, plan.messages))
-        return self._finish(plan, conversation_id)
+        for attempt in range(_ATTEMPTS):
+            try:
+                plan, result = self._attempt(question, conversation_id, filters)
+                if result is None:
+                    assert self.chat_model is not None
+                    plan.result = open_questions.verified(plan, llm.generate(self.chat_model, plan.messages))
+                    result = self._finish(plan, conversation_id)
+                return result
+            except NotFound:
+                # The only records an answer reads are notices: one found by retrieval was
+                # deleted or replaced (an upload, a CLI ingest) before it was quoted.
+                if attempt + 1 == _ATTEMPTS:
+                    raise SourcesChanged(_SOURCES_CHANGED) from None
+        raise AssertionError("unreachable")
 
     def ask_stream(
         self, question: str, conversation_id: str | None = None, filters: Filters | None = None
     ) -> Iterator[StreamEvent]:
         """Verified text as the model's lines complete, then one ``final`` event with the
         verified answer (its deltas never show a claim that verification removes)."""
+        for attempt in range(_ATTEMPTS):
+            try:
+                plan, result = self._attempt(question, conversation_id, filters)
+                break
+            except NotFound:
+                if attempt + 1 == _ATTEMPTS:
+                    raise SourcesChanged(_SOURCES_CHANGED) from None
+        if result is not None:
+            yield StreamEvent(type="delta", text=result.answer)
+            yield StreamEvent(type="final", text=result.answer, result=result)
+            return
+        assert self.chat_model is not None
+        parts: list[str] = []
+        shown = llm.VerifiedStream(plan.passages)  # only verified sentences are streamed
+        for delta in llm.stream(self.chat_model, plan.messages):
+            parts.append(delta)
+            if verified := shown.feed(delta):
+                yield StreamEvent(type="delta", text=verified)
+        if verified := shown.close():
+            yield StreamEvent(type="delta", text=verified)
+        plan.result = open_questions.verified(plan, "".join(parts))
+        try:
+            result = self._finish(plan, conversation_id)
+        except NotFound:
+            # Text already shown cannot be taken back by a silent retry: say so instead.
+            raise SourcesChanged(_SOURCES_CHANGED) from None
+        yield StreamEvent(type="final", text=result.answer, result=result)
+
+    def _attempt(
+        self, question: str, conversation_id: str | None, filters: Filters | None
+    ) -> tuple[Plan, AnswerResult | None]:
+        """The plan, and the checked answer unless a chat model must still write it. Raises
+        ``NotFound`` when a notice it reads vanished meanwhile (nothing kept then)."""
         plan = self._plan(question, conversation_id, filters)
         if plan.result is None:
-            assert self.chat_model is not None
-            parts: list[str] = []
-            shown = llm.VerifiedStream(plan.passages)  # only verified sentences are streamed
-            for delta in llm.stream(self.chat_model, plan.messages):
-                parts.append(delta)
-                if verified := shown.feed(delta):
-                    yield StreamEvent(type="delta", text=verified)
-            if verified := shown.close():
-                yield StreamEvent(type="delta", text=verified)
-            plan.result = open_questions.verified(plan, "".join(parts))
-        else:
-            yield StreamEvent(type="delta", text=plan.result.answer)
-        result = self._finish(plan, conversation_id)
-        yield StreamEvent(type="final", text=result.answer, result=result)
+            return plan, None
+        return plan, self._finish(plan, conversation_id)
 
     def _plan(self, question: str, conversation_id: str | None, filters: Filters | None) -> Plan:
         previous = None

@@ -206,6 +206,19 @@ class _SharedChroma:
                     close()
 
 
+def _identity_of(collection: Collection) -> str | None:
+    value = (collection.metadata or {}).get(_IDENTITY_KEY)
+    return value if isinstance(value, str) else None
+
+
+def _space_of(collection: Collection) -> str | None:
+    # ``configuration_json``: the parsed ``configuration`` warns about Chroma's legacy
+    # embedding-function entry, which is what "no embedding function" is stored as.
+    hnsw = (collection.configuration_json or {}).get("hnsw") or {}
+    space = hnsw.get("space")
+    return space if isinstance(space, str) else None
+
+
 _SHARED: dict[Path, _SharedChroma] = {}
 _SHARED_LOCK = threading.Lock()
 
@@ -249,6 +262,7 @@ class VectorStore:
         self.embedder = embedder
         self.collection_name = collection_name
         self._collection: Collection | None = None
+        self._open_client: ClientAPI | None = None
         self._generation = -1
         self._store: Chroma | None = None
         # Only a folder this class opens itself has files to watch; a server, or a client
@@ -290,6 +304,7 @@ class VectorStore:
             if self._collection is None or generation != self._generation:
                 before = self._witness()
                 self._collection = self._get_or_create(client, None)
+                self._open_client = client
                 self._generation = generation
                 self._store = None
                 self._remember(before)
@@ -330,7 +345,7 @@ class VectorStore:
                 self._store = Chroma(
                     collection_name=self.collection_name,
                     embedding_function=EmbedderEmbeddings(self.embedder),
-                    client=self.client,
+                    client=self._open_client,  # the client of the open collection
                 )
             return self._store
 
@@ -369,9 +384,11 @@ class VectorStore:
         if self._path is None or before is None or self._collection is None:
             return
         try:
+            # The open collection itself, never ``_ensure_open``: that may reopen the client
+            # (another process wrote) and so close the collection the caller still holds.
             entry = {
-                "identity": self._live_identity(),
-                "space": self._live_space(),
+                "identity": _identity_of(self._collection),
+                "space": _space_of(self._collection),
                 "count": int(self._collection.count()),
                 "witness": before,
             }
@@ -400,16 +417,10 @@ class VectorStore:
     # --- identity and size ----------------------------------------------------------------
 
     def _live_identity(self) -> str | None:
-        collection = self._ensure_open()
-        value = (collection.metadata or {}).get(_IDENTITY_KEY)
-        return value if isinstance(value, str) else None
+        return _identity_of(self._ensure_open())
 
     def _live_space(self) -> str | None:
-        # ``configuration_json``: the parsed ``configuration`` warns about Chroma's legacy
-        # embedding-function entry, which is what "no embedding function" is stored as.
-        hnsw = (self._ensure_open().configuration_json or {}).get("hnsw") or {}
-        space = hnsw.get("space")
-        return space if isinstance(space, str) else None
+        return _space_of(self._ensure_open())
 
     @property
     def stored_identity(self) -> str | None:
@@ -449,6 +460,7 @@ class VectorStore:
                 "dimension": self.embedder.dimension,
             }
             self._collection = self._get_or_create(client, metadata)
+            self._open_client = client
             self._store = None
             if self._shared is not None:
                 # Other stores of this process hold the dropped collection: fetch it anew.
@@ -469,8 +481,10 @@ class VectorStore:
                 "hãy chạy 'assistant reindex'."
             )
         with self._lock:
-            collection = self._ensure_open()
+            # The batch size first: asking for the client after the collection is open would
+            # close that collection's client if another process wrote in between.
             batch = max(1, min(1000, int(self.client.get_max_batch_size())))
+            collection = self._ensure_open()
             for at in range(0, len(chunks), batch):
                 part = chunks[at : at + batch]
                 collection.upsert(
