@@ -142,6 +142,48 @@ CREATE TRIGGER IF NOT EXISTS task_history_no_update BEFORE UPDATE ON task_histor
 BEGIN SELECT RAISE(ABORT, 'task_history is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS task_history_no_delete BEFORE DELETE ON task_history
 BEGIN SELECT RAISE(ABORT, 'task_history is append-only'); END;
+CREATE TABLE IF NOT EXISTS task_keys (
+    notice_id TEXT NOT NULL,
+    ord INTEGER NOT NULL,
+    row_key TEXT NOT NULL,
+    -- copied from the row: what the views filter and sort on, read without the rows
+    role TEXT NOT NULL,
+    deadline_date TEXT,
+    recurring INTEGER NOT NULL,
+    PRIMARY KEY (notice_id, ord)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS task_keys_row_key ON task_keys(row_key);
+CREATE TABLE IF NOT EXISTS task_key_notices (
+    notice_id TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL,
+    -- copied from the notice: its kind, and its place in Store.summaries() (newest first)
+    kind TEXT NOT NULL,
+    newest TEXT NOT NULL,
+    source TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS task_keys_notice_gone AFTER DELETE ON notices
+BEGIN
+    DELETE FROM task_key_notices WHERE notice_id = OLD.id;
+    DELETE FROM task_keys WHERE notice_id = OLD.id;
+    UPDATE task_tracks SET notice_stamp = NULL WHERE notice_id = OLD.id;
+END;
+CREATE TRIGGER IF NOT EXISTS task_keys_notice_kind AFTER UPDATE ON notices
+BEGIN DELETE FROM task_key_notices WHERE notice_id = OLD.id OR notice_id = NEW.id; END;
+CREATE TRIGGER IF NOT EXISTS task_keys_row_added AFTER INSERT ON assignments
+BEGIN
+    DELETE FROM task_key_notices WHERE notice_id = NEW.notice_id;
+    UPDATE task_tracks SET notice_stamp = NULL WHERE notice_id = NEW.notice_id;
+END;
+CREATE TRIGGER IF NOT EXISTS task_keys_row_changed AFTER UPDATE ON assignments
+BEGIN
+    DELETE FROM task_key_notices WHERE notice_id = OLD.notice_id OR notice_id = NEW.notice_id;
+    UPDATE task_tracks SET notice_stamp = NULL WHERE notice_id = OLD.notice_id OR notice_id = NEW.notice_id;
+END;
+CREATE TRIGGER IF NOT EXISTS task_keys_row_removed AFTER DELETE ON assignments
+BEGIN
+    DELETE FROM task_key_notices WHERE notice_id = OLD.notice_id;
+    UPDATE task_tracks SET notice_stamp = NULL WHERE notice_id = OLD.notice_id;
+END;
 """
 
 
@@ -526,6 +568,17 @@ def typed_filters(
 
 # --- the tracker ---------------------------------------------------------------------------
 
+# The stored status of a view row (a task nobody has touched has no track).
+_STATUS_SQL = "COALESCE(t.status, 'chua_thuc_hien')"
+# What the first pass of a view reads (``_refs_of`` completes the rows it keeps).
+_KEY_COLUMNS = "k.notice_id, k.ord, k.row_key, k.role, k.deadline_date, k.recurring"
+# The columns of a view row: ``_ref_and_state`` reads them in this order.
+_VIEW_COLUMNS = ("a.notice_id, a.ord, k.row_key, a.agency_key, COALESCE(a.agency, a.agency_text), a.role,"
+                 ' a.task, a.start, a."end", a.deadline_date, a.deadline_recurring')
+# The columns ``_with_keys`` reads, in its order.
+_REF_COLUMNS = ('notice_id, ord, agency_key, COALESCE(agency, agency_text), role, task, start, "end",'
+                " deadline_date, deadline_recurring")
+
 
 class TaskTracker:
     """Statuses and history of the tasks in one store. Opens its own connection to the
@@ -540,9 +593,20 @@ class TaskTracker:
         self._conn.execute("PRAGMA busy_timeout=30000")
         self._lock = threading.RLock()
         self._rows_cache: tuple[tuple[int, int], list[TaskRef]] | None = None
+        # (SQLite data_version, stored keys' version) when the keys were last checked
+        self._keys_version: tuple[int, tuple[int, int]] | None = None
         self._by_key: dict[str, TaskRef] = {}
         with self._lock:
             self._conn.executescript(_SCHEMA)
+            # the rows of the agency and the notices of the issuer a view asks for
+            self._conn.executescript(
+                "CREATE TEMP TABLE IF NOT EXISTS task_view_rows (notice_id TEXT NOT NULL,"
+                " ord INTEGER NOT NULL, PRIMARY KEY (notice_id, ord)) WITHOUT ROWID;"
+                "CREATE TEMP TABLE IF NOT EXISTS task_view_notices (notice_id TEXT PRIMARY KEY)"
+                " WITHOUT ROWID;"
+                "CREATE TEMP TABLE IF NOT EXISTS task_view_page (notice_id TEXT NOT NULL,"
+                " ord INTEGER NOT NULL, PRIMARY KEY (notice_id, ord)) WITHOUT ROWID;"
+            )
 
     def close(self) -> None:
         self._conn.close()
@@ -556,41 +620,118 @@ class TaskTracker:
     # --- current rows ------------------------------------------------------------------
 
     def _version(self) -> tuple[int, int]:
-        row = self._conn.execute("PRAGMA data_version").fetchone()
-        return int(row[0]), 0
+        """What the cached rows were read at: the stored keys' (count, newest generation).
+        Cheap when nothing changed (SQLite's ``data_version`` says so without a query);
+        otherwise the stale notices' keys are computed first (``sync_keys``)."""
+        data_version = int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        if self._keys_version is not None and self._keys_version[0] == data_version:
+            return self._keys_version[1]
+        self.sync_keys()
+        count, newest = self._conn.execute(
+            "SELECT COUNT(*), COALESCE(MAX(generation), 0) FROM task_key_notices"
+        ).fetchone()
+        version = (int(count), int(newest))
+        self._keys_version = (data_version, version)
+        return version
+
+    def sync_keys(self) -> int:
+        """Compute and store the row keys of every notice whose keys are missing: stored
+        since the last call, re-read (its rows rewritten), or from before this table. The
+        store's own writes cannot leave stale keys behind: triggers on ``notices`` and
+        ``assignments`` drop a notice's marker (and, when it is deleted, its keys) in the same
+        transaction. Returns how many notices were keyed."""
+        with self._lock:
+            missing = "SELECT id FROM notices WHERE id NOT IN (SELECT notice_id FROM task_key_notices)"
+            if self._conn.execute(missing + " LIMIT 1").fetchone() is None:
+                return 0
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                ids = [r[0] for r in self._conn.execute(missing)]
+                generation = 1 + int(self._conn.execute(
+                    "SELECT COALESCE(MAX(generation), 0) FROM task_key_notices").fetchone()[0])
+                for start in range(0, len(ids), 500):
+                    part = ids[start:start + 500]
+                    marks = ",".join("?" * len(part))
+                    self._conn.execute(f"DELETE FROM task_keys WHERE notice_id IN ({marks})", part)
+                    rows = self._conn.execute(
+                        f"SELECT {_REF_COLUMNS} FROM assignments WHERE notice_id IN ({marks})"
+                        " ORDER BY notice_id, ord", part,
+                    ).fetchall()
+                    self._conn.executemany(
+                        "INSERT INTO task_keys(notice_id, ord, row_key, role, deadline_date, recurring)"
+                        " VALUES (?,?,?,?,?,?)",
+                        [(ref.notice_id, ref.ord, ref.row_key, ref.role, _iso(ref.deadline_date),
+                          int(ref.recurring)) for ref in _with_keys(rows)],
+                    )
+                    self._conn.execute(
+                        "INSERT INTO task_key_notices(notice_id, generation, kind, newest, source)"
+                        " SELECT id, ?, kind, COALESCE(meeting_date, issue_date, ''), source"
+                        f" FROM notices WHERE id IN ({marks})", [generation, *part],
+                    )
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+            return len(ids)
 
     def task_refs(self) -> list[TaskRef]:
-        """Every current assignment of a followed-up kind of document, with its row key; read
-        once per change of the store (at 10k notices, ~130k rows from one query)."""
+        """Every current assignment of a followed-up kind of document, with its row key; the
+        keys are stored (``task_keys``), computed once per notice; the rows are read once
+        per change of the stored keys."""
         with self._lock:
             version = self._version()
             cached = self._rows_cache
             if cached is not None and cached[0] == version:
                 return cached[1]
             rows = self._conn.execute(
-                "SELECT a.notice_id, a.ord, a.agency_key, COALESCE(a.agency, a.agency_text), a.role,"
-                ' a.task, a.start, a."end", a.deadline_date, a.deadline_recurring'
+                "SELECT a.notice_id, a.ord, k.row_key, a.agency_key, COALESCE(a.agency, a.agency_text),"
+                ' a.role, a.task, a.start, a."end", a.deadline_date, a.deadline_recurring'
                 " FROM assignments a JOIN notices n ON n.id = a.notice_id"
+                " JOIN task_keys k ON k.notice_id = a.notice_id AND k.ord = a.ord"
                 f" WHERE n.kind IN ({','.join('?' * len(TRACKED_KINDS))})"
                 " ORDER BY a.notice_id, a.ord",
                 sorted(TRACKED_KINDS),
             ).fetchall()
-            refs = _with_keys(rows)
+            refs = [
+                TaskRef(notice_id, ord_, key, agency_key, agency, role, task, start, end,
+                        _date(deadline), bool(recurring))
+                for notice_id, ord_, key, agency_key, agency, role, task, start, end, deadline, recurring
+                in rows
+            ]
             self._rows_cache = (version, refs)
             self._by_key = {ref.row_key: ref for ref in refs}
             return refs
 
     def ref_by_key(self, key: str) -> TaskRef | None:
-        """The current row with this row key (None: no such task now)."""
-        self.task_refs()
-        return self._by_key.get(key)
+        """The current row with this row key (None: no such task now): one indexed look-up
+        in the stored keys, or the rows already read."""
+        with self._lock:
+            version = self._version()
+            if self._rows_cache is not None and self._rows_cache[0] == version:
+                return self._by_key.get(key)
+            rows = self._conn.execute(
+                f"SELECT {_VIEW_COLUMNS} FROM task_keys k JOIN assignments a ON a.notice_id = k.notice_id"
+                " AND a.ord = k.ord JOIN notices n ON n.id = a.notice_id"
+                f" WHERE k.row_key = ? AND n.kind IN ({','.join('?' * len(TRACKED_KINDS))})"
+                " ORDER BY a.notice_id, a.ord LIMIT 1",
+                [key, *sorted(TRACKED_KINDS)],
+            ).fetchall()
+        return _ref_and_state(rows[0], {})[0] if rows else None
+
+    def _keys_starting(self, prefix: str) -> list[str]:
+        """The current row keys that start with ``prefix`` (an index range, not a scan)."""
+        with self._lock:
+            self._version()
+            return [r[0] for r in self._conn.execute(
+                "SELECT DISTINCT k.row_key FROM task_keys k JOIN notices n ON n.id = k.notice_id"
+                f" WHERE k.row_key >= ? AND k.row_key < ? AND n.kind IN ({','.join('?' * len(TRACKED_KINDS))})"
+                " LIMIT 50",
+                [prefix, prefix + "\U0010ffff", *sorted(TRACKED_KINDS)],
+            )]
 
     def _notice_refs(self, notice_id: str) -> list[TaskRef]:
         rows = self._conn.execute(
-            "SELECT notice_id, ord, agency_key, COALESCE(agency, agency_text), role, task, start,"
-            ' "end", deadline_date, deadline_recurring FROM assignments WHERE notice_id = ?'
-            " ORDER BY ord",
-            (notice_id,),
+            f"SELECT {_REF_COLUMNS} FROM assignments WHERE notice_id = ? ORDER BY ord", (notice_id,)
         ).fetchall()
         return _with_keys(rows)
 
@@ -618,9 +759,13 @@ class TaskTracker:
             "SELECT 1 FROM task_tracks WHERE row_key = ?", (task_id,)
         ).fetchone():
             return task_id  # an untouched task: its id is its row key
+        if len(task_id) < 4:
+            raise NotFound(
+                f"Không có nhiệm vụ mã '{task_id}'. Xem mã ở cột 'Mã' của 'assistant tasks list'."
+            )
         tracked = {r[0]: r[1] for r in self._conn.execute("SELECT row_key, task_id FROM task_tracks")}
-        ids = {tracked.get(key, key) for key in self._by_key} | set(tracked.values())
-        matches = [i for i in ids if len(task_id) >= 4 and i.startswith(task_id)]
+        ids = {tracked.get(key, key) for key in self._keys_starting(task_id)} | set(tracked.values())
+        matches = [i for i in ids if i.startswith(task_id)]
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
@@ -911,8 +1056,50 @@ class TaskTracker:
         """The rows of a view, filtered and sorted upcoming first, not yet decoded; with how
         the agency was read (``AgencyLookup.to_json``) when one was asked."""
         today = today or dt.date.today()
-        states = self.states_by_row_key()
-        refs = self.task_refs()
+        with self._lock:
+            states = self.states_by_row_key()
+            sql, params, lookup = self._view_sql(filters, gazetteer, today)
+            keys = self._conn.execute(f"SELECT {_KEY_COLUMNS} {sql}", params).fetchall()
+            return self._refs_of(keys, states), lookup
+
+    def _refs_of(self, keys: Sequence[tuple[Any, ...]], states: dict[str, TaskState]
+                 ) -> list[tuple[TaskRef, TaskState]]:
+        """The view rows ``keys`` (``_KEY_COLUMNS``) completed from their assignment rows, in
+        the same order; a row deleted in between is left out."""
+        self._conn.execute("DELETE FROM temp.task_view_page")
+        self._conn.executemany("INSERT OR IGNORE INTO temp.task_view_page VALUES (?, ?)",
+                               [key[:2] for key in keys])
+        texts: dict[tuple[str, int], tuple[Any, ...]] = {
+            (r[0], r[1]): r[2:] for r in self._conn.execute(
+                'SELECT a.notice_id, a.ord, a.agency_key, COALESCE(a.agency, a.agency_text), a.task,'
+                ' a.start, a."end" FROM temp.task_view_page p'
+                " JOIN assignments a ON a.notice_id = p.notice_id AND a.ord = p.ord"
+            )
+        }
+        out: list[tuple[TaskRef, TaskState]] = []
+        for notice_id, ord_, key, role, deadline, recurring in keys:
+            found = texts.get((notice_id, ord_))
+            if found is None:
+                continue
+            agency_key, agency, task, begin, end = found
+            ref = TaskRef(notice_id, ord_, key, agency_key, agency, role, task, begin, end,
+                          _date(deadline), bool(recurring))
+            out.append((ref, states.get(key) or TaskState(key)))
+        return out
+
+    def _view_sql(
+        self, filters: TaskFilters, gazetteer: Gazetteer | None, today: dt.date
+    ) -> tuple[str, list[object], dict[str, Any] | None]:
+        """``FROM … WHERE … ORDER BY …`` of a view over the stored keys and statuses (the
+        lock held: the agency's and issuer's rows go into this connection's temp tables).
+        The selection, the counts and the page are SQLite's work: at 10,000 notices a page
+        reads its 50 rows, not all 150,000."""
+        self._version()  # the keys of every stored notice
+        self.reconcile()
+        today_iso = today.isoformat()
+        joins: list[str] = []
+        where = [f"kn.kind IN ({','.join('?' * len(TRACKED_KINDS))})"]
+        params: list[object] = [*sorted(TRACKED_KINDS)]
         lookup: dict[str, Any] | None = None
         if filters.agency:
             if gazetteer is None:
@@ -921,46 +1108,62 @@ class TaskTracker:
 
             found = find_agency(self.store, gazetteer, filters.agency)
             lookup = found.to_json()
-            wanted = {(r.notice_id, r.ord) for r in found.refs}
-            refs = [r for r in refs if (r.notice_id, r.ord) in wanted]
+            self._conn.execute("DELETE FROM temp.task_view_rows")
+            self._conn.executemany("INSERT OR IGNORE INTO temp.task_view_rows VALUES (?, ?)",
+                                   [(r.notice_id, r.ord) for r in found.refs])
+            joins.append("temp.task_view_rows v CROSS JOIN task_keys k ON k.notice_id = v.notice_id AND k.ord = v.ord")
+        if filters.issuer:
+            wanted = self._issuer_ids(set(self.store.ids()), filters.issuer)
+            self._conn.execute("DELETE FROM temp.task_view_notices")
+            self._conn.executemany("INSERT OR IGNORE INTO temp.task_view_notices VALUES (?)",
+                                   [(i,) for i in wanted])
+            joins.append("temp.task_view_notices w CROSS JOIN task_keys k ON k.notice_id = w.notice_id"
+                         if not joins else "JOIN temp.task_view_notices w ON w.notice_id = k.notice_id")
         if filters.notice:
             prefix = filters.notice.strip().lower()
-            refs = [r for r in refs if r.notice_id.startswith(prefix)]
+            where.append("substr(k.notice_id, 1, ?) = ?")
+            params += [len(prefix), prefix]
         if filters.role:
-            refs = [r for r in refs if r.role == filters.role]
-        summaries = self.store.summaries_of({r.notice_id for r in refs})
-        if filters.since or filters.until:
-            low, high = _iso(filters.since), _iso(filters.until)
-
-            def in_period(notice_id: str) -> bool:
-                summary = summaries.get(notice_id)
-                when = (summary.meeting_date or summary.issue_date) if summary else None
-                return when is not None and (low is None or when >= low) and (high is None or when <= high)
-
-            refs = [r for r in refs if in_period(r.notice_id)]
-        if filters.issuer:
-            wanted_ids = self._issuer_ids({r.notice_id for r in refs}, filters.issuer)
-            refs = [r for r in refs if r.notice_id in wanted_ids]
-        out: list[tuple[TaskRef, TaskState]] = []
-        horizon = today + dt.timedelta(days=filters.due_within) if filters.due_within is not None else None
-        for ref in refs:
-            state = states.get(ref.row_key) or TaskState(ref.row_key)
-            if filters.status is not None and state.status is not filters.status:
-                continue
-            due, _, _ = due_state(ref.deadline_date, ref.recurring, state.status, today, self.due_soon_days)
-            if filters.overdue and due is not DueState.OVERDUE:
-                continue
-            if horizon is not None and (
-                ref.deadline_date is None or ref.recurring or state.status in CLOSED
-                or not today <= ref.deadline_date <= horizon
-            ):
-                continue
-            out.append((ref, state))
-        rank = {n.id: i for i, n in enumerate(self.store.summaries())}
-        out.sort(key=lambda pair: (rank.get(pair[0].notice_id, 0), pair[0].ord))
-        order = upcoming_first(today)
-        out.sort(key=lambda pair: order(pair[0]))
-        return out, lookup
+            where.append("k.role = ?")
+            params.append(filters.role)
+        meeting = "NULLIF(kn.newest, '')"
+        if filters.since:
+            where.append(f"{meeting} >= ?")
+            params.append(filters.since.isoformat())
+        if filters.until:
+            where.append(f"{meeting} <= ?")
+            params.append(filters.until.isoformat())
+        if filters.status is not None:
+            where.append(f"{_STATUS_SQL} = ?")
+            params.append(filters.status.value)
+        # a deadline that can fall due: dated, not a recurring duty, the task not closed
+        open_dated = (f"k.deadline_date IS NOT NULL AND k.recurring = 0"
+                      f" AND {_STATUS_SQL} NOT IN ({','.join('?' * len(CLOSED))})")
+        closed = sorted(status.value for status in CLOSED)
+        if filters.overdue:
+            where.append(f"{open_dated} AND k.deadline_date < ?")
+            params += [*closed, today_iso]
+        if filters.due_within is not None:
+            horizon = today + dt.timedelta(days=filters.due_within)
+            where.append(f"{open_dated} AND k.deadline_date >= ? AND k.deadline_date <= ?")
+            params += [*closed, today_iso, horizon.isoformat()]
+        # upcoming_first(), then the notices newest first (Store.summaries), then their order
+        order = (
+            "CASE WHEN k.deadline_date IS NULL THEN (CASE WHEN k.recurring THEN 2 ELSE 3 END)"
+            " WHEN k.deadline_date >= ? THEN 0 ELSE 1 END,"
+            " CASE WHEN k.deadline_date >= ? THEN k.deadline_date END,"
+            " CASE WHEN k.deadline_date < ? THEN k.deadline_date END DESC,"
+            " kn.newest DESC, kn.source, k.ord"
+        )
+        # A view of an agency or an issuer starts from its few rows (CROSS JOIN fixes the
+        # order of the loops: left alone, SQLite scanned every key and probed the temp table).
+        first = joins[0] if joins else "task_keys k"
+        sql = (
+            f"FROM {first} {' '.join(joins[1:])} JOIN task_key_notices kn ON kn.notice_id = k.notice_id"
+            " LEFT JOIN task_tracks t ON t.row_key = k.row_key AND t.carry != 'lost'"
+            f" WHERE {' AND '.join(where)} ORDER BY {order}"
+        )
+        return sql, [*params, today_iso, today_iso, today_iso], lookup
 
     def _issuer_ids(self, ids: set[str], issuer: str) -> set[str]:
         want = collapse_spaces(search_view(nfc(issuer))).strip()
@@ -975,19 +1178,41 @@ class TaskTracker:
         offset: int = 0,
         limit: int | None = None,
     ) -> TaskPage:
-        """One page of a view, decoded: each row with its notice, status and quote."""
+        """One page of a view, decoded: each row with its notice, status and quote. The counts
+        are over every row of the view; only the page's rows are read."""
         today = today or dt.date.today()
-        selected, lookup = self.select(filters, gazetteer, today)
         counts: dict[str, int] = {status.value: 0 for status in TaskStatus}
         counts.update({state.value: 0 for state in DueState})
-        for ref, state in selected:
-            counts[state.status.value] += 1
-            due, _, _ = due_state(ref.deadline_date, ref.recurring, state.status, today, self.due_soon_days)
-            if due is not None:
-                counts[due.value] += 1
-        end = None if limit is None else offset + limit
-        items = self.items(selected[offset:end], today)
-        return TaskPage(items, len(selected), today, counts, lookup)
+        closed = sorted(status.value for status in CLOSED)
+        soon = (today + dt.timedelta(days=self.due_soon_days)).isoformat()
+        due = (
+            "CASE WHEN k.deadline_date IS NULL OR k.recurring != 0"
+            f" OR {_STATUS_SQL} IN ({','.join('?' * len(closed))}) THEN NULL"
+            " WHEN k.deadline_date < ? THEN ? WHEN k.deadline_date <= ? THEN ? END"
+        )
+        due_params: list[object] = [*closed, today.isoformat(), DueState.OVERDUE.value, soon,
+                                    DueState.DUE_SOON.value]
+        with self._lock:
+            states = self.states_by_row_key()
+            sql, params, lookup = self._view_sql(filters, gazetteer, today)
+            unordered = sql[: sql.rindex(" ORDER BY ")]
+            filter_params = params[:-3]  # less the ORDER BY's
+            total = 0
+            for status, due_value, count in self._conn.execute(
+                f"SELECT {_STATUS_SQL}, {due}, COUNT(*) {unordered} GROUP BY 1, 2",
+                [*due_params, *filter_params],
+            ):
+                total += count
+                counts[status] += count
+                if due_value is not None:
+                    counts[due_value] += count
+            window = "" if limit is None and not offset else " LIMIT ? OFFSET ?"
+            keys = self._conn.execute(
+                f"SELECT {_KEY_COLUMNS} {sql}{window}",
+                [*params, *([-1 if limit is None else limit, offset] if window else [])],
+            ).fetchall()
+            selected = self._refs_of(keys, states)
+        return TaskPage(self.items(selected, today), total, today, counts, lookup)
 
     def items(self, selected: Sequence[tuple[TaskRef, TaskState]], today: dt.date) -> list[TaskItem]:
         """Decode the rows of ``selected`` (only these records are read) into view items."""
@@ -998,7 +1223,7 @@ class TaskTracker:
         records = self._records([ref for ref, _ in selected])
         texts = self.store.texts(ids)
         names = self.store.issuer_names(ids)
-        groups = self._span_groups(ids)
+        groups = self._span_groups({(ref.notice_id, ref.start, ref.end) for ref, _ in selected})
         out: list[TaskItem] = []
         for ref, state in selected:
             item = records.get((ref.notice_id, ref.ord))
@@ -1018,29 +1243,33 @@ class TaskTracker:
         return out
 
     def _records(self, refs: Sequence[TaskRef]) -> dict[tuple[str, int], Assignment]:
-        by_notice: dict[str, list[int]] = {}
-        for ref in refs:
-            by_notice.setdefault(ref.notice_id, []).append(ref.ord)
-        out: dict[tuple[str, int], Assignment] = {}
-        for notice_id, ords in by_notice.items():
-            for start in range(0, len(ords), 500):
-                part = ords[start:start + 500]
-                rows = self._conn.execute(
-                    "SELECT ord, data FROM assignments WHERE notice_id = ?"
-                    f" AND ord IN ({','.join('?' * len(part))})", [notice_id, *part],
-                ).fetchall()
-                for ord_, data in rows:
-                    out[(notice_id, ord_)] = Assignment.model_validate_json(data)
-        return out
+        with self._lock:
+            self._conn.execute("DELETE FROM temp.task_view_page")
+            self._conn.executemany("INSERT OR IGNORE INTO temp.task_view_page VALUES (?, ?)",
+                                   [(ref.notice_id, ref.ord) for ref in refs])
+            rows = self._conn.execute(
+                "SELECT a.notice_id, a.ord, a.data FROM temp.task_view_page p"
+                " JOIN assignments a ON a.notice_id = p.notice_id AND a.ord = p.ord"
+            ).fetchall()
+        return {(notice_id, ord_): Assignment.model_validate_json(data) for notice_id, ord_, data in rows}
 
-    def _span_groups(self, ids: Iterable[str]) -> dict[tuple[str, int, int, str], list[tuple[str, str]]]:
-        """The agencies of each task (same notice, quote span and text): who leads, who helps."""
+    def _span_groups(self, spans: set[tuple[str, int, int]]
+                     ) -> dict[tuple[str, int, int, str], list[tuple[str, str]]]:
+        """The agencies of each task (same notice, quote span and text): who leads, who helps;
+        for the quote spans asked (``(notice id, start, end)``) only."""
         groups: dict[tuple[str, int, int, str], list[tuple[str, str]]] = {}
-        wanted = set(ids)
-        for ref in self.task_refs():
-            if ref.notice_id in wanted:
-                key = (ref.notice_id, ref.start, ref.end, task_text_key(ref.task))
-                groups.setdefault(key, []).append((ref.role, ref.agency))
+        wanted = sorted({notice_id for notice_id, _, _ in spans})
+        for start in range(0, len(wanted), 500):
+            part = wanted[start:start + 500]
+            rows = self._conn.execute(
+                'SELECT notice_id, start, "end", task, role, COALESCE(agency, agency_text)'
+                f" FROM assignments WHERE notice_id IN ({','.join('?' * len(part))})"
+                " ORDER BY notice_id, ord", part,
+            ).fetchall()
+            for notice_id, begin, end, task, role, agency in rows:
+                if (notice_id, begin, end) in spans:
+                    key = (notice_id, begin, end, task_text_key(task))
+                    groups.setdefault(key, []).append((role, agency))
         return groups
 
 
@@ -1059,6 +1288,13 @@ def _with_keys(rows: Iterable[tuple[Any, ...]]) -> list[TaskRef]:
         out.append(TaskRef(notice_id, ord_, row_key(notice_id, agency_key, task, occurrence), agency_key,
                            agency, role, task, start, end, _date(deadline), bool(recurring)))
     return out
+
+
+def _ref_and_state(row: tuple[Any, ...], states: dict[str, TaskState]) -> tuple[TaskRef, TaskState]:
+    notice_id, ord_, key, agency_key, agency, role, task, start, end, deadline, recurring = row
+    ref = TaskRef(notice_id, ord_, key, agency_key, agency, role, task, start, end, _date(deadline),
+                  bool(recurring))
+    return ref, states.get(key) or TaskState(key)
 
 
 def _best_match(track: sqlite3.Row, candidates: list[TaskRef]) -> tuple[TaskRef | None, bool]:

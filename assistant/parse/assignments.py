@@ -124,6 +124,26 @@ _EVALUATION = re.compile(
     r"^\s*(?:[ivx]+\.\s*|\d+\.\s*)?(?:nhung\s+|mot so\s+)?"
     r"(?:ket qua dat duoc|ket qua thuc hien|ton tai|kho khan|han che|danh gia)"
 )
+# A sentence that only announces the list after it, with or without its colon: '… thực hiện
+# các nội dung sau', '… một số nhiệm vụ trọng tâm sau đây.', '… cụ thể như sau'. What it asks
+# is what the items ask (an intro, eval/README rule 10).
+_ANNOUNCES_LIST = re.compile(
+    r"(?:(?:noi dung|nhiem vu|viec|cong viec|giai phap|yeu cau|van de|bien phap|diem|y kien)"
+    r"(?:\s+(?:trong tam|cu the|chu yeu|cap bach|quan trong|chinh|can thiet|truoc mat|uu tien|then chot)){0,2}"
+    r"\s+sau(?:\s+day)?|nhu sau|(?:nhu\s+)?duoi day|sau day)\s*[:.]?\s*$"
+)
+# A section-opening topic: 'Đối với nhiệm vụ phát triển kinh tế - xã hội.', 'Về công tác cải
+# cách hành chính', 'Lĩnh vực đầu tư công.' over items of its own names what they are about and
+# asks nothing by itself; an obligation or a verb of doing in it makes it a task
+_TOPIC_OPENER = re.compile(r"\s*(?:doi voi|ve|(?:trong|ve)\s+linh vuc|linh vuc)\s")
+# verbs of doing a topic heading does not hold ('Đối với các dự án chậm tiến độ, kiên quyết thu
+# hồi chủ trương' is a task)
+_ACTION_VERB = re.compile(
+    r"(?<!\w)(?:kien quyet|ra soat|kiem tra|xu ly|hoan thanh|hoan thien|day nhanh|xay dung|ban hanh|"
+    r"trinh|giai quyet|bao dam|dam bao|chi dao|don doc|tuyen truyen|cap nhat|giai ngan|theo doi|"
+    r"tong hop|van dong|dieu chinh|bo tri|thu hoi|lap|sap xep|kien toan|phan dau|uu tien|nang cao|"
+    r"thanh tra|cung co|tiep nhan|danh gia|khac phuc|tham dinh|phe duyet|ho tro|to chuc)(?!\w)"
+)
 _CONNECTIVE = re.compile(r"\s*(?:dong thoi|ben canh do|ngoai ra)\s*,")
 _FORWARD = re.compile(r"\s*(?:trong\s+)?thoi gian toi\s*,")
 _CLOSING = re.compile(
@@ -260,9 +280,12 @@ class _Extractor:
         )
         has_children = bool(section.children)
         own_text = self.text[own_start:own_end].rstrip()
-        ends_with_colon = own_text.endswith(":")
+        ends_with_colon = own_text.endswith(":") or (
+            has_children and self._announces_list(own_start, own_start + len(own_text)))
+        # '* Đối với nhiệm vụ phát triển kinh tế - xã hội.' heading its items: not a task
+        topic_head = has_children and label_ctx is None and self._opens_topic(body_s, own_end)
 
-        if body_s < own_end:
+        if body_s < own_end and not topic_head:
             if has_children and ends_with_colon and label_ctx is None and is_bullet:
                 # '- Sở Y tế chủ trì thực hiện các nội dung sau:' introduces the children
                 intro = self._intro(body_s, own_end, umbrella=False)
@@ -280,7 +303,7 @@ class _Extractor:
             elif is_bullet and label_ctx is None:
                 self._bullet(body_s, own_end, context, new_path)
             else:
-                intro = self._paragraphs(body_s, own_end, context, new_path)
+                intro = self._paragraphs(body_s, own_end, context, new_path, followed=has_children)
                 if intro is not None and has_children:
                     context = intro
 
@@ -761,11 +784,12 @@ class _Extractor:
                 self._emit(others, s, e, None, path)
 
     def _paragraphs(
-        self, start: int, end: int, context: _Context | None, path: list[str]
+        self, start: int, end: int, context: _Context | None, path: list[str], followed: bool = False
     ) -> _Context | None:
         """Body text: each sentence is a task; one without its own subject continues the
         subject of the sentence before it in the paragraph, else the heading's agencies.
-        Returns the context an intro ending the body hands to the items after it."""
+        Returns the context an intro ending the body hands to the items after it (``followed``:
+        there are items after it)."""
         carry: list[_Found] = []
         carry_start: int | None = None
         prev_end = start
@@ -778,7 +802,9 @@ class _Extractor:
             prev_end = e
             if self._is_closing(s, e):
                 continue
-            if self.text[s:e].rstrip().endswith(":"):
+            if self.text[s:e].rstrip().endswith(":") or (
+                self._announces_list(s, e) and (index < len(sentences) - 1 or followed)
+            ):
                 found = self._intro_at(s, e, umbrella=True, path=path)
                 if index == len(sentences) - 1:
                     intro = found
@@ -797,12 +823,33 @@ class _Extractor:
                            s, e, context.start, path)
         return intro
 
+    def _announces_list(self, start: int, end: int) -> bool:
+        """Whether ``text[start:end]`` ends by announcing the list that follows ('… các nội
+        dung sau', '… như sau.')."""
+        return bool(_ANNOUNCES_LIST.search(self.view[start:end].rstrip()))
+
+    def _opens_topic(self, start: int, end: int) -> bool:
+        """Whether ``text[start:end]`` is one sentence naming a topic ('Đối với nhiệm vụ phát
+        triển kinh tế - xã hội.', 'Về công tác quy hoạch'), with no agency, no order and no verb
+        of doing: the heading of the items under it, written as a bullet or a sentence."""
+        sentences = self._sentences(start, end)
+        if len(sentences) != 1:
+            return False
+        s, e = sentences[0]
+        if not _TOPIC_OPENER.match(self.view, s, e):
+            return False
+        view = self.view[s:e]
+        return not (
+            _TRIGGER.search(view) or _TASK_VERB.search(view) or _INTRO_VERB.search(view)
+            or _MODAL.search(view) or _ACTION_VERB.search(view) or self._explicit(s, e)
+        )
+
     def _intro(self, start: int, end: int, umbrella: bool = True) -> _Context | None:
         sentences = self._sentences(start, end)
         if not sentences:
             return None
         s, e = sentences[-1]
-        if not self.text[s:e].rstrip().endswith(":") or self._is_closing(s, e):
+        if not (self.text[s:e].rstrip().endswith(":") or self._announces_list(s, e)) or self._is_closing(s, e):
             return None
         return self._intro_at(s, e, umbrella=umbrella, path=[])
 
