@@ -101,6 +101,8 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--tokens-only", action="store_true", help="count tokens, embed nothing")
+    parser.add_argument("--forms", default=",".join(FORMS),
+                        help=f"embedded forms to measure, comma-separated (default: {','.join(FORMS)})")
     args = parser.parse_args()
     from tokenizers import Tokenizer
 
@@ -120,7 +122,10 @@ def main() -> None:
         "embedder": embedder.identity,
     }
     seed = [i for i, r in enumerate(rows) if not r["dev"]]
-    for form in FORMS:
+    forms = [f for f in args.forms.split(",") if f]
+    if unknown := set(forms) - set(FORMS):
+        parser.error(f"unknown forms: {', '.join(sorted(unknown))}")
+    for form in forms:
         texts = [str(r[form]) for r in rows]
         tokens = (
             sum(len(e.ids) for e in tokenizer.encode_batch(["passage: " + t for t in texts]))
