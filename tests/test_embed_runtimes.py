@@ -104,6 +104,25 @@ def test_other_runtimes_against_the_reference(
     assert cosine >= (0.99 if name == "torch-bf16" else 0.9999), cosine
 
 
+def test_repeated_texts_are_embedded_once(folder: Path, reference: np.ndarray) -> None:
+    runtime = load_runtime(REFERENCE, folder)
+    rows: list[int] = []
+    real_pooled = runtime.pooled
+
+    def counting(embeds: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        rows.append(len(mask))
+        return real_pooled(embeds, mask)
+
+    runtime.pooled = counting  # type: ignore[method-assign]
+    encoder = PassageEncoder(folder, runtime)
+    texts = ["passage: " + PASSAGES[i] for i in (0, 1, 0, 4, 1, 0)]
+    vectors = encoder.encode(texts)
+    assert sum(rows) == 3  # three distinct short texts, one window each
+    assert vectors.shape == (6, 384)
+    for row, i in enumerate((0, 1, 0, 4, 1, 0)):
+        assert float(vectors[row] @ reference[i]) >= 0.99999
+
+
 def test_batches_are_length_sorted_and_bounded(folder: Path) -> None:
     encoder = PassageEncoder(folder, load_runtime(REFERENCE, folder), batch_size=4, batch_tokens=600)
     lengths = [5, 300, 7, 9, 200, 6, 8, 10, 11]

