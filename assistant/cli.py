@@ -24,7 +24,7 @@ from assistant.agencies import Agency, Gazetteer, get_gazetteer
 from assistant.agency_lookup import lookup_rows
 from assistant.deadlines import parse_user_date
 from assistant.errors import AssistantError, ConfigError, as_disk_full
-from assistant.ingest import STATUS_LABELS, FileResult, FileStatus, ingest_paths
+from assistant.ingest import STATUS_LABELS, FileResult, FileStatus
 from assistant.model import KIND_LABELS, Section, ocr_label
 from assistant.ocr import ocr_status
 from assistant.office import INSTALL_HINT, converter_status
@@ -149,45 +149,52 @@ def ingest(
     """Nạp thông báo vào kho: mỗi tệp một dòng kết quả; lỗi ở một tệp không chặn các tệp khác."""
     settings = state.settings()
     from assistant.indexing import open_search_index
+    from assistant.ingest import ParsedBatch, read_paths, store_batch
     from assistant.locks import write_lock
 
-    with write_lock(settings.index), _open_store(settings) as store:
-        gazetteer = _gazetteer(settings)
-        search = open_search_index(settings, store)
-        progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            disable=as_json or not err.is_terminal,
-            transient=True,
-        )
-        task = progress.add_task("Đang nạp", total=None)
-        # A second bar, pages of the file being read by OCR (a scan takes seconds a page).
-        pages_task = progress.add_task("", total=None, visible=False)
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=as_json or not err.is_terminal,
+        transient=True,
+    )
+    task = progress.add_task("Đang đọc tệp", total=None)
+    # A second bar, pages of the file being read by OCR (a scan takes seconds a page).
+    pages_task = progress.add_task("", total=None, visible=False)
 
-        def started(total: int) -> None:
-            progress.update(task, total=total)
+    def started(total: int) -> None:
+        progress.update(task, total=total)
 
-        def pages(source: str, done: int, total: int) -> None:
-            progress.update(pages_task, description=f"  OCR {Path(source).name} (trang)",
-                            completed=done, total=total, visible=done < total)
+    def pages(source: str, done: int, total: int) -> None:
+        progress.update(pages_task, description=f"  OCR {Path(source).name} (trang)",
+                        completed=done, total=total, visible=done < total)
 
-        def done(result: FileResult) -> None:
-            if result.status is not FileStatus.SKIPPED:
-                progress.advance(task)
-            if not as_json:
-                _print_result(result)
+    def report(result: FileResult) -> None:
+        if not as_json:
+            _print_result(result)
 
-        with progress:
-            results = ingest_paths(
-                paths, store, settings, gazetteer, indexer=search, on_result=done, on_start=started,
-                on_pages=pages,
-            )
-            progress.update(task, description="Cập nhật chỉ mục tìm kiếm")
-            search.finish()
-        search.close()
+    def on_stored(result: FileResult) -> None:
+        progress.advance(task)
+        report(result)
+
+    with ParsedBatch() as batch, progress:
+        # Reading (converting, OCR, parsing) needs no lock: a server's uploads and other
+        # ingests go on meanwhile; the lock is held only while the batch is stored and indexed.
+        read_paths(paths, settings, _gazetteer(settings), batch, on_failed=report,
+                   on_start=started, on_read=lambda _source: progress.advance(task), on_pages=pages)
+        progress.update(task, description="Đang chờ quyền ghi dữ liệu", total=None, completed=0)
+        with write_lock(settings.index), _open_store(settings) as store:
+            search = open_search_index(settings, store)
+            try:
+                progress.update(task, description="Đang lưu", total=batch.notices, completed=0)
+                results = store_batch(batch, store, search, on_stored=on_stored)
+                progress.update(task, description="Cập nhật chỉ mục tìm kiếm")
+                search.finish()
+            finally:
+                search.close()
     __import__("assistant.cli_users").cli_users.audit_ingest(settings, results)
     failed = [r for r in results if r.status is FileStatus.FAILED]
     if as_json:

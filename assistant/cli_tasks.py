@@ -318,6 +318,7 @@ def print_carry_notice(settings: Settings) -> None:
     store = Store(settings.db_path)
     with store, TaskTracker(store, settings.tasks.due_soon_days) as tracker:
         issues = tracker.carry_report()
+        tracker.sync_keys()  # the new notices' task ids now, not at the first task view
     if issues:
         lost = sum(i.state.value == "lost" for i in issues)
         _out.print(f"[yellow]Theo dõi nhiệm vụ:[/yellow] {len(issues)} nhiệm vụ đã ghi trạng thái cần "

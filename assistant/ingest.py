@@ -5,8 +5,11 @@ One bad file never stops the batch: it is reported by name and the rest still la
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
@@ -81,21 +84,97 @@ def ingest_paths(
     on_start: Callable[[int], None] | None = None,
     on_pages: Callable[[str, int, int], None] | None = None,
 ) -> list[FileResult]:
-    """``on_pages(source, done, total)`` hears of each page of a file read by OCR."""
+    """``read_paths`` then ``store_batch``, for callers that hold no lock of their own.
+    ``on_pages(source, done, total)`` hears of each page of a file read by OCR."""
+    with ParsedBatch() as batch:
+        read_paths(paths, settings, gazetteer, batch, on_failed=on_result, on_start=on_start,
+                   on_pages=on_pages)
+        return store_batch(batch, store, indexer, on_stored=on_result)
+
+
+class ParsedBatch:
+    """Parse outcomes in file order, notices kept in a temporary file until they are stored:
+    a batch is read whole before the write lock is taken (reading a scan or a .doc takes
+    seconds to minutes, and other writers must not wait for it), and thousands of parsed
+    notices held in memory would cost gigabytes."""
+
+    def __init__(self) -> None:
+        self._spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close() or the with block
+        self._items: list[FileResult | tuple[int, int, str]] = []
+
+    def append(self, parsed: Notice | FileResult) -> None:
+        if isinstance(parsed, FileResult):
+            self._items.append(parsed)
+            return
+        try:
+            data = parsed.model_dump_json().encode("utf-8")
+        except Exception:  # one notice that cannot be kept must not lose the batch
+            log.exception("parsed notice of %s could not be spooled", parsed.source)
+            self._items.append(_unexpected(parsed.source))
+            return
+        offset = self._spool.seek(0, os.SEEK_END)
+        self._spool.write(data)
+        self._items.append((offset, len(data), parsed.source))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def notices(self) -> int:
+        """How many parsed notices (not failed or skipped files) the batch holds."""
+        return sum(not isinstance(item, FileResult) for item in self._items)
+
+    def __iter__(self) -> Iterator[Notice | FileResult]:
+        for item in self._items:
+            if isinstance(item, FileResult):
+                yield item
+                continue
+            offset, size, source = item
+            self._spool.seek(offset)
+            try:
+                # As the store reads its rows back: pydantic's own JSON parser stops at a
+                # nesting depth the parser allows (200 levels of sections), Python's does not.
+                yield Notice.model_validate(json.loads(self._spool.read(size)))
+            except Exception:
+                log.exception("parsed notice of %s could not be read back", source)
+                yield _unexpected(source)
+
+    def close(self) -> None:
+        self._spool.close()
+
+    def __enter__(self) -> ParsedBatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_paths(
+    paths: Iterable[Path],
+    settings: Settings,
+    gazetteer: Gazetteer,
+    batch: ParsedBatch,
+    on_failed: Callable[[FileResult], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_read: Callable[[str], None] | None = None,
+    on_pages: Callable[[str, int, int], None] | None = None,
+) -> None:
+    """Load and parse every file under ``paths`` into ``batch`` (no lock needed). Files that
+    are skipped, refused or fail are reported to ``on_failed`` at once; ``on_start`` hears how
+    many files will be read, ``on_read`` of each one read."""
     walked = walk_paths(paths)
-    results: list[FileResult] = []
     for skipped in walked.skipped:
         result = FileResult(
             str(skipped), FileStatus.SKIPPED, message="định dạng không hỗ trợ, bỏ qua"
         )
-        results.append(result)
-        if on_result:
-            on_result(result)
+        batch.append(result)
+        if on_failed:
+            on_failed(result)
     for refused, reason in walked.refused:
         result = FileResult(str(refused), FileStatus.FAILED, message=reason)
-        results.append(result)
-        if on_result:
-            on_result(result)
+        batch.append(result)
+        if on_failed:
+            on_failed(result)
     if on_start:
         on_start(len(walked.files))
     for path in walked.files:
@@ -105,10 +184,27 @@ def ingest_paths(
         pages = partial(on_pages, source) if on_pages else None
         parsed = parse_isolated(partial(load_path, path, settings.load, source), source, settings,
                                 gazetteer, progress=pages)
+        batch.append(parsed)
+        if isinstance(parsed, FileResult) and on_failed:
+            on_failed(parsed)
+        if on_read:
+            on_read(source)
+
+
+def store_batch(
+    batch: ParsedBatch,
+    store: Store,
+    indexer: NoticeIndexer | None,
+    on_stored: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
+    """Store and index what ``read_paths`` parsed (the caller holds the write lock); every
+    file's result in file order, ``on_stored`` hearing of each notice stored."""
+    results: list[FileResult] = []
+    for parsed in batch:
         result = store_parsed(parsed, store, indexer)
         results.append(result)
-        if on_result:
-            on_result(result)
+        if on_stored and not isinstance(parsed, FileResult):
+            on_stored(result)
     return results
 
 

@@ -405,3 +405,37 @@ def test_a_write_survives_another_process_touching_chroma_in_the_middle_of_it(tm
     del store._ensure_open
     assert touched, "the write never opened the collection"
     assert store.count() == len({c.id for c in chunks[1:]})
+
+
+def test_a_cli_ingest_reads_its_files_without_holding_the_write_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading a scan by OCR or converting a .doc takes seconds to minutes a file: a server's
+    uploads must not wait for a CLI ingest's reading, only for its storing."""
+    from typer.testing import CliRunner
+
+    from assistant import ingest
+    from assistant.cli import app as cli_app
+    from assistant.locks import WriteBusy, write_lock
+
+    index = tmp_path / "index"
+    folder = tmp_path / "in"
+    _copies(folder, "doc", 1)
+    read = ingest.parse_isolated
+    lock_free_while_reading: list[bool] = []
+
+    def read_and_check_the_lock(*args: Any, **kwargs: Any) -> Any:
+        try:
+            with write_lock(index, timeout_s=0):  # what an upload beside the ingest does
+                lock_free_while_reading.append(True)
+        except WriteBusy:
+            lock_free_while_reading.append(False)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "parse_isolated", read_and_check_the_lock)
+    done = CliRunner().invoke(cli_app, ["ingest", str(folder)],
+                              env={"ASSISTANT_INDEX": str(index), "ASSISTANT_EMBEDDING_BACKEND": "fake"})
+    assert done.exit_code == 0, done.output
+    assert lock_free_while_reading == [True] * len(TEXT_NOTICES)
+    with Store(index / "notices.sqlite3") as store:
+        assert len(store.ids()) == len(TEXT_NOTICES)

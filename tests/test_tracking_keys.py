@@ -199,3 +199,21 @@ def test_sql_views_match_the_definitions(store: Store, today: dt.date) -> None:
         assert tracker.page(TaskFilters(overdue=True), today=today).total >= len(dated) - 2
     tracker.close()
     store.close()
+
+
+def test_ingest_from_the_command_line_keys_its_notices(tmp_path: Path) -> None:
+    """`assistant ingest` leaves the new notices keyed: the first task view computes nothing."""
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    folder = tmp_path / "thong-bao"
+    shutil.copytree(SAMPLES / "notices", folder)
+    env = {"ASSISTANT_EMBEDDING_BACKEND": "fake", "ASSISTANT_INDEX": str(tmp_path / "index")}
+    done = CliRunner().invoke(app, ["ingest", str(folder)], env=env)
+    assert done.exit_code == 0, done.stdout
+    settings = Settings(index=tmp_path / "index")
+    with Store(settings.db_path) as store, TaskTracker(store) as tracker:
+        assert store.count()["notices"] > 0
+        assert tracker.sync_keys() == 0
+        assert _stored_keys(store.path) == _computed_keys(store.path)
