@@ -154,7 +154,10 @@ def test_passage_tokenizer_matches_the_folder_tokenizer(
     assert whole.ids(texts[:50]) == theirs[:50]
 
 
-def test_query_tokenizer_is_tied_to_its_conversion(e5_folder: Path, tmp_path: Path) -> None:
+def test_query_tokenizer_is_tied_to_its_conversion(
+    e5_folder: Path, query_tokenizer: QueryTokenizer, tmp_path: Path
+) -> None:
+    # ``query_tokenizer`` writes the piece list this test links to (alone, it was missing).
     copy = tmp_path / "folder"
     copy.mkdir()
     marker = json.loads((e5_folder / MARKER_NAME).read_text("utf-8"))
