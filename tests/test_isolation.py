@@ -9,7 +9,6 @@ import json
 import subprocess
 import sys
 import threading
-import zipfile
 from pathlib import Path
 
 import docx
@@ -19,6 +18,7 @@ from assistant.agencies import get_gazetteer
 from assistant.ingest import FileResult, FileStatus, ingest_paths, parse_upload
 from assistant.settings import Settings
 from assistant.store import Store
+from tests._docx_bytes import with_body_prefix
 from tests.conftest import SAMPLES
 
 GOOD = SAMPLES / "notices" / "2024-03-15_tx-ben-van_thang-03.txt"
@@ -45,16 +45,7 @@ def _heavy_docx(marks: int) -> bytes:
     document.save(buffer)
     filler = "".join(f'<w:proofErr w:type="spell{"Start" if i % 2 else "End"}"/><w:bookmarkStart w:id="{i}" w:name="m{i}"/>'
                      for i in range(marks))
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source, zipfile.ZipFile(
-        out, "w", zipfile.ZIP_DEFLATED
-    ) as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename == "word/document.xml":
-                data = data.replace(b"<w:body>", b"<w:body><w:p>" + filler.encode() + b"</w:p>", 1)
-            target.writestr(info, data)
-    return out.getvalue()
+    return with_body_prefix(buffer.getvalue(), b"<w:p>" + filler.encode() + b"</w:p>")
 
 
 def _settings(tmp_path: Path, **load: object) -> Settings:

@@ -19,6 +19,7 @@ from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 from assistant.errors import LoadError
 from assistant.load import load_bytes
 from assistant.settings import LoadSettings
+from tests._docx_bytes import with_body_prefix
 
 LINE = "(Cong viec giao cho So Noi vu thuc hien ngay) Tj T* "  # 44 characters of text
 
@@ -120,16 +121,7 @@ def _docx_with_big_body(paragraphs: int, words: int = 12) -> bytes:
         + f" {i}</w:t></w:r></w:p>"
         for i in range(paragraphs)
     )
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source, zipfile.ZipFile(
-        out, "w", zipfile.ZIP_DEFLATED
-    ) as target:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename == "word/document.xml":
-                data = data.replace(b"<w:body>", b"<w:body>" + body.encode(), 1)
-            target.writestr(info, data)
-    return out.getvalue()
+    return with_body_prefix(buffer.getvalue(), body.encode())
 
 
 def _peak_while_refused(data: bytes, name: str, settings: LoadSettings, match: str) -> int:

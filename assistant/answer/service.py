@@ -10,8 +10,8 @@ follow-ups of its conversation.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, TypeVar
 
 from assistant.agencies import Gazetteer
 from assistant.answer import assignments, constraints, deadlines, llm, notice_facts, open_questions
@@ -33,6 +33,7 @@ __all__ = ["CONVERSATIONS_FILE", "AnswerService", "Retriever"]
 
 CONVERSATIONS_FILE = "conversations.sqlite3"
 _ATTEMPTS = 3
+T = TypeVar("T")
 _SOURCES_CHANGED = (
     "Thông báo đang được trích dẫn vừa bị xóa hoặc thay thế trong lúc soạn câu trả lời. "
     "Hãy hỏi lại để trả lời theo dữ liệu mới."
@@ -43,6 +44,19 @@ _RECORD_ROUTES = {
     Route.DEADLINES: deadlines.answer,
     Route.METADATA: notice_facts.answer,
 }
+
+
+def _retrying(step: Callable[[], T]) -> T:
+    """``step`` again while a notice it reads vanishes under it (deleted or replaced by an
+    upload or a CLI ingest between retrieval and quoting): the only records an answer reads are
+    notices. ``SourcesChanged`` after ``_ATTEMPTS`` tries."""
+    for attempt in range(_ATTEMPTS):
+        try:
+            return step()
+        except NotFound:
+            if attempt + 1 == _ATTEMPTS:
+                raise SourcesChanged(_SOURCES_CHANGED) from None
+    raise AssertionError("unreachable")
 
 
 class AnswerService:
@@ -66,33 +80,22 @@ class AnswerService:
     def ask(
         self, question: str, conversation_id: str | None = None, filters: Filters | None = None
     ) -> AnswerResult:
-        for attempt in range(_ATTEMPTS):
-            try:
-                plan, result = self._attempt(question, conversation_id, filters)
-                if result is None:
-                    assert self.chat_model is not None
-                    plan.result = open_questions.verified(plan, llm.generate(self.chat_model, plan.messages))
-                    result = self._finish(plan, conversation_id)
-                return result
-            except NotFound:
-                # The only records an answer reads are notices: one found by retrieval was
-                # deleted or replaced (an upload, a CLI ingest) before it was quoted.
-                if attempt + 1 == _ATTEMPTS:
-                    raise SourcesChanged(_SOURCES_CHANGED) from None
-        raise AssertionError("unreachable")
+        def whole() -> AnswerResult:
+            plan, result = self._attempt(question, conversation_id, filters)
+            if result is None:
+                assert self.chat_model is not None
+                plan.result = open_questions.verified(plan, llm.generate(self.chat_model, plan.messages))
+                result = self._finish(plan, conversation_id)
+            return result
+
+        return _retrying(whole)
 
     def ask_stream(
         self, question: str, conversation_id: str | None = None, filters: Filters | None = None
     ) -> Iterator[StreamEvent]:
         """Verified text as the model's lines complete, then one ``final`` event with the
         verified answer (its deltas never show a claim that verification removes)."""
-        for attempt in range(_ATTEMPTS):
-            try:
-                plan, result = self._attempt(question, conversation_id, filters)
-                break
-            except NotFound:
-                if attempt + 1 == _ATTEMPTS:
-                    raise SourcesChanged(_SOURCES_CHANGED) from None
+        plan, result = _retrying(lambda: self._attempt(question, conversation_id, filters))
         if result is not None:
             yield StreamEvent(type="delta", text=result.answer)
             yield StreamEvent(type="final", text=result.answer, result=result)
