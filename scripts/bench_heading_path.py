@@ -4,8 +4,9 @@
 
 Every chunk of the seed corpus (top level and extra/) and of the dev corpus (dev/) is embedded
 in three forms, by the default embedder (the machine's converted model):
-* ``full``: today's ``embed_text``: the heading path (outer number › inner headings) + passage;
-* ``last``: only the innermost heading + passage;
+* ``full``: the heading path (outer number › inner headings) + passage (``embed_text`` until
+  the fourth session);
+* ``last``: only the innermost heading + passage (today's ``embed_text``);
 * ``none``: the passage alone.
 Tokens are counted with the model's tokenizer (``passage: `` prefix and specials included).
 Quality is vector retrieval alone (no BM25, no routing), so it isolates what the embedded text
@@ -54,13 +55,13 @@ def corpus_chunks(corpus: Path) -> list[dict[str, object]]:
             continue
         for chunk in chunk_notice(notice):
             crumb = _breadcrumb(chunk.heading_path)
-            passage = chunk.embed_text[len(crumb) + 1 :] if crumb else chunk.embed_text
+            passage = chunk.text
             last = _breadcrumb(chunk.heading_path[-1:])
             rows.append({
                 "file": name,
                 "dev": name.startswith("dev/"),
                 "span": _squash(chunk.text),
-                "full": chunk.embed_text,
+                "full": "\n".join(x for x in (crumb, passage) if x),
                 "last": "\n".join(x for x in (last, passage) if x),
                 "none": passage,
             })

@@ -35,9 +35,10 @@ def test_one_chunk_per_item_with_exact_spans_and_heading_path() -> None:
     assert "Kết luận của đồng chí Chủ tịch UBND thị xã" in item.index_text.splitlines()[0]
     assert "UBND THỊ XÃ BẾN LAU" in item.index_text.splitlines()[0]
     assert "15/01/2024" in item.index_text.splitlines()[0]
-    # What is embedded: the same heading path and passage, without the notice line.
-    assert item.embed_text == f"II › 2.2. Phòng TNMT, HĐGPMB\n{item.text}"
+    # What is embedded: the innermost heading and the passage (no notice line, no outer part).
+    assert item.embed_text == f"2.2. Phòng TNMT, HĐGPMB\n{item.text}"
     assert item.index_text.endswith(item.embed_text) and len(item.embed_text) < len(item.index_text)
+    assert _find(chunks, "2.2. Phòng TNMT").embed_text.startswith("II. NHIỆM VỤ TRỌNG TÂM THỜI GIAN TỚI\n2.2.")
     # A heading paragraph is its own chunk; its path does not contain itself.
     heading = _find(chunks, "2.2. Phòng TNMT")
     assert heading.heading_path == ["II. NHIỆM VỤ TRỌNG TÂM THỜI GIAN TỚI"]
