@@ -113,7 +113,7 @@ def chunk_notice(notice: Notice, max_chars: int = 1200) -> list[Chunk]:
         passage = text[start:end]
         breadcrumb = _breadcrumb(path)
         index_text = "\n".join(line for line in (notice_line, breadcrumb, passage) if line)
-        embed_text = "\n".join(line for line in (_breadcrumb(path[-1:]), passage) if line)
+        embed_text = "\n".join(line for line in (*path[-1:], passage) if line)
         metadata: dict[str, MetadataValue] = {
             **base_metadata,
             "part": part.value,

@@ -162,19 +162,16 @@ def read_paths(
     """Load and parse every file under ``paths`` into ``batch`` (no lock needed). Files that
     are skipped, refused or fail are reported to ``on_failed`` at once; ``on_start`` hears how
     many files will be read, ``on_read`` of each one read."""
+    def not_read(result: FileResult) -> None:
+        batch.append(result)
+        if on_failed:
+            on_failed(result)
+
     walked = walk_paths(paths)
     for skipped in walked.skipped:
-        result = FileResult(
-            str(skipped), FileStatus.SKIPPED, message="định dạng không hỗ trợ, bỏ qua"
-        )
-        batch.append(result)
-        if on_failed:
-            on_failed(result)
+        not_read(FileResult(str(skipped), FileStatus.SKIPPED, message="định dạng không hỗ trợ, bỏ qua"))
     for refused, reason in walked.refused:
-        result = FileResult(str(refused), FileStatus.FAILED, message=reason)
-        batch.append(result)
-        if on_failed:
-            on_failed(result)
+        not_read(FileResult(str(refused), FileStatus.FAILED, message=reason))
     if on_start:
         on_start(len(walked.files))
     for path in walked.files:
@@ -184,9 +181,10 @@ def read_paths(
         pages = partial(on_pages, source) if on_pages else None
         parsed = parse_isolated(partial(load_path, path, settings.load, source), source, settings,
                                 gazetteer, progress=pages)
-        batch.append(parsed)
-        if isinstance(parsed, FileResult) and on_failed:
-            on_failed(parsed)
+        if isinstance(parsed, FileResult):
+            not_read(parsed)
+        else:
+            batch.append(parsed)
         if on_read:
             on_read(source)
 

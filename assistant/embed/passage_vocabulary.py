@@ -57,6 +57,8 @@ CHARSET = "".join(
     )
 )
 
+_OUTSIDE = re.compile("[^" + re.escape(CHARSET) + "]")
+
 I64 = npt.NDArray[np.int64]
 
 
@@ -96,15 +98,12 @@ class PassageVocabulary:
 
     tokenizer_json: str
     full_ids: I64
-    charset: str
 
-    def __post_init__(self) -> None:
-        self._outside = re.compile("[^" + re.escape(self.charset) + "]")
-
-    def outside(self, text: str) -> bool:
+    @staticmethod
+    def outside(text: str) -> bool:
         """Whether ``text`` (already through the character table) holds a character the cut
         vocabulary cannot answer for."""
-        return self._outside.search(text) is not None
+        return _OUTSIDE.search(text) is not None
 
 
 def write_passage_vocabulary(folder: Path) -> Path | None:
@@ -137,4 +136,4 @@ def load_passage_vocabulary(folder: Path) -> PassageVocabulary | None:
         tokenizer_json = found[1]["tokenizer"].tobytes().decode("utf-8")
     except UnicodeDecodeError:
         return None
-    return PassageVocabulary(tokenizer_json, found[1]["full_ids"].astype(np.int64), CHARSET)
+    return PassageVocabulary(tokenizer_json, found[1]["full_ids"].astype(np.int64))
